@@ -1,0 +1,51 @@
+package sparkconv.eval;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+import sparkconv.shards.Manifest;
+
+/** Evaluates a network on one split of a shard directory, on Spark executors (the model is broadcast once). */
+public final class SparkEvaluator {
+    private SparkEvaluator() {
+    }
+
+    public static ClassificationMetrics evaluate(JavaSparkContext jsc, MultiLayerNetwork net, String shardDir,
+                                                 Manifest manifest, String split) {
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net,
+                new ParameterAveragingTrainingMaster.Builder(manifest.batchSize()).build());
+        return evaluate(jsc, sparkNet, shardDir, manifest, split);
+    }
+
+    public static ClassificationMetrics evaluate(JavaSparkContext jsc, SparkDl4jMultiLayer sparkNet, String shardDir,
+                                                 Manifest manifest, String split) {
+        List<String> paths = manifest.shardUris(shardDir, split);
+        int slices = Math.max(1, Math.min(paths.size(), jsc.defaultParallelism() * 2));
+        Evaluation eval = sparkNet.doEvaluation(jsc.parallelize(paths, slices).map(PathLoader::load),
+                new Evaluation(manifest.classes().size()), manifest.batchSize());
+        return ClassificationMetrics.of(split, eval, manifest.classes());
+    }
+
+    /** Loads one shard on an executor. */
+    static final class PathLoader {
+        static DataSet load(String uri) throws IOException {
+            Path p = new Path(uri);
+            try (InputStream in = p.getFileSystem(new Configuration()).open(p)) {
+                DataSet ds = new DataSet();
+                ds.load(in);
+                return ds;
+            }
+        }
+    }
+}

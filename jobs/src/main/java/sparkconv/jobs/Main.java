@@ -1,0 +1,61 @@
+package sparkconv.jobs;
+
+import java.io.PrintWriter;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import sparkconv.SparkconvException;
+
+/** Entry point of the shaded jar: {@code ./sparkconv <command>} or {@code spark-submit ... sparkconv.jar <command>}. */
+@Command(name = "sparkconv", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Distributed CNN training on Spark: preprocess images into shards, train with parameter averaging, "
+                + "store versioned models on any Hadoop file system, evaluate and score.",
+        subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
+                DescribeCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+
+    public static void main(String[] args) {
+        int code = run(args);
+        // Spark and ND4J leave non-daemon threads behind: exit explicitly so the JVM ends with the job's code.
+        System.exit(code);
+    }
+
+    /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 usage or input error). Used by tests. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            Throwable t = ex;
+            while (!(t instanceof SparkconvException) && t.getCause() != null && t.getCause() != t) {
+                t = t.getCause();
+            }
+            if (t instanceof SparkconvException) {
+                err.println("sparkconv: error: " + t.getMessage());
+                err.flush();
+                return 2;
+            }
+            err.println("sparkconv: error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                    + " (set SPARKCONV_STACKTRACE=1 for the stack trace)");
+            if (System.getenv("SPARKCONV_STACKTRACE") != null) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        });
+        cli.setParameterExceptionHandler((ex, parsedArgs) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("sparkconv: error: " + ex.getMessage() + " (see " + ex.getCommandLine().getCommandName() + " --help)");
+            err.flush();
+            return 2;
+        });
+        return cli.execute(args);
+    }
+}

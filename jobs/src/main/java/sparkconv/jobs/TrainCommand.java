@@ -1,0 +1,55 @@
+package sparkconv.jobs;
+
+import java.util.concurrent.Callable;
+
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import sparkconv.train.TrainingRun;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
+                + "evaluate it on the test split and publish it as a new version in the model store.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--shards", required = true, description = "shard directory written by preprocess")
+    String shards;
+
+    @Option(names = "--store", required = true, description = "model store root (any Hadoop URI)")
+    String store;
+
+    @Option(names = "--name", description = "model name in the store (default: <dataset>-<model>)")
+    String name;
+
+    @Option(names = "--version", description = "version to publish (default: next free vN)")
+    String version;
+
+    @Mixin
+    TrainingOptions training;
+
+    @Mixin
+    SparkOptions sparkOptions;
+
+    @Override
+    public Integer call() {
+        SparkSession spark = sparkOptions.session("train");
+        TrainingRun.Outcome o = run(spark, shards, store, name, version, training);
+        System.out.printf("test accuracy %.4f; model %s %s stored at %s%n", o.test().accuracy(), o.version().name(),
+                o.version().version(), o.version().uri());
+        return 0;
+    }
+
+    static TrainingRun.Outcome run(SparkSession spark, String shards, String store, String name, String version,
+                                   TrainingOptions training) {
+        String modelName = name;
+        if (modelName == null) {
+            var manifest = sparkconv.shards.Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+            modelName = manifest.dataset() + "-" + training.model;
+        }
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, training.toTrainOptions(), store, modelName, version,
+                System.out::println);
+        System.out.print(o.test().summary());
+        return o;
+    }
+}

@@ -1,0 +1,212 @@
+package sparkconv.shards;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import sparkconv.SparkconvException;
+import sparkconv.data.Checksums;
+import sparkconv.data.ImageSet;
+import sparkconv.spark.Fs;
+import sparkconv.spark.SparkSessions;
+
+/**
+ * Writes named splits of an {@link ImageSet} as DL4J DataSet shards (one minibatch per file) plus
+ * {@code manifest.json}, with a Spark job: each task normalises and serialises its minibatches and writes
+ * them to a staging directory, which is renamed into place only when every shard and the manifest exist.
+ * The same inputs and options always give byte-identical shards, so a re-run finds the output complete.
+ */
+public final class ShardWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardWriter.class);
+    public static final String SUCCESS = "_SUCCESS";
+
+    private ShardWriter() {
+    }
+
+    /** What a caller asked for; it goes into the manifest's lineage, so a re-run with other options is not "complete". */
+    public record Options(String dataset, int batchSize, boolean overwrite, Map<String, String> lineage) {
+        public Options {
+            if (batchSize < 1) {
+                throw new SparkconvException("--batch must be at least 1, got " + batchSize);
+            }
+        }
+    }
+
+    /** Result: the manifest, and whether it was already there (nothing written). */
+    public record Result(Manifest manifest, boolean upToDate) {
+    }
+
+    public static Result write(SparkSession spark, Map<String, ImageSet> splits, String out, Options options) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        ImageSet train = splits.get("train");
+        if (train == null || train.size() == 0) {
+            throw new SparkconvException(out + ": no training images to shard");
+        }
+        Manifest.Normalisation norm = normalisation(train);
+        Map<String, String> lineage = new LinkedHashMap<>(options.lineage());
+        lineage.put("batchSize", Integer.toString(options.batchSize()));
+
+        Path target = Fs.path(out);
+        if (Fs.exists(target, conf)) {
+            Manifest existing = completeManifest(out, conf);
+            if (existing != null && Objects.equals(existing.sources(), sources(splits)) && Objects.equals(existing.lineage(), lineage)) {
+                LOG.info("{} is complete for these inputs; nothing to do", out);
+                return new Result(existing, true);
+            }
+            if (!options.overwrite()) {
+                throw new SparkconvException(out + ": already exists with other inputs or options (pass --overwrite to replace it)");
+            }
+        }
+
+        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
+        try {
+            List<ShardTask> tasks = new ArrayList<>();
+            for (Map.Entry<String, ImageSet> e : splits.entrySet()) {
+                ImageSet set = e.getValue();
+                int index = 0;
+                for (int from = 0; from < set.size(); from += options.batchSize()) {
+                    int to = Math.min(set.size(), from + options.batchSize());
+                    ImageSet batch = set.slice(from, to);
+                    tasks.add(new ShardTask(e.getKey(), index++, set.channels(), set.height(), set.width(),
+                            set.classNames().size(), batch.pixels(), batch.labels()));
+                }
+            }
+            JavaSparkContext jsc = SparkSessions.javaContext(spark);
+            String stagingUri = staging.toString();
+            int slices = Math.max(1, Math.min(tasks.size(), jsc.defaultParallelism() * 4));
+            List<WrittenShard> written = jsc.parallelize(tasks, slices)
+                    .map(t -> t.write(stagingUri, norm))
+                    .collect();
+
+            Map<String, Manifest.Split> splitMeta = new LinkedHashMap<>();
+            for (Map.Entry<String, ImageSet> e : splits.entrySet()) {
+                long[] classCounts = new long[train.classNames().size()];
+                List<Manifest.Shard> shards = new ArrayList<>();
+                long examples = 0;
+                for (WrittenShard w : written) {
+                    if (w.split().equals(e.getKey())) {
+                        shards.add(w.shard());
+                        examples += w.shard().examples();
+                        for (int c = 0; c < classCounts.length; c++) {
+                            classCounts[c] += w.classCounts()[c];
+                        }
+                    }
+                }
+                splitMeta.put(e.getKey(), new Manifest.Split(examples, classCounts, shards));
+            }
+            Manifest manifest = new Manifest(Manifest.FORMAT, Manifest.VERSION, options.dataset(),
+                    new Manifest.Shape(train.channels(), train.height(), train.width()), train.classNames(),
+                    options.batchSize(), norm, splitMeta, sources(splits), lineage);
+            Fs.writeString(new Path(staging, Manifest.FILE), manifest.toJson(), conf);
+            Fs.writeString(new Path(staging, SUCCESS), "", conf);
+            if (Fs.exists(target, conf)) {
+                Fs.delete(target, conf);
+            }
+            Fs.rename(staging, target, conf);
+            return new Result(manifest, false);
+        } finally {
+            if (Fs.exists(staging, conf)) {
+                Fs.delete(staging, conf);
+            }
+        }
+    }
+
+    /** The manifest of {@code dir} if it is a complete shard directory ({@code _SUCCESS} present), else null. */
+    public static Manifest completeManifest(String dir, Configuration conf) {
+        if (!Fs.exists(Fs.child(dir, SUCCESS), conf) || !Fs.exists(Fs.child(dir, Manifest.FILE), conf)) {
+            return null;
+        }
+        return Manifest.read(dir, conf);
+    }
+
+    private static List<ImageSet.SourceFile> sources(Map<String, ImageSet> splits) {
+        List<ImageSet.SourceFile> out = new ArrayList<>();
+        for (ImageSet s : splits.values()) {
+            for (ImageSet.SourceFile f : s.sources()) {
+                if (!out.contains(f)) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Mean and standard deviation of the training split's scaled pixels (training split only: no leakage). */
+    static Manifest.Normalisation normalisation(ImageSet train) {
+        double scale = 1.0 / 255.0;
+        long[] histogram = new long[256];
+        for (byte b : train.pixels()) {
+            histogram[b & 0xff]++;
+        }
+        double n = train.pixels().length;
+        double sum = 0;
+        double sumSq = 0;
+        for (int v = 0; v < 256; v++) {
+            double x = v * scale;
+            sum += histogram[v] * x;
+            sumSq += histogram[v] * x * x;
+        }
+        double mean = sum / n;
+        double std = Math.sqrt(Math.max(sumSq / n - mean * mean, 1e-12));
+        return new Manifest.Normalisation("standardise", scale, round(mean), round(std));
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e6) / 1e6;
+    }
+
+    /** Normalised features (N, C, H, W) and one-hot labels for raw pixels: shared with scoring. */
+    public static DataSet toDataSet(byte[] pixels, int[] labels, int channels, int height, int width, int numClasses,
+                                    Manifest.Normalisation norm) {
+        int n = labels.length;
+        float[] features = new float[pixels.length];
+        float scale = (float) norm.scale();
+        float mean = (float) norm.mean();
+        float std = (float) norm.std();
+        for (int i = 0; i < pixels.length; i++) {
+            features[i] = ((pixels[i] & 0xff) * scale - mean) / std;
+        }
+        INDArray f = Nd4j.create(features, new long[]{n, channels, height, width}, 'c');
+        INDArray l = Nd4j.zeros(DataType.FLOAT, n, numClasses);
+        for (int i = 0; i < n; i++) {
+            l.putScalar(i, labels[i], 1f);
+        }
+        return new DataSet(f, l);
+    }
+
+    record ShardTask(String split, int index, int channels, int height, int width, int numClasses, byte[] pixels,
+                     int[] labels) implements Serializable {
+        WrittenShard write(String stagingUri, Manifest.Normalisation norm) throws java.io.IOException {
+            DataSet ds = toDataSet(pixels, labels, channels, height, width, numClasses, norm);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ds.save(bytes);
+            byte[] data = bytes.toByteArray();
+            String file = split + "/shard-" + String.format("%05d", index) + ".bin";
+            Fs.writeBytes(new Path(stagingUri + "/" + file), data, new Configuration());
+            long[] counts = new long[numClasses];
+            for (int y : labels) {
+                counts[y]++;
+            }
+            return new WrittenShard(split, new Manifest.Shard(file, labels.length, Checksums.sha256(data)), counts);
+        }
+    }
+
+    record WrittenShard(String split, Manifest.Shard shard, long[] classCounts) implements Serializable {
+    }
+}

@@ -1,0 +1,219 @@
+package sparkconv.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+import sparkconv.SparkconvException;
+import sparkconv.spark.Fs;
+
+/**
+ * Versioned models on any Hadoop FileSystem:
+ * {@code <store>/models/<name>/<version>/{model.zip, metadata.json, metrics.json, _SUCCESS}}.
+ * A version is written under a hidden staging name and renamed into place with a no-overwrite rename, so a reader
+ * either sees a complete version or none, and two writers can never publish the same version.
+ */
+public final class ModelStore {
+    public static final String MODEL = "model.zip";
+    public static final String METADATA = "metadata.json";
+    public static final String METRICS = "metrics.json";
+    public static final String SUCCESS = "_SUCCESS";
+    private static final Pattern VERSION = Pattern.compile("v(\\d+)");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final String root;
+    private final Configuration conf;
+
+    public ModelStore(String storeUri, Configuration conf) {
+        this.root = Fs.uri(storeUri);
+        this.conf = conf;
+    }
+
+    public String root() {
+        return root;
+    }
+
+    /** A stored version: where it is and what its metadata / metrics say. */
+    public record Version(String name, String version, String uri, Map<String, Object> metadata, Map<String, Object> metrics) {
+    }
+
+    public Path modelDir(String name) {
+        checkName(name);
+        return new Path(Fs.path(root), "models/" + name);
+    }
+
+    /** Next free version of {@code name}: v1, v2, ... */
+    public String nextVersion(String name) {
+        int max = 0;
+        for (String v : versionNames(name)) {
+            var m = VERSION.matcher(v);
+            if (m.matches()) {
+                max = Math.max(max, Integer.parseInt(m.group(1)));
+            }
+        }
+        return "v" + (max + 1);
+    }
+
+    /**
+     * Publishes a model version atomically. Fails with a clear message if the version already exists; nothing
+     * is left behind on failure.
+     */
+    public Version publish(String name, String version, MultiLayerNetwork net, Map<String, Object> metadata,
+                           Map<String, Object> metrics) {
+        checkName(name);
+        checkName(version);
+        Path dir = modelDir(name);
+        Path target = new Path(dir, version);
+        if (Fs.exists(target, conf)) {
+            throw new SparkconvException(target + ": the store already holds " + name + " " + version);
+        }
+        Path staging = new Path(dir, ".staging-" + version + "-" + UUID.randomUUID());
+        FileSystem fs = Fs.fs(staging, conf);
+        try {
+            fs.mkdirs(staging);
+            try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
+                ModelSerializer.writeModel(net, out, true);
+            }
+            Fs.writeString(new Path(staging, METADATA), json(metadata), conf);
+            Fs.writeString(new Path(staging, METRICS), json(metrics), conf);
+            Fs.writeString(new Path(staging, SUCCESS), "", conf);
+            FileContext.getFileContext(staging.toUri(), conf).rename(staging, target, Options.Rename.NONE);
+        } catch (FileAlreadyExistsException e) {
+            throw new SparkconvException(target + ": the store already holds " + name + " " + version);
+        } catch (IOException e) {
+            throw new SparkconvException(target + ": could not write model version: " + e.getMessage(), e);
+        } finally {
+            try {
+                fs.delete(staging, true);
+            } catch (IOException e) {
+                // best effort: a leftover hidden staging directory is ignored by readers
+            }
+        }
+        return get(name, version);
+    }
+
+    /** Complete versions of {@code name}, oldest first (staging directories and incomplete versions are skipped). */
+    public List<String> versionNames(String name) {
+        Path dir = modelDir(name);
+        List<String> out = new ArrayList<>();
+        try {
+            FileSystem fs = Fs.fs(dir, conf);
+            if (!fs.exists(dir)) {
+                return out;
+            }
+            for (FileStatus s : fs.listStatus(dir)) {
+                String v = s.getPath().getName();
+                if (s.isDirectory() && !v.startsWith(".") && fs.exists(new Path(s.getPath(), SUCCESS))) {
+                    out.add(v);
+                }
+            }
+        } catch (IOException e) {
+            throw new SparkconvException(dir + ": cannot list model versions: " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparingInt(ModelStore::versionNumber).thenComparing(Comparator.naturalOrder()));
+        return out;
+    }
+
+    public List<String> modelNames() {
+        Path dir = new Path(Fs.path(root), "models");
+        List<String> out = new ArrayList<>();
+        try {
+            FileSystem fs = Fs.fs(dir, conf);
+            if (fs.exists(dir)) {
+                for (FileStatus s : fs.listStatus(dir)) {
+                    if (s.isDirectory() && !s.getPath().getName().startsWith(".")) {
+                        out.add(s.getPath().getName());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new SparkconvException(dir + ": cannot list models: " + e.getMessage(), e);
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** A version; {@code latest} resolves to the newest complete version. */
+    public Version get(String name, String version) {
+        String v = resolve(name, version);
+        Path dir = new Path(modelDir(name), v);
+        return new Version(name, v, dir.toString(), readJson(new Path(dir, METADATA)), readJson(new Path(dir, METRICS)));
+    }
+
+    public MultiLayerNetwork load(String name, String version) {
+        Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
+        try (InputStream in = Fs.fs(model, conf).open(model)) {
+            return ModelSerializer.restoreMultiLayerNetwork(in, false);
+        } catch (IOException e) {
+            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
+        }
+    }
+
+    String resolve(String name, String version) {
+        List<String> versions = versionNames(name);
+        if (versions.isEmpty()) {
+            throw new SparkconvException(modelDir(name) + ": no stored versions of model '" + name + "'");
+        }
+        if (version == null || version.equals("latest")) {
+            return versions.get(versions.size() - 1);
+        }
+        if (!versions.contains(version)) {
+            throw new SparkconvException(modelDir(name) + ": no complete version '" + version + "' (have " + versions + ")");
+        }
+        return version;
+    }
+
+    private Map<String, Object> readJson(Path p) {
+        if (!Fs.exists(p, conf)) {
+            return Map.of();
+        }
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = JSON.readValue(Fs.readString(p, conf), Map.class);
+            return m;
+        } catch (JsonProcessingException e) {
+            throw new SparkconvException(p + ": not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int versionNumber(String v) {
+        var m = VERSION.matcher(v);
+        return m.matches() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
+    }
+
+    private static void checkName(String n) {
+        if (n == null || !NAME.matcher(n).matches()) {
+            throw new SparkconvException("invalid model or version name '" + n + "' (letters, digits, . _ - only)");
+        }
+    }
+
+}
