@@ -10,7 +10,7 @@ final class Svg {
     private static final int H = 260;
     private static final int LEFT = 52;
     private static final int RIGHT = 12;
-    private static final int TOP = 28;
+    private static final int TOP = 44;
     private static final int BOTTOM = 40;
 
     private Svg() {
@@ -75,7 +75,7 @@ final class Svg {
                 sb.append(String.format(Locale.ROOT, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'/>", px, py, colour));
             }
             sb.append(String.format(Locale.ROOT, "<polyline points='%s' fill='none' stroke='%s' stroke-width='2'/>", pts, colour));
-            int ly = TOP + 14 + 16 * si;
+            int ly = 16 + 14 * si; // legend above the plot, clear of the lines
             sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='12' height='3' fill='%s'/>", LEFT + pw - 120, ly - 4, colour));
             sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", LEFT + pw - 104, ly, Html.esc(s.name())));
         }

@@ -187,7 +187,7 @@ public final class TrainingReport {
             if (o instanceof Map<?, ?> e) {
                 sb.append("<tr><td>").append(e.get("epoch")).append("</td><td>").append(fmt(e.get("loss")))
                         .append("</td><td>").append(fmt(e.get("validationLoss"))).append("</td><td>").append(fmt(e.get("trainAccuracy")))
-                        .append("</td><td>").append(fmt(e.get("validationAccuracy"))).append("</td><td>").append(Html.esc(e.get("learningRate")))
+                        .append("</td><td>").append(fmt(e.get("validationAccuracy"))).append("</td><td>").append(String.format(Locale.ROOT, "%.3g", num(e.get("learningRate"))))
                         .append("</td><td>").append(String.format(Locale.ROOT, "%,.0f", num(e.get("examplesPerSecond"))))
                         .append("</td><td>").append(fmt(e.get("seconds"))).append("</td></tr>");
             }

@@ -5,6 +5,9 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -12,6 +15,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.eval.SparkEvaluator;
 import sparkconv.eval.SparkLoss;
+import sparkconv.eval.SparkSegmentationEvaluator;
 
 /**
  * What the epoch loop of {@link SparkTrainer} needs from a network wrapped for Spark, so that classifiers
@@ -57,6 +61,55 @@ public interface SparkModel {
                 }
             }
         }
+    }
+
+    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, ParameterAveragingTrainingMaster master,
+                                List<String> classes, boolean collectStats) {
+        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, graph, master);
+        sparkNet.setCollectTrainingStats(collectStats);
+        return new SparkModel() {
+            @Override
+            public void fitPaths(JavaRDD<String> paths) {
+                sparkNet.fitPaths(paths);
+            }
+
+            @Override
+            public double score() {
+                return sparkNet.getScore();
+            }
+
+            @Override
+            public Model network() {
+                return sparkNet.getNetwork();
+            }
+
+            @Override
+            public Model copy() {
+                return sparkNet.getNetwork().clone();
+            }
+
+            @Override
+            public void setLearningRate(double rate) {
+                setRate(sparkNet.getNetwork().getConfiguration().getVertices().values().stream()
+                        .filter(v -> v instanceof LayerVertex).map(v -> ((LayerVertex) v).getLayerConf()).toList(), rate);
+            }
+
+            /** Pixel accuracy. */
+            @Override
+            public double accuracy(List<String> paths) {
+                return SparkSegmentationEvaluator.evaluate(jsc, sparkNet.getNetwork(), paths, classes, "sample").pixelAccuracy();
+            }
+
+            @Override
+            public double loss(List<String> paths) {
+                return SparkLoss.mean(jsc, sparkNet.getNetwork(), paths);
+            }
+
+            @Override
+            public SparkTrainingStats stats() {
+                return collectStats ? sparkNet.getSparkTrainingStats() : null;
+            }
+        };
     }
 
     static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, ParameterAveragingTrainingMaster master,

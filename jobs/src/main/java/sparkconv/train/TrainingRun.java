@@ -70,7 +70,7 @@ public final class TrainingRun {
         metadata.put("classes", manifest.classes());
         metadata.put("normalisation", manifest.normalisation());
         metadata.put("hyperParameters", options.hyper());
-        metadata.put("training", trainingMetadata(spark, options, manifest, trained, seconds));
+        metadata.put("training", trainingMetadata(spark, options, manifest, trained.workers(), trained.trained(), seconds));
         metadata.put("data", Map.of("shards", sparkconv.spark.Fs.uri(shardDir), "manifest", manifest));
         metadata.put("versions", Versions.all());
         metadata.put("modelConfig", new ObjectMapper().convertValue(parse(modelConf.toJson()), Map.class));
@@ -112,11 +112,11 @@ public final class TrainingRun {
         return state;
     }
 
-    private static Map<String, Object> trainingMetadata(SparkSession spark, TrainOptions options, Manifest manifest,
-                                                        SparkTrainer.Result trained, double seconds) {
+    static Map<String, Object> trainingMetadata(SparkSession spark, TrainOptions options, Manifest manifest, int workers,
+                                                SparkTrainer.Trained trained, double seconds) {
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("master", "parameter-averaging");
-        t.put("workers", trained.workers());
+        t.put("workers", workers);
         t.put("epochs", options.epochs());
         t.put("epochsRun", trained.epochs().size());
         t.put("averagingFrequency", options.averagingFrequency());
