@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
 
 import sparkconv.SparkconvException;
 import sparkconv.models.ModelZoo;
+import sparkconv.report.TrainingReport;
+import sparkconv.store.ModelStore;
 import sparkconv.train.SegmentationRun;
 import sparkconv.train.TrainOptions;
 
@@ -61,6 +63,8 @@ final class SegmentTrainCommand implements Callable<Integer> {
                     base.prefetch(), base.hyper(), base.collectStats(), base.control());
             SegmentationRun.Outcome r = SegmentationRun.run(spark, shards, o, store, "mosaic-" + o.model(), null, System.out::println);
             System.out.print(r.test().summary());
+            var conf = spark.sparkContext().hadoopConfiguration();
+            System.out.println("report: " + TrainingReport.write(new ModelStore(store, conf), conf, r.version().name(), r.version().version()));
             outcomes.add(r);
         }
         System.out.printf("%-8s %8s %7s %9s %7s %9s %9s %8s%n", "model", "params", "pixel", "mIoU", "fg mIoU", "bnd IoU",

@@ -14,9 +14,11 @@ import javax.imageio.ImageIO;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
@@ -30,7 +32,7 @@ import sparkconv.store.ModelStore;
  */
 public final class TrainingReport {
     public static final String FILE = "report.html";
-    static final int SAMPLES = 24;
+    public static final int SAMPLES = 24;
 
     private TrainingReport() {
     }
@@ -39,6 +41,14 @@ public final class TrainingReport {
     public record Sample(String pngDataUri, String predicted, double confidence, String actual) {
     }
 
+    /** A segmentation test mosaic with its true and predicted masks (palette PNGs) and its pixel accuracy. */
+    public record MaskSample(String image, String truth, String predicted, double pixelAccuracy) {
+    }
+
+    /** Mask colours: background black, then ten distinct hues. */
+    static final int[] PALETTE = {0x000000, 0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2,
+            0xbcbd22, 0x17becf, 0xf0f0f0};
+
     /** Renders and writes {@code report.html} into the version's directory; returns its URI. */
     public static String write(ModelStore store, Configuration conf, String name, String version) {
         ModelStore.Version v = store.get(name, version);
@@ -46,27 +56,63 @@ public final class TrainingReport {
         String samplesNote = null;
         Object data = v.metadata().get("data");
         Object shardDir = data instanceof Map<?, ?> d ? d.get("shards") : null;
+        List<MaskSample> masks = List.of();
+        boolean segmentation = "segmentation".equals(v.metadata().get("task"));
         if (shardDir != null && Fs.exists(Fs.child(shardDir.toString(), Manifest.FILE), conf)) {
-            samples = samples(store.load(name, v.version()), Manifest.read(shardDir.toString(), conf), shardDir.toString(), conf);
+            Manifest manifest = Manifest.read(shardDir.toString(), conf);
+            if (segmentation) {
+                masks = maskSamples(store.loadGraph(name, v.version()), manifest, shardDir.toString(), conf);
+            } else {
+                samples = samples(store.load(name, v.version()), manifest, shardDir.toString(), conf);
+            }
         } else {
             samplesNote = "The training shards (" + shardDir + ") are no longer readable: no sample predictions.";
         }
         Path out = new Path(v.uri(), FILE);
-        Fs.writeString(out, html(v, samples, samplesNote), conf);
+        Fs.writeString(out, html(v, samples, masks, samplesNote), conf);
         return out.toString();
     }
 
-    static List<Sample> samples(MultiLayerNetwork net, Manifest manifest, String shardDir, Configuration conf) {
-        String first = manifest.shardUris(shardDir, "test").get(0);
+    private static DataSet firstTestShard(Manifest manifest, String shardDir, Configuration conf) {
         DataSet ds = new DataSet();
-        try {
-            ds.load(new ByteArrayInputStream(Fs.readBytes(new Path(first), conf)));
-        } catch (RuntimeException e) {
-            return List.of();
+        ds.load(new ByteArrayInputStream(Fs.readBytes(new Path(manifest.shardUris(shardDir, "test").get(0)), conf)));
+        return ds;
+    }
+
+    static List<MaskSample> maskSamples(ComputationGraph graph, Manifest manifest, String shardDir, Configuration conf) {
+        DataSet ds = firstTestShard(manifest, shardDir, conf);
+        int n = Math.min(SAMPLES / 3, ds.numExamples());
+        INDArray features = ds.getFeatures().get(NDArrayIndex.interval(0, n));
+        INDArray predicted = graph.outputSingle(false, features).argMax(1);
+        INDArray truth = ds.getLabels().get(NDArrayIndex.interval(0, n)).argMax(1);
+        List<MaskSample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            INDArray t = truth.slice(i);
+            INDArray p = predicted.slice(i);
+            double correct = t.eq(p).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).meanNumber().doubleValue();
+            out.add(new MaskSample(png(features.slice(i), manifest.normalisation()), mask(t), mask(p), correct));
         }
+        return out;
+    }
+
+    /** A class-index mask (H, W) as a palette PNG. */
+    static String mask(INDArray hw) {
+        int h = (int) hw.size(0);
+        int w = (int) hw.size(1);
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, PALETTE[Math.floorMod(hw.getInt(y, x), PALETTE.length)]);
+            }
+        }
+        return dataUri(img);
+    }
+
+    static List<Sample> samples(MultiLayerNetwork net, Manifest manifest, String shardDir, Configuration conf) {
+        DataSet ds = firstTestShard(manifest, shardDir, conf);
         int n = Math.min(SAMPLES, ds.numExamples());
         INDArray features = ds.getFeatures();
-        INDArray probs = net.output(features.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n)), false);
+        INDArray probs = net.output(features.get(NDArrayIndex.interval(0, n)), false);
         List<Sample> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int predicted = probs.getRow(i).argMax().getInt(0);
@@ -93,6 +139,10 @@ public final class TrainingReport {
                 img.setRGB(x, y, (v[0] << 16) | (v[1] << 8) | v[2]);
             }
         }
+        return dataUri(img);
+    }
+
+    private static String dataUri(BufferedImage img) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             ImageIO.write(img, "png", bytes);
@@ -102,7 +152,7 @@ public final class TrainingReport {
         }
     }
 
-    public static String html(ModelStore.Version v, List<Sample> samples, String samplesNote) {
+    public static String html(ModelStore.Version v, List<Sample> samples, List<MaskSample> masks, String samplesNote) {
         Map<String, Object> meta = v.metadata();
         Map<String, Object> metrics = v.metrics();
         StringBuilder sb = new StringBuilder();
@@ -118,6 +168,8 @@ public final class TrainingReport {
                 .append(".samples{display:flex;flex-wrap:wrap;gap:8px}.sample{width:104px;font-size:11px;text-align:center;")
                 .append("border:2px solid #2ca02c;padding:3px}.sample.wrong{border-color:#d62728}")
                 .append(".sample img{width:84px;height:84px;image-rendering:pixelated}.muted{color:#777}")
+                .append(".mask{font-size:11px;text-align:center;border:1px solid #ccc;padding:4px}")
+                .append(".mask img{width:112px;height:112px;image-rendering:pixelated;margin:1px}")
                 .append("</style></head><body>");
         sb.append("<h1>").append(Html.esc(v.name())).append(" ").append(Html.esc(v.version())).append("</h1>");
         summary(sb, meta, metrics);
@@ -139,7 +191,21 @@ public final class TrainingReport {
                     .append(s.pngDataUri()).append("'><br>pred <b>").append(Html.esc(s.predicted()))
                     .append(String.format(Locale.ROOT, "</b> %.2f<br>true %s</div>", s.confidence(), Html.esc(s.actual())));
         }
+        for (MaskSample m : masks) {
+            sb.append("<div class='mask'><img alt='mosaic' src='").append(m.image()).append("'><img alt='true mask' src='")
+                    .append(m.truth()).append("'><img alt='predicted mask' src='").append(m.predicted())
+                    .append(String.format(Locale.ROOT, "'><br>input, truth, prediction: pixel accuracy %.3f</div>", m.pixelAccuracy()));
+        }
         sb.append("</div>");
+        if (!masks.isEmpty()) {
+            sb.append("<p>Mask colours: ");
+            List<?> classes = meta.get("classes") instanceof List<?> l ? l : List.of();
+            for (int c = 0; c < classes.size(); c++) {
+                sb.append(String.format("<span style='background:#%06x;display:inline-block;width:12px;height:12px;border:1px solid #999'></span> %s &nbsp;",
+                        PALETTE[c % PALETTE.length], Html.esc(classes.get(c))));
+            }
+            sb.append("</p>");
+        }
         sb.append("<p class='muted'>Generated by sparkconv ").append(Html.esc(versionOf(meta))).append(" from ")
                 .append(Html.esc(v.uri())).append("</p></body></html>\n");
         return sb.toString();
@@ -149,7 +215,11 @@ public final class TrainingReport {
         sb.append("<table>");
         row(sb, "model", meta.get("model"));
         row(sb, "created", meta.get("created"));
-        if (metrics.get("test") instanceof Map<?, ?> t) {
+        if (metrics.get("test") instanceof Map<?, ?> t && t.containsKey("pixelAccuracy")) {
+            row(sb, "test (segmentation)", "pixel accuracy " + fmt(t.get("pixelAccuracy")) + ", mIoU " + fmt(t.get("meanIoU"))
+                    + " (foreground " + fmt(t.get("foregroundMeanIoU")) + "), boundary IoU " + fmt(t.get("meanBoundaryIoU"))
+                    + " (foreground " + fmt(t.get("foregroundMeanBoundaryIoU")) + ") on " + t.get("images") + " images");
+        } else if (metrics.get("test") instanceof Map<?, ?> t) {
             row(sb, "test accuracy", fmt(t.get("accuracy")) + " on " + t.get("examples") + " examples (macro F1 " + fmt(t.get("macroF1")) + ")");
         }
         if (meta.get("training") instanceof Map<?, ?> tr) {
@@ -220,6 +290,16 @@ public final class TrainingReport {
 
     private static void perClass(StringBuilder sb, Map<?, ?> test) {
         if (!(test.get("perClass") instanceof List<?> per)) {
+            return;
+        }
+        if (!per.isEmpty() && per.get(0) instanceof Map<?, ?> first && first.containsKey("iou")) {
+            sb.append("<h2>Per class (test pixels)</h2><table><tr><th class='l'>class</th><th>pixels</th><th>IoU</th><th>boundary IoU</th></tr>");
+            for (Object o : per) {
+                Map<?, ?> c = (Map<?, ?>) o;
+                sb.append("<tr><td class='l'>").append(Html.esc(c.get("name"))).append("</td><td>").append(c.get("pixels"))
+                        .append("</td><td>").append(fmt(c.get("iou"))).append("</td><td>").append(fmt(c.get("boundaryIoU"))).append("</td></tr>");
+            }
+            sb.append("</table>");
             return;
         }
         sb.append("<h2>Per class (test)</h2><table><tr><th class='l'>class</th><th>support</th><th>precision</th><th>recall</th><th>F1</th></tr>");

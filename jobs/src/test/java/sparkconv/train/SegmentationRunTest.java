@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +20,9 @@ import sparkconv.eval.SegmentationMetrics;
 import sparkconv.models.Hyper;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.Mosaics;
+import sparkconv.report.TrainingReport;
 import sparkconv.shards.ShardWriter;
+import sparkconv.store.ModelStore;
 
 /** Mosaic shards from real Fashion-MNIST, then FCN and U-Net trained on Spark for one small epoch each. */
 class SegmentationRunTest {
@@ -27,7 +30,7 @@ class SegmentationRunTest {
     Path dir;
 
     @Test
-    void mosaicShardsTrainFcnAndUnetOnSpark() {
+    void mosaicShardsTrainFcnAndUnetOnSpark() throws java.io.IOException {
         var spark = LocalSpark.get();
         var items = IdxDataset.load(TestData.fashionMnist().toString(), IdxDataset.FASHION_CLASSES,
                 spark.sparkContext().hadoopConfiguration());
@@ -77,6 +80,12 @@ class SegmentationRunTest {
             assertTrue(o.version().metrics().containsKey("timeSplit"));
             assertEquals(1, o.epochs().size());
             assertTrue(o.epochs().get(0).validationAccuracy() > 0, "pixel accuracy on validation");
+            var conf = spark.sparkContext().hadoopConfiguration();
+            TrainingReport.write(new ModelStore(store, conf), conf, o.version().name(), o.version().version());
+            String html = Files.readString(dir.resolve("store/models/mosaic-" + model + "/v1/report.html"));
+            assertTrue(html.contains("<th>boundary IoU</th>") && html.contains("test (segmentation)"), "segmentation tables");
+            assertEquals(3 * (TrainingReport.SAMPLES / 3), html.split("<img alt='(mosaic|true mask|predicted mask)'", -1).length - 1,
+                    "input, truth and prediction per sample mosaic");
         }
     }
 }
