@@ -43,7 +43,8 @@ final class ModelsCommand implements Runnable {
                 for (String v : s.versionNames(n)) {
                     ModelStore.Version ver = s.get(n, v);
                     Object test = ver.metrics().get("test");
-                    Object acc = test instanceof Map<?, ?> m ? m.get("accuracy") : null;
+                    // classification accuracy, or pixel accuracy for segmentation versions
+                    Object acc = test instanceof Map<?, ?> m ? (m.containsKey("accuracy") ? m.get("accuracy") : m.get("pixelAccuracy")) : null;
                     Object training = ver.metadata().get("training");
                     Object epochs = training instanceof Map<?, ?> m ? m.get("epochs") : "";
                     System.out.printf("%-28s %-8s %-5s %-10s %-8s %-24s%n", n, v, v.equals(best) ? "*" : "",
