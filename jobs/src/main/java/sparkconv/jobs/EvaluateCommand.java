@@ -14,10 +14,12 @@ import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.store.ModelStore;
 
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Evaluate a stored model version on a split of a shard directory, on Spark: accuracy, "
+@Command(name = "evaluate", description = "Evaluate a stored model version on a split of a shard directory, on Spark: accuracy, "
                 + "per-class precision / recall / F1 and the confusion matrix (written as metrics.json with --out).")
 final class EvaluateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--store", required = true, description = "model store root")
     String store;
 
