@@ -54,7 +54,7 @@ final class DescribeCommand implements Callable<Integer> {
             summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
         } else {
             ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
-            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 0, 0, 1)),
+            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 1, 0, 0, 1)),
                     in.inputType());
         }
         System.out.print(summary.table());

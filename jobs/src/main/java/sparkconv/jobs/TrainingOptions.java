@@ -28,6 +28,9 @@ final class TrainingOptions {
     @Option(names = "--lr", description = "learning rate (default ${DEFAULT-VALUE})")
     double learningRate;
 
+    @Option(names = "--lr-decay", description = "learning rate factor per epoch: epoch e uses lr * decay^(e-1) (default ${DEFAULT-VALUE})")
+    double lrDecay;
+
     @Option(names = "--momentum", description = "momentum for nesterovs (default ${DEFAULT-VALUE})")
     double momentum;
 
@@ -42,6 +45,6 @@ final class TrainingOptions {
 
     TrainOptions toTrainOptions() {
         return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch,
-                new Hyper(updater, learningRate, momentum, l2, seed), stats);
+                new Hyper(updater, learningRate, lrDecay, momentum, l2, seed), stats);
     }
 }

@@ -81,7 +81,7 @@ class QuickstartEndToEndTest {
         assertEquals(checksums(m), checksums(m2));
 
         String store = tmp.resolve("store").toString();
-        TrainOptions options = new TrainOptions("lenet5", 1, 2, 5, 2, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 42), true);
+        TrainOptions options = new TrainOptions("lenet5", 1, 2, 5, 2, new Hyper("nesterovs", 0.02, 1, 0.9, 1e-4, 42), true);
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, "fm", null, line -> { });
         assertEquals("v1", o.version().version());
         assertEquals(1, o.epochs().size());
