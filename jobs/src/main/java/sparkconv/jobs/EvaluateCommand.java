@@ -48,6 +48,8 @@ final class EvaluateCommand implements Callable<Integer> {
         ModelStore modelStore = new ModelStore(store, conf);
         Manifest manifest = Manifest.read(shards, conf);
         ModelStore.Version v = modelStore.get(name, version);
+        v.requireFits(Fs.uri(shards), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
+                manifest.classes().size());
         var net = modelStore.load(name, v.version());
         ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, shards, manifest, split);
         System.out.printf("%s %s on %s/%s%n", name, v.version(), Fs.uri(shards), split);
