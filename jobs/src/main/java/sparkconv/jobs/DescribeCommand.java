@@ -9,12 +9,14 @@ import picocli.CommandLine.Option;
 import sparkconv.models.ModelSummary;
 import sparkconv.models.ModelZoo;
 
-@Command(name = "describe", mixinStandardHelpOptions = true,
-        description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
+@Command(name = "describe", description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
                 + "from the real DL4J configuration, or a single convolution layer.",
         footer = {"", "Examples:", "  sparkconv describe --model seed-trace",
                 "  sparkconv describe --layer --input 64x64x3 --kernel 5 --filters 32 --padding same"})
 final class DescribeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     What what;
 

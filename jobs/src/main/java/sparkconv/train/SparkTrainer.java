@@ -129,7 +129,8 @@ public final class SparkTrainer {
         }
         boolean stoppedEarly = false;
         for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
-            double rate = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
+            // --lr-decay (Hyper) and --lr-schedule compose: the schedule shapes the decayed base rate.
+            double rate = control.schedule().rate(options.hyper().learningRate(epoch), epoch, options.epochs());
             model.setLearningRate(rate);
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);

@@ -30,7 +30,8 @@ public final class TrainingRun {
     private TrainingRun() {
     }
 
-    public record Outcome(ModelStore.Version version, ClassificationMetrics test, List<EpochStats> epochs, double seconds) {
+    public record Outcome(ModelStore.Version version, MultiLayerNetwork network, ClassificationMetrics test,
+                          List<EpochStats> epochs, double seconds) {
     }
 
     public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, String storeUri, String name,
@@ -84,7 +85,7 @@ public final class TrainingRun {
         }
         ModelStore.Version published = store.publish(name, v, trained.network(), metadata, metrics);
         checkpoints.delete();
-        return new Outcome(published, test, trained.epochs(), seconds);
+        return new Outcome(published, (MultiLayerNetwork) trained.network(), test, trained.epochs(), seconds);
     }
 
     /**
