@@ -9,12 +9,14 @@ import picocli.CommandLine.Option;
 import sparkconv.store.ModelStore;
 import sparkconv.store.Promotion;
 
-@Command(name = "promote", mixinStandardHelpOptions = true,
-        description = "Make a stored version the model's 'best' (an atomically replaced pointer, models/<name>/best.json).",
+@Command(name = "promote", description = "Make a stored version the model's 'best' (an atomically replaced pointer, models/<name>/best.json).",
         footer = {"", "Exit codes: 0 promoted; " + PromoteCommand.NOT_BETTER + " not promoted because --if-better found it no better "
                 + "than the current best; 2 bad input (unknown model, version or metric).",
                 "", "Example:", "  sparkconv models promote --store out/store --name fashion-mnist-lenet5 --version v3 --if-better accuracy"})
 final class PromoteCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     /** Distinct from failures (1) and input errors (2), so scripts can tell "kept the old best" apart. */
     static final int NOT_BETTER = 3;
 

@@ -9,11 +9,13 @@ import picocli.CommandLine.Option;
 import sparkconv.report.TrainingReport;
 import sparkconv.store.ModelStore;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Write report.html into a stored model version: a self-contained page (no network) with loss and "
+@Command(name = "report", description = "Write report.html into a stored model version: a self-contained page (no network) with loss and "
                 + "accuracy curves, the confusion heat map, per-class metrics, the Spark time split and sample predictions. "
                 + "train writes it automatically; this re-renders it.")
 final class ReportCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--store", required = true, description = "model store root (any Hadoop URI)")
     String store;
 

@@ -13,11 +13,13 @@ import sparkconv.data.IdxDataset;
 import sparkconv.shards.Mosaics;
 import sparkconv.shards.ShardWriter;
 
-@Command(name = "segment-preprocess", mixinStandardHelpOptions = true,
-        description = "Build a segmentation task from Fashion-MNIST: 2x2 mosaics (56x56) of random items with per-pixel "
+@Command(name = "segment-preprocess", description = "Build a segmentation task from Fashion-MNIST: 2x2 mosaics (56x56) of random items with per-pixel "
                 + "masks (background + 10 classes), written as shards by a Spark job.",
         footer = {"", "Example:", "  sparkconv segment-preprocess --out out/mosaics --train 4000 --validation 500 --test 1000"})
 final class SegmentPreprocessCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST, description = "Fashion-MNIST IDX directory (default ${DEFAULT-VALUE})")
     String data;
 

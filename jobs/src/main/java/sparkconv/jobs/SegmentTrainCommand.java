@@ -16,13 +16,15 @@ import sparkconv.store.ModelStore;
 import sparkconv.train.SegmentationRun;
 import sparkconv.train.TrainOptions;
 
-@Command(name = "segment-train", mixinStandardHelpOptions = true,
-        description = "Train segmentation graphs (fcn, unet) on mosaic shards with SparkComputationGraph and parameter "
+@Command(name = "segment-train", description = "Train segmentation graphs (fcn, unet) on mosaic shards with SparkComputationGraph and parameter "
                 + "averaging, evaluate pixel accuracy, per-class IoU, mIoU and boundary IoU on the test split, store each "
                 + "as a version; with several models (--model fcn,unet) print them side by side.",
         footer = {"", "Defaults differ from train: --updater adam --lr 0.003 (the per-pixel loss is summed over the image).",
                 "", "Example:", "  sparkconv segment-train --shards out/mosaics --store out/store --model fcn,unet --epochs 3"})
 final class SegmentTrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--shards", required = true, description = "mosaic shard directory written by segment-preprocess")
     String shards;
 
