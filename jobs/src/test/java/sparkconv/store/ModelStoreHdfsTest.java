@@ -2,6 +2,7 @@ package sparkconv.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import sparkconv.SparkconvException;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.spark.Fs;
@@ -73,5 +75,35 @@ class ModelStoreHdfsTest {
         INDArray input = Nd4j.rand(5, 1, 28, 28);
         assertArrayEquals(net.output(input).toFloatMatrix(), loaded.output(input).toFloatMatrix());
         assertEquals(net.params(), loaded.params());
+    }
+
+    /** The DataNode dies while a version is being written: a clear failure, nothing visible, and a retry succeeds. */
+    @Test
+    void aVersionWrittenWhileTheDataNodeIsDownFailsCleanlyAndARetrySucceeds() throws Exception {
+        String root = "hdfs://127.0.0.1:" + hdfs.getNameNodePort() + "/stores/fault";
+        ModelStore store = new ModelStore(root, new Configuration());
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("seed-trace", new ModelZoo.Input(1, 28, 28), 10,
+                new Hyper("nesterovs", 0.02, 0.9, 1e-4, 7)));
+        net.init();
+
+        // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go
+        MiniDFSCluster.DataNodeProperties dataNode = hdfs.stopDataNode(0);
+        SparkconvException failure;
+        try {
+            failure = assertThrows(SparkconvException.class,
+                    () -> store.publish("fm-fault", "v1", net, Map.of(), Map.of()));
+        } finally {
+            hdfs.restartDataNode(dataNode, true);
+            hdfs.waitActive();
+        }
+        assertTrue(failure.getMessage().startsWith(root + "/models/fm-fault/v1: could not write model version: "), failure.getMessage());
+        assertEquals(List.of(), store.versionNames("fm-fault"), "no version visible");
+        var modelDir = store.modelDir("fm-fault");
+        var fs = Fs.fs(modelDir, new Configuration());
+        assertEquals(0, fs.exists(modelDir) ? fs.listStatus(modelDir).length : 0, "no staging directory left behind");
+
+        ModelStore.Version retried = store.publish("fm-fault", "v1", net, Map.of(), Map.of());
+        assertEquals(List.of("v1"), store.versionNames("fm-fault"));
+        assertEquals(net.params(), store.load("fm-fault", retried.version()).params());
     }
 }
