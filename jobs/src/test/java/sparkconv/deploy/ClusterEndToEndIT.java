@@ -53,7 +53,8 @@ class ClusterEndToEndIT {
         Files.createDirectories(STEP_LOGS);
         Runtime.getRuntime().addShutdownHook(TEAR_DOWN_ON_EXIT); // also when the test JVM is interrupted
         DeployScripts.Result r = DeployScripts.run(STEP_LOGS.resolve("up.log"), 240, "cluster", "up",
-                "--dir", RUN_DIR.toString(), "--base-port", String.valueOf(freeBasePort()), "--worker-memory", "2g");
+                "--dir", RUN_DIR.toString(), "--base-port", String.valueOf(freeBasePort()), "--worker-memory", "2g",
+                "--owner-pid", String.valueOf(ProcessHandle.current().pid())); // down even if this JVM is killed
         assertEquals(0, r.exitCode(), "deploy/cluster up:\n" + r.output());
         Properties env = new Properties();
         env.load(Files.newBufferedReader(RUN_DIR.resolve("cluster.env")));
