@@ -19,8 +19,7 @@ require_build() {
   fi
 }
 
-# conf/jvm.properties: jvm.flags=... with backslash continuations -> one line
+# the one JVM-flag list (conf/jvm.properties) on one line
 jvm_flags() {
-  sed -n '/^jvm.flags=/,/[^\\]$/p' "$ROOT/conf/jvm.properties" | sed 's/^jvm.flags=//; s/\\$//' | tr '\n' ' ' \
-    | tr -s ' ' | sed 's/^ //; s/ $//'
+  "$ROOT/conf/jvm-flags" | sed 's/^ //; s/ $//'
 }

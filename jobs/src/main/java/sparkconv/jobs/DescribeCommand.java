@@ -10,12 +10,14 @@ import sparkconv.models.Hyper;
 import sparkconv.models.ModelSummary;
 import sparkconv.models.ModelZoo;
 
-@Command(name = "describe", mixinStandardHelpOptions = true,
-        description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
+@Command(name = "describe", description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
                 + "from the real DL4J configuration, or a single convolution layer.",
         footer = {"", "Examples:", "  sparkconv describe --model seed-trace",
                 "  sparkconv describe --layer --input 64x64x3 --kernel 5 --filters 32 --padding same"})
 final class DescribeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     What what;
 
@@ -52,7 +54,7 @@ final class DescribeCommand implements Callable<Integer> {
             summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
         } else {
             ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
-            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 0, 0, 1)),
+            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 1, 0, 0, 1)),
                     in.inputType());
         }
         System.out.print(summary.table());

@@ -9,9 +9,12 @@ import picocli.CommandLine.Option;
 
 import sparkconv.store.ModelStore;
 
-@Command(name = "models", mixinStandardHelpOptions = true, description = "Inspect the model store.",
+@Command(name = "models", description = "Inspect the model store.",
         subcommands = {ModelsCommand.List.class})
 final class ModelsCommand implements Runnable {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -20,8 +23,11 @@ final class ModelsCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (list)");
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List stored models and versions with their test metrics.")
+    @Command(name = "list", description = "List stored models and versions with their test metrics.")
     static final class List implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        HelpOption helpOption;
+
         @Option(names = "--store", required = true, description = "model store root (any Hadoop URI)")
         String store;
 

@@ -15,9 +15,12 @@ import sparkconv.pipeline.Pipeline;
 import sparkconv.pipeline.PipelineSpec;
 import sparkconv.spark.Fs;
 
-@Command(name = "pipeline", mixinStandardHelpOptions = true, description = "Run declarative pipelines (pipelines/*.yaml).",
+@Command(name = "pipeline", description = "Run declarative pipelines (pipelines/*.yaml).",
         subcommands = {PipelineCommand.Run.class})
 final class PipelineCommand implements Runnable {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -26,11 +29,14 @@ final class PipelineCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (run)");
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true,
+    @Command(name = "run",
             description = "Check a pipeline spec (errors name file:line, before anything runs), then run its stages in "
                     + "order, skipping stages whose outputs are complete (_SUCCESS) from the same arguments and inputs. "
                     + "Precedence: CLI (--set, --master, --conf) > spec > conf/ defaults.")
     static final class Run implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        HelpOption helpOption;
+
         @Parameters(paramLabel = "FILE", description = "pipeline spec (YAML; any Hadoop URI)")
         String file;
 

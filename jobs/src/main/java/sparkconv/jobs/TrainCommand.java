@@ -9,10 +9,12 @@ import picocli.CommandLine.Option;
 
 import sparkconv.train.TrainingRun;
 
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
+@Command(name = "train", description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
                 + "evaluate it on the test split and publish it as a new version in the model store.")
 final class TrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--shards", required = true, description = "shard directory written by preprocess")
     String shards;
 

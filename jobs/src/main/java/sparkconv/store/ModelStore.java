@@ -56,6 +56,21 @@ public final class ModelStore {
 
     /** A stored version: where it is and what its metadata / metrics say. */
     public record Version(String name, String version, String uri, Map<String, Object> metadata, Map<String, Object> metrics) {
+        /** Fails with one clear line if data of this shape and class count cannot go through the model. */
+        public void requireFits(String data, int channels, int height, int width, int numClasses) {
+            Object input = metadata.get("input");
+            Object classes = metadata.get("classes");
+            if (input instanceof Map<?, ?> in) {
+                String model = in.get("height") + "x" + in.get("width") + "x" + in.get("channels");
+                String given = height + "x" + width + "x" + channels;
+                if (!model.equals(given)) {
+                    throw new SparkconvException(data + ": images are " + given + " but " + name + " " + version + " takes " + model);
+                }
+            }
+            if (classes instanceof List<?> c && c.size() != numClasses) {
+                throw new SparkconvException(data + ": " + numClasses + " classes but " + name + " " + version + " predicts " + c.size());
+            }
+        }
     }
 
     public Path modelDir(String name) {

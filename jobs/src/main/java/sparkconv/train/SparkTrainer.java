@@ -57,6 +57,7 @@ public final class SparkTrainer {
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            sparkNet.getNetwork().setLearningRate(options.hyper().learningRate(epoch));
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             long start = System.nanoTime();

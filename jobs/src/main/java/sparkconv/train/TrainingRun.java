@@ -29,7 +29,8 @@ public final class TrainingRun {
     private TrainingRun() {
     }
 
-    public record Outcome(ModelStore.Version version, ClassificationMetrics test, List<EpochStats> epochs, double seconds) {
+    public record Outcome(ModelStore.Version version, MultiLayerNetwork network, ClassificationMetrics test,
+                          List<EpochStats> epochs, double seconds) {
     }
 
     public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, String storeUri, String name,
@@ -75,7 +76,7 @@ public final class TrainingRun {
             metrics.put("sparkTrainingStats", trained.trainingStats());
         }
         ModelStore.Version published = store.publish(name, v, trained.network(), metadata, metrics);
-        return new Outcome(published, test, trained.epochs(), seconds);
+        return new Outcome(published, trained.network(), test, trained.epochs(), seconds);
     }
 
     private static Object parse(String json) {
