@@ -67,7 +67,7 @@ SPARK_CONF = {
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
     "spark.kryo.registrator": "sparkconv.spark.KryoRegistrator",
     "spark.executorEnv.OMP_NUM_THREADS": "1",
-    # ND4J allocates off-heap up to -Dorg.bytedeco.javacpp.maxbytes (4G in conf/jvm.properties)
+    # ND4J allocates off-heap up to -Dorg.bytedeco.javacpp.maxbytes (3G in conf/jvm.properties)
     "spark.executor.memoryOverhead": "4g",
     "spark.yarn.appMasterEnv.OMP_NUM_THREADS": "1",
     "spark.kubernetes.driverEnv.OMP_NUM_THREADS": "1",
