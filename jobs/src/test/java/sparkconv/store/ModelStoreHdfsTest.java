@@ -102,6 +102,35 @@ public class ModelStoreHdfsTest {
         assertEquals(o.test().accuracy(), ((Number) ((Map<?, ?>) store.get("fm", "v1").metrics().get("test")).get("accuracy")).doubleValue(), 1e-12);
     }
 
+    /** The DataNode dies while a version is being written: a clear failure, nothing visible, and a retry succeeds. */
+    @Test
+    void aVersionWrittenWhileTheDataNodeIsDownFailsCleanlyAndARetrySucceeds() throws Exception {
+        String storeRoot = root + "/stores/fault";
+        ModelStore store = new ModelStore(storeRoot, new Configuration());
+        MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
+                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 1, 0, 0, 3)));
+        net.init();
+
+        // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go
+        MiniDFSCluster.DataNodeProperties dataNode = hdfs.stopDataNode(0);
+        SparkconvException failure;
+        try {
+            failure = assertThrows(SparkconvException.class, () -> store.publish("fm-fault", "v1", net, Map.of(), Map.of()));
+        } finally {
+            hdfs.restartDataNode(dataNode, true);
+            hdfs.waitActive();
+        }
+        assertTrue(failure.getMessage().startsWith(storeRoot + "/models/fm-fault/v1: could not write model version: "), failure.getMessage());
+        assertEquals(List.of(), store.versionNames("fm-fault"), "no version visible");
+        FileSystem fs = FileSystem.get(java.net.URI.create(root), new Configuration());
+        Path modelDir = new Path(storeRoot + "/models/fm-fault");
+        assertEquals(0, fs.exists(modelDir) ? fs.listStatus(modelDir).length : 0, "no staging directory left behind");
+
+        store.publish("fm-fault", "v1", net, Map.of(), Map.of());
+        assertEquals(List.of("v1"), store.versionNames("fm-fault"));
+        assertEquals(net.params(), store.load("fm-fault", "v1").params());
+    }
+
     public static float[] flat(INDArray a) {
         return a.dup().reshape(a.length()).toFloatVector();
     }
