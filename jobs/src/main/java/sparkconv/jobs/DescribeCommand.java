@@ -6,7 +6,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import sparkconv.models.Hyper;
 import sparkconv.models.ModelSummary;
 import sparkconv.models.ModelZoo;
 
@@ -32,8 +31,8 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--input", description = "input shape HxWxC (default: the model's own, e.g. 32x32x1)")
     String input;
 
-    @Option(names = "--classes", defaultValue = "10", description = "output classes (default ${DEFAULT-VALUE})")
-    int classes;
+    @Option(names = "--classes", description = "output classes (default: the model's own, e.g. 1000 for alexnet, 10 for lenet5)")
+    Integer classes;
 
     @Option(names = "--kernel", defaultValue = "3", description = "layer kernel size k (default ${DEFAULT-VALUE})")
     int kernel;
@@ -54,8 +53,7 @@ final class DescribeCommand implements Callable<Integer> {
             summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
         } else {
             ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
-            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 1, 0, 0, 1)),
-                    in.inputType());
+            summary = ModelZoo.describe(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model));
         }
         System.out.print(summary.table());
         return 0;

@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import sparkconv.report.TrainingReport;
+import sparkconv.store.ModelStore;
 import sparkconv.train.TrainingRun;
 
 @Command(name = "train", description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
@@ -52,6 +54,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, training.toTrainOptions(), store, modelName, version,
                 System.out::println);
         System.out.print(o.test().summary());
+        var conf = spark.sparkContext().hadoopConfiguration();
+        System.out.println("report: " + TrainingReport.write(new ModelStore(store, conf), conf, o.version().name(), o.version().version()));
         return o;
     }
 }

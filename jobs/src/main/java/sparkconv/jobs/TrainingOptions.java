@@ -3,6 +3,8 @@ package sparkconv.jobs;
 import picocli.CommandLine.Option;
 
 import sparkconv.models.Hyper;
+import sparkconv.train.LrSchedule;
+import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 
 /** Training flags shared by {@code train} and {@code quickstart}. */
@@ -43,8 +45,20 @@ final class TrainingOptions {
     @Option(names = "--stats", description = "collect Spark training statistics (timings of fit, broadcast, aggregation)")
     boolean stats;
 
+    @Option(names = "--lr-schedule", defaultValue = "constant",
+            description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default ${DEFAULT-VALUE})")
+    String lrSchedule;
+
+    @Option(names = "--patience", defaultValue = "0",
+            description = "early stopping: stop after N epochs without a validation-accuracy gain and keep the best epoch (0 = off)")
+    int patience;
+
+    @Option(names = "--resume", description = "continue the run from its last complete checkpoint in <store>/checkpoints/<name>-<version>")
+    boolean resume;
+
     TrainOptions toTrainOptions() {
         return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch,
-                new Hyper(updater, learningRate, lrDecay, momentum, l2, seed), stats);
+                new Hyper(updater, learningRate, lrDecay, momentum, l2, seed), stats,
+                new TrainControl(LrSchedule.parse(lrSchedule), patience, resume));
     }
 }

@@ -21,6 +21,8 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -94,7 +96,7 @@ public final class ModelStore {
      * Publishes a model version atomically. Fails with a clear message if the version already exists; nothing
      * is left behind on failure.
      */
-    public Version publish(String name, String version, MultiLayerNetwork net, Map<String, Object> metadata,
+    public Version publish(String name, String version, Model net, Map<String, Object> metadata,
                            Map<String, Object> metrics) {
         checkName(name);
         checkName(version);
@@ -180,6 +182,16 @@ public final class ModelStore {
         Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
         try (InputStream in = Fs.fs(model, conf).open(model)) {
             return ModelSerializer.restoreMultiLayerNetwork(in, false);
+        } catch (IOException e) {
+            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
+        }
+    }
+
+    /** A segmentation model (ComputationGraph) version. */
+    public ComputationGraph loadGraph(String name, String version) {
+        Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
+        try (InputStream in = Fs.fs(model, conf).open(model)) {
+            return ModelSerializer.restoreComputationGraph(in, false);
         } catch (IOException e) {
             throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
         }

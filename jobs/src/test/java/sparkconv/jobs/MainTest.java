@@ -49,8 +49,9 @@ class MainTest {
 
     @Test
     void helpAndDescribe() {
-        for (String cmd : List.of("quickstart", "preprocess", "train", "evaluate", "describe", "models")) {
-            Run r = run(cmd, "--help");
+        for (String cmd : List.of("quickstart", "preprocess", "train", "evaluate", "describe", "models", "report",
+                "segment-preprocess", "segment-train", "models promote")) {
+            Run r = run((cmd + " --help").split(" "));
             assertEquals(0, r.code(), cmd);
             assertTrue(r.out().contains("Usage: sparkconv " + cmd), cmd + ": " + r.out());
         }
