@@ -30,6 +30,8 @@ import sparkconv.shards.Preprocess;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.train.EpochStats;
+import sparkconv.train.LrSchedule;
+import sparkconv.train.TrainControl;
 import sparkconv.train.SparkTrainer;
 import sparkconv.train.TrainOptions;
 
@@ -60,8 +62,8 @@ public final class TrainBench implements Callable<Integer> {
     String updater;
     @Option(names = "--lr", defaultValue = "0.02")
     double lr;
-    @Option(names = "--lr-decay", defaultValue = "0.8")
-    double lrDecay;
+    @Option(names = "--lr-schedule", defaultValue = "exp:0.8")
+    String lrSchedule;
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST)
     String data;
     @Option(names = "--work", defaultValue = "bench/work")
@@ -80,7 +82,8 @@ public final class TrainBench implements Callable<Integer> {
         String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit);
         Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
-        Hyper hyper = new Hyper(updater, lr, lrDecay, 0.9, 1e-4, 42);
+        Hyper hyper = new Hyper(updater, lr, 0.9, 1e-4, 42);
+        LrSchedule schedule = LrSchedule.parse(lrSchedule);
         ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, hyper));
         net.init();
@@ -93,7 +96,7 @@ public final class TrainBench implements Callable<Integer> {
             List<DataSet> validation = load(manifest.shardUris(shards, "validation"), conf);
             Random rng = new Random(42);
             for (int epoch = 1; epoch <= epochs; epoch++) {
-                net.setLearningRate(hyper.learningRate(epoch));
+                net.setLearningRate(schedule.rate(lr, epoch, epochs));
                 List<DataSet> order = new ArrayList<>();
                 for (int r = 0; r < repeat; r++) {
                     order.addAll(train);
@@ -113,7 +116,8 @@ public final class TrainBench implements Callable<Integer> {
             if (repeat > 1) {
                 manifest = withTrainPaths(manifest, repeat);
             }
-            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, false);
+            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, false,
+                    new TrainControl(schedule, 0, false));
             SparkTrainer.Result result = new SparkTrainer(SparkSessions.javaContext(spark), line -> { })
                     .train(net, shards, manifest, options);
             for (EpochStats e : result.epochs()) {

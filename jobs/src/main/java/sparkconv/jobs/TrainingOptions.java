@@ -30,9 +30,6 @@ final class TrainingOptions {
     @Option(names = "--lr", description = "learning rate (default ${DEFAULT-VALUE})")
     double learningRate;
 
-    @Option(names = "--lr-decay", description = "learning rate factor per epoch: epoch e uses lr * decay^(e-1) (default ${DEFAULT-VALUE})")
-    double lrDecay;
-
     @Option(names = "--momentum", description = "momentum for nesterovs (default ${DEFAULT-VALUE})")
     double momentum;
 
@@ -45,8 +42,7 @@ final class TrainingOptions {
     @Option(names = "--stats", description = "collect Spark training statistics (timings of fit, broadcast, aggregation)")
     boolean stats;
 
-    @Option(names = "--lr-schedule", defaultValue = "constant",
-            description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr-schedule", description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default ${DEFAULT-VALUE})")
     String lrSchedule;
 
     @Option(names = "--patience", defaultValue = "0",
@@ -58,7 +54,7 @@ final class TrainingOptions {
 
     TrainOptions toTrainOptions() {
         return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch,
-                new Hyper(updater, learningRate, lrDecay, momentum, l2, seed), stats,
+                new Hyper(updater, learningRate, momentum, l2, seed), stats,
                 new TrainControl(LrSchedule.parse(lrSchedule), patience, resume));
     }
 }

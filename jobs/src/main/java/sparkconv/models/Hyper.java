@@ -10,24 +10,15 @@ import org.nd4j.linalg.learning.config.Sgd;
 import sparkconv.SparkconvException;
 
 /**
- * Optimiser settings shared by every model of the zoo. The learning rate of epoch e (from 1) is
- * {@code learningRate * lrDecay^(e-1)}; the trainer sets it on the driver's network, which every averaging round
- * broadcasts, so the schedule holds under parameter averaging (worker-side iteration counters restart each round).
+ * Optimiser settings shared by every model of the zoo. {@code learningRate} is the starting rate; the per-epoch
+ * schedule is {@link sparkconv.train.LrSchedule}.
  */
-public record Hyper(String updater, double learningRate, double lrDecay, double momentum, double l2, long seed)
-        implements Serializable {
+public record Hyper(String updater, double learningRate, double momentum, double l2, long seed) implements Serializable {
     public Hyper {
         if (learningRate <= 0 || !Double.isFinite(learningRate)) {
             throw new SparkconvException("--lr must be a positive number, got " + learningRate);
         }
-        if (lrDecay <= 0 || lrDecay > 1) {
-            throw new SparkconvException("--lr-decay must be in (0, 1], got " + lrDecay);
-        }
         updaterFor(updater, learningRate, momentum);
-    }
-
-    public double learningRate(int epoch) {
-        return learningRate * Math.pow(lrDecay, epoch - 1);
     }
 
     public IUpdater iupdater() {

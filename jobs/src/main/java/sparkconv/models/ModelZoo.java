@@ -94,7 +94,7 @@ public final class ModelZoo {
 
     /** The {@code describe} table of any zoo model, graph or layer stack. */
     public static ModelSummary describe(String name, Input input, int numClasses) {
-        Hyper hyper = new Hyper("sgd", 0.01, 1, 0, 0, 1);
+        Hyper hyper = new Hyper("sgd", 0.01, 0, 0, 1);
         return isGraph(name)
                 ? ModelSummary.of(name, buildGraph(name, input, numClasses, hyper), input.inputType())
                 : ModelSummary.of(name, build(name, input, numClasses, hyper), input.inputType());

@@ -129,8 +129,7 @@ public final class SparkTrainer {
         }
         boolean stoppedEarly = false;
         for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
-            // --lr-decay (Hyper) and --lr-schedule compose: the schedule shapes the decayed base rate.
-            double rate = control.schedule().rate(options.hyper().learningRate(epoch), epoch, options.epochs());
+            double rate = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
             model.setLearningRate(rate);
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);

@@ -34,7 +34,7 @@ class PromoteCommandTest {
         store = dir.resolve("store").toString();
         ModelStore s = new ModelStore(store, new Configuration());
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("lenet5", new ModelZoo.Input(1, 28, 28), 10,
-                new Hyper("sgd", 0.01, 1, 0, 0, 1)));
+                new Hyper("sgd", 0.01, 0, 0, 1)));
         net.init();
         double[] accuracy = {0.80, 0.85, 0.83};
         for (int i = 0; i < accuracy.length; i++) {

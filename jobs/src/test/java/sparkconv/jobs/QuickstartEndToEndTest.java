@@ -81,7 +81,7 @@ class QuickstartEndToEndTest {
         assertTrue(checksums(m).equals(checksums(m2)), "a fresh run wrote different shard bytes");
 
         String store = tmp.resolve("store").toString();
-        TrainOptions options = new TrainOptions("lenet5", 1, 2, 5, 2, new Hyper("nesterovs", 0.02, 1, 0.9, 1e-4, 42), true);
+        TrainOptions options = new TrainOptions("lenet5", 1, 2, 5, 2, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 42), true);
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, "fm", null, line -> { });
         assertEquals("v1", o.version().version());
         assertEquals(1, o.epochs().size());

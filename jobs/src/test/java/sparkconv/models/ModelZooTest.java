@@ -12,7 +12,7 @@ import sparkconv.SparkconvException;
 
 /** Shapes and parameter counts against the seed chapter's formulas and worked figures. */
 class ModelZooTest {
-    private static final Hyper HYPER = new Hyper("sgd", 0.01, 1, 0, 0, 1);
+    private static final Hyper HYPER = new Hyper("sgd", 0.01, 0, 0, 1);
 
     /** The chapter: output = floor((P + 2p - k) / s) + 1. */
     static int out(int p, int pad, int k, int s) {

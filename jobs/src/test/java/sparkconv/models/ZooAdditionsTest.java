@@ -18,7 +18,7 @@ import sparkconv.SparkconvException;
 
 /** AlexNet, its 32x32 variant, FCN and U-Net: shapes and parameter counts against the chapter's formulas. */
 class ZooAdditionsTest {
-    private static final Hyper HYPER = new Hyper("sgd", 0.01, 1, 0, 0, 7);
+    private static final Hyper HYPER = new Hyper("sgd", 0.01, 0, 0, 7);
 
     /** F (k^2 C + 1) for a convolution (C from the row's input shape), F (inputs + 1) for a dense layer. */
     private static long formula(ModelSummary.Row r) {

@@ -41,7 +41,7 @@ class TrainingReportTest {
                 32, 100, 800, false);
         String store = dir.resolve("store").toString();
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, new TrainOptions("seed-trace", 2, 2, 2, 1,
-                new Hyper("nesterovs", 0.02, 1, 0.9, 1e-4, 5), true), store, "fm", null, line -> { });
+                new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5), true), store, "fm", null, line -> { });
         Configuration conf = new Configuration();
         String uri = TrainingReport.write(new ModelStore(store, conf), conf, "fm", o.version().version());
         Path file = dir.resolve("store/models/fm/v1/report.html");

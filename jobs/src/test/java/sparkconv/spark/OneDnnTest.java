@@ -32,7 +32,7 @@ class OneDnnTest {
         assertEquals("false", System.getProperty("org.eclipse.deeplearning4j.helpers.disable"),
                 "conf/jvm.properties must enable DL4J's layer helpers");
         ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, new Hyper("nesterovs", 0.01, 1, 0.9, 0, 7)));
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, new Hyper("nesterovs", 0.01, 0.9, 0, 7)));
         net.init();
         DataSet batch = new DataSet(Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 8, 1, 28, 28),
                 Nd4j.eye(10).getRows(0, 1, 2, 3, 4, 5, 6, 7).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT));

@@ -64,7 +64,7 @@ public class ModelStoreHdfsTest {
         Configuration conf = new Configuration();
         ModelStore store = new ModelStore(root + "/stores/unit", conf);
         MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
-                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 1, 0, 0, 3)));
+                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 0, 0, 3)));
         net.init();
         ModelStore.Version v = store.publish("tiny", store.nextVersion("tiny"), net, Map.of("model", "seed-trace"),
                 Map.of("test", Map.of("accuracy", 0.5)));
@@ -94,7 +94,7 @@ public class ModelStoreHdfsTest {
         SparkSession spark = LocalSpark.get();
         String shards = root + "/shards/fm";
         Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 100, 800, false);
-        TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 1, 0.9, 0, 5), false);
+        TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 0, 5), false);
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, root + "/store", "fm", null, line -> { });
         assertEquals(root + "/store/models/fm/v1", o.version().uri());
         ModelStore store = new ModelStore(root + "/store", spark.sparkContext().hadoopConfiguration());
@@ -108,7 +108,7 @@ public class ModelStoreHdfsTest {
         String storeRoot = root + "/stores/fault";
         ModelStore store = new ModelStore(storeRoot, new Configuration());
         MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
-                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 1, 0, 0, 3)));
+                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 0, 0, 3)));
         net.init();
 
         // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go

@@ -25,7 +25,7 @@ class ModelStoreTest {
     void versionsAreOrderedNumericallyAndModelsMustFitTheirData() {
         ModelStore store = new ModelStore(tmp.toString(), new Configuration());
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("seed-trace", new ModelZoo.Input(1, 28, 28), 10,
-                new Hyper("sgd", 0.01, 1, 0, 0, 1)));
+                new Hyper("sgd", 0.01, 0, 0, 1)));
         net.init();
         Map<String, Object> meta = Map.of("input", Map.of("channels", 1, "height", 28, "width", 28),
                 "classes", List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));

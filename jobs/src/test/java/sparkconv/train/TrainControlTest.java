@@ -42,7 +42,7 @@ class TrainControlTest {
     }
 
     private static TrainOptions options(int epochs, String updater, TrainControl control) {
-        return new TrainOptions("seed-trace", epochs, 2, 2, 1, new Hyper(updater, 0.02, 1, 0.9, 1e-4, 11), true, control);
+        return new TrainOptions("seed-trace", epochs, 2, 2, 1, new Hyper(updater, 0.02, 0.9, 1e-4, 11), true, control);
     }
 
     /** Simulates a crash: the driver dies right after the checkpoint of {@code epoch} is written. */
