@@ -21,7 +21,7 @@ import sparkconv.SparkconvException;
 /**
  * Decodes PNG / JPEG bytes into unsigned channel-first pixels of a fixed size, the form shards and models take.
  *
- * <p>Decoding uses the JDK's ImageIO readers. DataVec's {@code NativeImageLoader} would need the opencv / ffmpeg
+ * <p>Decoding uses the JDK's ImageIO readers, after a direct path for plain 8-bit grey / RGB PNGs ({@link PngDecoder}). DataVec's {@code NativeImageLoader} would need the opencv / ffmpeg
  * natives (~700 MB, excluded from our build) and decodes in C++ outside the JVM's memory checks; ImageIO is pure Java,
  * so a hostile file fails with an exception inside one task, and it reads PNG and JPEG (all we accept) quickly.
  * TwelveMonkeys would add CMYK JPEG and more formats; none is needed for training data, so it is not a dependency.
@@ -64,7 +64,11 @@ public record ImageDecoder(int channels, int height, int width, long maxPixels) 
             throw new BadImage(QuarantineReason.DECOMPRESSION_BOMB, String.format("%s header declares %dx%d = %,d pixels, over the limit of %,d",
                     header.format(), header.width(), header.height(), header.pixels(), maxPixels));
         }
-        return toChw(READERS.get().computeIfAbsent(header.format(), Reader::new).read(header.format(), content));
+        BufferedImage img = header.format().equals("PNG") ? PngDecoder.decode(content) : null;
+        if (img == null) {
+            img = READERS.get().computeIfAbsent(header.format(), Reader::new).read(header.format(), content);
+        }
+        return toChw(img);
     }
 
     /** Already-decoded channel-first pixels (CIFAR records) at this decoder's channels and size. */

@@ -13,14 +13,12 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,30 +82,37 @@ public final class ImagePreprocess {
         }
 
         List<String> cifarClasses = r.format() == ImageSources.Format.CIFAR ? CifarBatches.classNames(r.source(), conf) : null;
-        JavaRDD<DecodedImage> decoded = decode(spark, r, cifarClasses).persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            Map<String, Long> quarantined = new TreeMap<>(decoded.filter(d -> !d.ok()).map(DecodedImage::reason).countByValue());
-            double validation = r.validationFraction();
-            double test = r.testFraction();
-            List<DecodedImage> good = new ArrayList<>(decoded.filter(DecodedImage::ok)
-                    .map(d -> new DecodedImage(null, d.key(), d.label(), split(d, validation, test), d.pixels(), d.bytes(), null, null))
-                    .collect());
-            if (good.isEmpty()) {
-                long total = quarantined.values().stream().mapToLong(Long::longValue).sum();
-                throw new SparkconvException(r.source() + ": no usable images: all " + total + " inputs were quarantined " + quarantined);
+        double validation = r.validationFraction();
+        double test = r.testFraction();
+        // One pass: decoded pixels (C*H*W bytes each) and the quarantined inputs' rows come back together; the driver
+        // needs the pixels anyway, for ShardWriter's normalisation and batching.
+        List<DecodedImage> good = new ArrayList<>();
+        List<Row> bad = new ArrayList<>();
+        for (DecodedImage d : decode(spark, r, cifarClasses).map(d -> d.ok()
+                ? new DecodedImage(null, d.key(), d.label(), split(d, validation, test), d.pixels(), d.bytes(), null, null)
+                : new DecodedImage(d.path(), d.key(), null, null, null, d.bytes(), d.reason(), d.detail())).collect()) {
+            if (d.ok()) {
+                good.add(d);
+            } else {
+                bad.add(RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
             }
-            good.sort(Comparator.comparing(DecodedImage::key));
-            List<String> classes = cifarClasses != null ? cifarClasses : new ArrayList<>(new TreeSet<>(good.stream().map(DecodedImage::label).toList()));
-            Map<String, ImageSet> splits = new LinkedHashMap<>();
-            for (String split : List.of("train", "validation", "test")) {
-                splits.put(split, imageSet(good, split, classes, r.decoder(), sources));
-            }
-            ShardWriter.Result shards = ShardWriter.write(spark, splits, out, options);
-            writeQuarantine(spark, decoded, quarantineUri);
-            return new Result(shards, quarantined, quarantineUri);
-        } finally {
-            decoded.unpersist(false);
         }
+        Map<String, Long> quarantined = new TreeMap<>();
+        bad.forEach(row -> quarantined.merge(row.getString(1), 1L, Long::sum));
+        if (good.isEmpty()) {
+            throw new SparkconvException(r.source() + ": no usable images: all " + bad.size() + " inputs were quarantined " + quarantined);
+        }
+        good.sort(Comparator.comparing(DecodedImage::key));
+        List<String> classes = cifarClasses != null ? cifarClasses : new ArrayList<>(new TreeSet<>(good.stream().map(DecodedImage::label).toList()));
+        Map<String, ImageSet> splits = new LinkedHashMap<>();
+        for (String split : List.of("train", "validation", "test")) {
+            splits.put(split, imageSet(good, split, classes, r.decoder(), sources));
+        }
+        good.clear();
+        ShardWriter.Result shards = ShardWriter.write(spark, splits, out, options);
+        bad.sort(Comparator.comparing(row -> row.getString(0)));
+        spark.createDataFrame(bad, QUARANTINE_SCHEMA).coalesce(1).write().mode(SaveMode.Overwrite).parquet(quarantineUri);
+        return new Result(shards, quarantined, quarantineUri);
     }
 
     private static JavaRDD<DecodedImage> decode(SparkSession spark, Request r, List<String> cifarClasses) {
@@ -119,12 +124,6 @@ public final class ImagePreprocess {
                 ? DecodedImage.decode(ImageEntry.bad(e.path(), e.key(), e.bytes(), new BadImage(QuarantineReason.NO_CLASS_DIRECTORY,
                 "file is not inside a class directory (<class>/<file>)")), decoder)
                 : DecodedImage.decode(e, decoder));
-    }
-
-    private static void writeQuarantine(SparkSession spark, JavaRDD<DecodedImage> decoded, String uri) {
-        JavaRDD<Row> rows = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
-        Dataset<Row> df = spark.createDataFrame(rows, QUARANTINE_SCHEMA).coalesce(1);
-        df.write().mode(SaveMode.Overwrite).parquet(uri);
     }
 
     private static ImageSet imageSet(List<DecodedImage> good, String split, List<String> classes, ImageDecoder decoder,

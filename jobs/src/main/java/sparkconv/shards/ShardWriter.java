@@ -90,7 +90,15 @@ public final class ShardWriter {
             String stagingUri = staging.toString();
             int slices = Math.max(1, Math.min(tasks.size(), jsc.defaultParallelism() * 4));
             List<WrittenShard> written = jsc.parallelize(tasks, slices)
-                    .map(t -> t.write(stagingUri, norm))
+                    .mapPartitions(part -> {
+                        // one Configuration per task: each new one re-parses Hadoop's XML resources (~ms)
+                        Configuration taskConf = new Configuration();
+                        List<WrittenShard> shards = new ArrayList<>();
+                        while (part.hasNext()) {
+                            shards.add(part.next().write(stagingUri, norm, taskConf));
+                        }
+                        return shards.iterator();
+                    })
                     .collect();
 
             Map<String, Manifest.Split> splitMeta = new LinkedHashMap<>();
@@ -208,13 +216,13 @@ public final class ShardWriter {
 
     record ShardTask(String split, int index, int channels, int height, int width, int numClasses, byte[] pixels,
                      int[] labels) implements Serializable {
-        WrittenShard write(String stagingUri, Manifest.Normalisation norm) throws java.io.IOException {
+        WrittenShard write(String stagingUri, Manifest.Normalisation norm, Configuration conf) throws java.io.IOException {
             DataSet ds = toDataSet(pixels, labels, channels, height, width, numClasses, norm);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             ds.save(bytes);
             byte[] data = bytes.toByteArray();
             String file = split + "/shard-" + String.format("%05d", index) + ".bin";
-            Fs.writeBytes(new Path(stagingUri + "/" + file), data, new Configuration());
+            Fs.writeBytes(new Path(stagingUri + "/" + file), data, conf);
             long[] counts = new long[numClasses];
             for (int y : labels) {
                 counts[y]++;

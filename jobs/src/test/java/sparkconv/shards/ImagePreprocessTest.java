@@ -135,12 +135,16 @@ class ImagePreprocessTest {
         for (var e : bad.entrySet()) {
             TestImages.write(folder.resolve(e.getKey()), e.getValue());
         }
+        Files.createSymbolicLink(folder.resolve("dog/link.png"), folder.resolve("cat/good.png"));
+        Files.createSymbolicLink(folder.resolve("loop"), folder);
         String out = dir.resolve("shards").toString();
         ImagePreprocess.Result r = ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), out);
 
         Map<String, String> expected = new TreeMap<>(Map.of("cat/empty.png", "empty-file", "cat/notes.txt", "not-an-image",
                 "cat/anim.gif", "unsupported-format", "dog/cut.png", "corrupt-image", "dog/cut.jpg", "corrupt-image",
                 "dog/bomb.png", "decompression-bomb", "dog/bomb.jpg", "decompression-bomb", "loose.png", "no-class-directory"));
+        expected.put("dog/link.png", "symlink");
+        expected.put("loop", "symlink");
         Map<String, String> actual = new TreeMap<>();
         Map<String, Long> bytes = new TreeMap<>();
         for (Row row : spark.read().parquet(r.quarantineUri()).collectAsList()) {
@@ -151,7 +155,7 @@ class ImagePreprocessTest {
         assertEquals(expected, actual);
         bad.forEach((name, data) -> assertEquals(data.length, bytes.get(name), name));
         assertEquals(Map.of("corrupt-image", 2L, "decompression-bomb", 2L, "empty-file", 1L, "no-class-directory", 1L,
-                "not-an-image", 1L, "unsupported-format", 1L), r.quarantined());
+                "not-an-image", 1L, "unsupported-format", 1L, "symlink", 2L), r.quarantined());
         assertEquals(2, r.shards().manifest().splits().values().stream().mapToLong(Manifest.Split::examples).sum());
         assertTrue(Files.exists(Path.of(r.quarantineUri().replace("file:", "")).resolve("_SUCCESS")));
     }
