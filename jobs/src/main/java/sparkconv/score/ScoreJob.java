@@ -17,7 +17,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.nd4j.evaluation.classification.Evaluation;
 
 import sparkconv.SparkconvException;
@@ -28,7 +27,11 @@ import sparkconv.spark.Fs;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.split;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * Bulk scoring: images from a folder tree, zip / tar(.gz) archives, or Parquet of binaries ({@code path}, {@code content})
@@ -49,7 +52,7 @@ public final class ScoreJob {
 
     /**
      * @param format the input's format; null detects it (Parquet by a {@code .parquet} name or {@code part-*.parquet} files)
-     * @param labels compare predictions with the class-directory names: accuracy and confusion matrix
+     * @param labels compare predictions with the class-directory names in the paths: accuracy and confusion matrix
      */
     public record Request(String model, String store, String input, String format, String out, int topK, int batchSize,
                           boolean labels, boolean overwrite) {
@@ -75,27 +78,24 @@ public final class ScoreJob {
         }
         Dataset<Row> scored = scorer.transform(images, "content")
                 .withColumn("error", coalesce(col("read_error"), col("error")))
-                .drop("content", "read_error")
-                .persist(StorageLevel.MEMORY_AND_DISK());
+                .select(OUTPUT_COLUMNS.stream().map(Column::new).toArray(Column[]::new));
+        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
         try {
-            Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
-            try {
-                scored.select(OUTPUT_COLUMNS.stream().map(Column::new).toArray(Column[]::new)).write().parquet(staging.toString());
-                if (Fs.exists(target, conf)) {
-                    Fs.delete(target, conf);
-                }
-                Fs.rename(staging, target, conf);
-            } finally {
-                if (Fs.exists(staging, conf)) {
-                    Fs.delete(staging, conf);
-                }
+            scored.write().parquet(staging.toString());
+            if (Fs.exists(target, conf)) {
+                Fs.delete(target, conf);
             }
-            Row counts = scored.selectExpr("count(*)", "count(error)").first();
-            ClassificationMetrics metrics = r.labels() ? metrics(scored, model) : null;
-            return new Result(model, counts.getLong(0), counts.getLong(1), metrics, target.toString(), (System.nanoTime() - start) / 1e9);
+            Fs.rename(staging, target, conf);
         } finally {
-            scored.unpersist(false);
+            if (Fs.exists(staging, conf)) {
+                Fs.delete(staging, conf);
+            }
         }
+        // The summary reads the committed Parquet (two small columns) rather than caching the scores in memory.
+        Dataset<Row> written = spark.read().parquet(target.toString());
+        Row counts = written.selectExpr("count(*)", "count(error)").first();
+        ClassificationMetrics metrics = r.labels() ? metrics(written, model) : null;
+        return new Result(model, counts.getLong(0), counts.getLong(1), metrics, target.toString(), (System.nanoTime() - start) / 1e9);
     }
 
     /** The input as rows of {@link #INPUT}: path, label (class directory), content, and why it could not be read. */
@@ -107,8 +107,7 @@ public final class ScoreJob {
             if (!columns.contains("path") || !columns.contains("content")) {
                 throw new SparkconvException(input + ": Parquet input needs 'path' and 'content' (binary) columns, has " + columns);
             }
-            Column label = columns.contains("label") ? col("label").cast("string") : lit(null).cast("string");
-            return df.select(col("path"), label.as("label"), col("content"), lit(null).cast("string").as("read_error"));
+            return df.select(col("path"), classDirectory(col("path")).as("label"), col("content"), lit(null).cast("string").as("read_error"));
         }
         ImageSources.Format sourceFormat = ImageSources.Format.parse(f);
         JavaRDD<Row> rows = ImageSources.entries(spark, input, sourceFormat, ImageSources.DEFAULT_MAX_ENTRY_BYTES)
@@ -157,9 +156,15 @@ public final class ScoreJob {
         }
     }
 
+    /** The class of an image is the name of the directory holding it: {@code .../<class>/<file>} or {@code archive!/<class>/<file>}. */
+    static Column classDirectory(Column path) {
+        return when(size(split(path, "/")).geq(2), element_at(split(path, "/"), -2));
+    }
+
     private static ClassificationMetrics metrics(Dataset<Row> scored, ScoringModel model) {
         Evaluation eval = new Evaluation(model.classes());
-        for (Row r : scored.where("error IS NULL AND label IS NOT NULL").groupBy("label", "predicted_class").count().collectAsList()) {
+        Dataset<Row> labelled = scored.where(col("error").isNull()).withColumn("label", classDirectory(col("path")));
+        for (Row r : labelled.where(col("label").isin(model.classes().toArray())).groupBy("label", "predicted_class").count().collectAsList()) {
             int actual = model.classes().indexOf(r.getString(0));
             for (long n = r.getLong(2); n > 0; n--) {
                 eval.eval(r.getInt(1), actual);
