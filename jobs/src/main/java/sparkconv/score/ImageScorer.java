@@ -160,9 +160,10 @@ public final class ImageScorer implements Serializable {
                     errors[i] = bad.reason().code() + ": " + bad.getMessage();
                 }
             }
-            INDArray probs = pixels.isEmpty() ? null : probabilities(pixels);
+            // one copy of the whole batch: a row view per image would cost a native shape-info allocation each
+            double[][] probs = pixels.isEmpty() ? null : probabilities(pixels).toDoubleMatrix();
             for (int i = 0; i < batch.size(); i++) {
-                ready.add(withScores(batch.get(i), slot[i] < 0 ? null : probs.getRow(slot[i]).toDoubleVector(), errors[i]));
+                ready.add(withScores(batch.get(i), slot[i] < 0 ? null : probs[slot[i]], errors[i]));
             }
         }
     }
