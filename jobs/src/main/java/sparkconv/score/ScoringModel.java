@@ -107,18 +107,6 @@ public record ScoringModel(String name, String version, String uri, int channels
         }
     }
 
-    /** Fails clearly if shards (or any data described by a manifest) do not match this model's input or classes. */
-    public void check(Manifest data, String where) {
-        Manifest.Shape s = data.shape();
-        if (s.channels() != channels || s.height() != height || s.width() != width) {
-            throw new SparkconvException(where + ": data is " + s.height() + "x" + s.width() + "x" + s.channels() + " but " + this
-                    + " takes " + shape());
-        }
-        if (!data.classes().equals(classes)) {
-            throw new SparkconvException(where + ": data classes " + data.classes() + " differ from " + this + "'s " + classes);
-        }
-    }
-
     public String shape() {
         return height + "x" + width + "x" + channels;
     }
