@@ -11,7 +11,7 @@ import sparkconv.SparkconvException;
 @Command(name = "sparkconv", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Distributed CNN training on Spark: preprocess images into shards, train with parameter averaging, "
                 + "store versioned models on any Hadoop file system, evaluate and score.",
-        subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
+        subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class, ScoreCommand.class,
                 DescribeCommand.class, ModelsCommand.class, PipelineCommand.class, ReportCommand.class,
                 SegmentPreprocessCommand.class, SegmentTrainCommand.class,
                 CommandLine.HelpCommand.class})

@@ -1,5 +1,6 @@
 package sparkconv.jobs;
 
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
@@ -7,22 +8,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import sparkconv.SparkconvException;
+import sparkconv.data.ImageDecoder;
 import sparkconv.data.IdxDataset;
+import sparkconv.data.ImageSources;
+import sparkconv.models.ModelZoo;
+import sparkconv.shards.ImagePreprocess;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.Preprocess;
 import sparkconv.shards.ShardWriter;
+import sparkconv.spark.Fs;
 
-@Command(name = "preprocess", description = "Read an IDX dataset (Fashion-MNIST, MNIST; raw or .gz) and write DL4J DataSet shards "
-                + "(one minibatch per file) with manifest.json, as a Spark job.")
+@Command(name = "preprocess",
+        description = "Read images (an IDX dataset such as Fashion-MNIST, CIFAR-10 binary batches, a folder tree "
+                + "<class>/<file>.png|jpg, or zip / tar(.gz) archives of one) and write DL4J DataSet shards "
+                + "(one minibatch per file) with manifest.json, as a Spark job. Bad image files are quarantined "
+                + "into <out>/quarantine (Parquet) and counted.")
 final class PreprocessCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST,
-            description = "directory (any Hadoop URI) with the four IDX files (default ${DEFAULT-VALUE})")
+            description = "IDX directory (any Hadoop URI) with the four IDX files, when --source is not given (default ${DEFAULT-VALUE})")
     String data;
 
-    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist or mnist: names the classes (default ${DEFAULT-VALUE})")
+    @Option(names = "--source", description = "image source (any Hadoop URI): an IDX or CIFAR-10 directory, an image folder tree, "
+            + "a zip / tar(.gz) archive, a directory of archives or a glob")
+    String source;
+
+    @Option(names = "--format", defaultValue = "auto", description = "auto, idx, cifar, folder, zip or tar (default ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--dataset", description = "dataset name; for IDX data fashion-mnist or mnist names the classes (default: fashion-mnist for IDX, else the source's name)")
     String dataset;
 
     @Option(names = "--out", required = true, description = "shard directory to write (any Hadoop URI)")
@@ -31,11 +48,32 @@ final class PreprocessCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per shard = minibatch per worker (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--validation", description = "training images held out for validation (default ${DEFAULT-VALUE})")
+    @Option(names = "--validation", description = "IDX: training images held out for validation (default ${DEFAULT-VALUE})")
     int validation;
 
-    @Option(names = "--limit", defaultValue = "0", description = "use only the first N training images (quick runs; 0 = all)")
+    @Option(names = "--limit", defaultValue = "0", description = "IDX: use only the first N training images (quick runs; 0 = all)")
     int limit;
+
+    @Option(names = "--size", description = "images: HxW to resize / crop to (default 32x32 for CIFAR, else 28x28)")
+    String size;
+
+    @Option(names = "--channels", description = "images: 1 (grey) or 3 (RGB) (default 3 for CIFAR, else 1)")
+    Integer channels;
+
+    @Option(names = "--validation-fraction", defaultValue = "0.1", description = "images: share of images for validation, by path hash (default ${DEFAULT-VALUE})")
+    double validationFraction;
+
+    @Option(names = "--test-fraction", defaultValue = "0.1", description = "images: share of images for test, by path hash; "
+            + "ignored for CIFAR (its test batch) and paths under test/ (default ${DEFAULT-VALUE})")
+    double testFraction;
+
+    @Option(names = "--max-pixels", defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS,
+            description = "images: larger declared sizes are quarantined as decompression bombs, before decoding (default ${DEFAULT-VALUE})")
+    long maxPixels;
+
+    @Option(names = "--max-file-bytes", defaultValue = "" + ImageSources.DEFAULT_MAX_ENTRY_BYTES,
+            description = "images: larger files / archive entries are quarantined (default ${DEFAULT-VALUE})")
+    long maxFileBytes;
 
     @Option(names = "--overwrite", description = "replace an existing shard directory made from other inputs")
     boolean overwrite;
@@ -46,8 +84,24 @@ final class PreprocessCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SparkSession spark = sparkOptions.session("preprocess");
-        ShardWriter.Result r = run(spark, data, dataset, out, batch, validation, limit, overwrite);
-        Jobs.print(r);
+        String input = source != null ? source : data;
+        ImageSources.Format f = format.equals("auto") ? ImageSources.detect(input, spark.sparkContext().hadoopConfiguration())
+                : ImageSources.Format.parse(format);
+        if (f == ImageSources.Format.IDX) {
+            Jobs.print(run(spark, input, dataset != null ? dataset : "fashion-mnist", out, batch, validation, limit, overwrite));
+            return 0;
+        }
+        boolean cifar = f == ImageSources.Format.CIFAR;
+        ModelZoo.Input shape = ModelZoo.Input.parse((size != null ? size : cifar ? "32x32" : "28x28") + "x"
+                + (channels != null ? channels : cifar ? 3 : 1));
+        ImageDecoder decoder = new ImageDecoder(shape.channels(), shape.height(), shape.width(), maxPixels);
+        String name = dataset != null ? dataset : Fs.path(input).getName();
+        ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(input, f, name, decoder, maxFileBytes,
+                validationFraction, testFraction, batch, overwrite), out);
+        Jobs.print(r.shards());
+        if (!r.shards().upToDate()) {
+            System.out.println(quarantineSummary(r.quarantined(), r.quarantineUri()));
+        }
         return 0;
     }
 
@@ -56,9 +110,19 @@ final class PreprocessCommand implements Callable<Integer> {
         var classes = switch (dataset) {
             case "fashion-mnist" -> IdxDataset.FASHION_CLASSES;
             case "mnist" -> IdxDataset.DIGIT_CLASSES;
-            default -> throw new sparkconv.SparkconvException("unknown --dataset '" + dataset + "' (fashion-mnist or mnist)");
+            default -> throw new SparkconvException("unknown --dataset '" + dataset + "' (fashion-mnist or mnist)");
         };
         return Preprocess.idx(spark, data, dataset, classes, out, batch, validation, limit, overwrite);
+    }
+
+    static String quarantineSummary(Map<String, Long> quarantined, String uri) {
+        if (quarantined.isEmpty()) {
+            return "quarantined: none";
+        }
+        StringBuilder sb = new StringBuilder("quarantined: " + quarantined.values().stream().mapToLong(Long::longValue).sum()
+                + " inputs, listed in " + uri);
+        quarantined.forEach((reason, n) -> sb.append(String.format("%n  %-20s %,7d", reason, n)));
+        return sb.toString();
     }
 
     static String describe(Manifest m) {

@@ -59,13 +59,12 @@ public final class ShardWriter {
             throw new SparkconvException(out + ": no training images to shard");
         }
         Manifest.Normalisation norm = normalisation(train);
-        Map<String, String> lineage = new LinkedHashMap<>(options.lineage());
-        lineage.put("batchSize", Integer.toString(options.batchSize()));
+        Map<String, String> lineage = lineage(options);
 
         Path target = Fs.path(out);
         if (Fs.exists(target, conf)) {
-            Manifest existing = completeManifest(out, conf);
-            if (existing != null && Objects.equals(existing.sources(), sources(splits)) && Objects.equals(existing.lineage(), lineage)) {
+            Manifest existing = completeFor(out, sources(splits), options, conf);
+            if (existing != null) {
                 LOG.info("{} is complete for these inputs; nothing to do", out);
                 return new Result(existing, true);
             }
@@ -91,7 +90,15 @@ public final class ShardWriter {
             String stagingUri = staging.toString();
             int slices = Math.max(1, Math.min(tasks.size(), jsc.defaultParallelism() * 4));
             List<WrittenShard> written = jsc.parallelize(tasks, slices)
-                    .map(t -> t.write(stagingUri, norm))
+                    .mapPartitions(part -> {
+                        // one Configuration per task: each new one re-parses Hadoop's XML resources (~ms)
+                        Configuration taskConf = new Configuration();
+                        List<WrittenShard> shards = new ArrayList<>();
+                        while (part.hasNext()) {
+                            shards.add(part.next().write(stagingUri, norm, taskConf));
+                        }
+                        return shards.iterator();
+                    })
                     .collect();
 
             Map<String, Manifest.Split> splitMeta = new LinkedHashMap<>();
@@ -125,6 +132,23 @@ public final class ShardWriter {
                 Fs.delete(staging, conf);
             }
         }
+    }
+
+    /**
+     * The manifest of {@code out} if it is complete and was made from these sources with these options, else null:
+     * lets readers that decode their inputs (image folders, archives) skip before decoding anything.
+     */
+    public static Manifest completeFor(String out, List<ImageSet.SourceFile> sources, Options options, Configuration conf) {
+        Manifest existing = completeManifest(out, conf);
+        boolean same = existing != null && Objects.equals(existing.sources(), sources)
+                && Objects.equals(existing.lineage(), lineage(options));
+        return same ? existing : null;
+    }
+
+    private static Map<String, String> lineage(Options options) {
+        Map<String, String> lineage = new LinkedHashMap<>(options.lineage());
+        lineage.put("batchSize", Integer.toString(options.batchSize()));
+        return lineage;
     }
 
     /** The manifest of {@code dir} if it is a complete shard directory ({@code _SUCCESS} present), else null. */
@@ -192,13 +216,13 @@ public final class ShardWriter {
 
     record ShardTask(String split, int index, int channels, int height, int width, int numClasses, byte[] pixels,
                      int[] labels) implements Serializable {
-        WrittenShard write(String stagingUri, Manifest.Normalisation norm) throws java.io.IOException {
+        WrittenShard write(String stagingUri, Manifest.Normalisation norm, Configuration conf) throws java.io.IOException {
             DataSet ds = toDataSet(pixels, labels, channels, height, width, numClasses, norm);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             ds.save(bytes);
             byte[] data = bytes.toByteArray();
             String file = split + "/shard-" + String.format("%05d", index) + ".bin";
-            Fs.writeBytes(new Path(stagingUri + "/" + file), data, new Configuration());
+            Fs.writeBytes(new Path(stagingUri + "/" + file), data, conf);
             long[] counts = new long[numClasses];
             for (int y : labels) {
                 counts[y]++;

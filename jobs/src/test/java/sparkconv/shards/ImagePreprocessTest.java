@@ -1,0 +1,241 @@
+package sparkconv.shards;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+import sparkconv.LocalSpark;
+import sparkconv.SparkconvException;
+import sparkconv.data.CifarBatches;
+import sparkconv.data.ImageDecoder;
+import sparkconv.data.ImageSources;
+import sparkconv.data.TestImages;
+import sparkconv.jobs.Main;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ImagePreprocessTest {
+    static final List<String> CLASSES = List.of("bird", "cat", "dog");
+    static SparkSession spark;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.get();
+    }
+
+    static ImagePreprocess.Request request(Path source, ImageSources.Format format, boolean overwrite) {
+        return new ImagePreprocess.Request(source.toString(), format, "test", new ImageDecoder(1, 28, 28, 1_000_000),
+                1 << 20, 0.2, 0.2, 4, overwrite);
+    }
+
+    /** 3 classes x 8 images, PNG and JPEG, some not 28x28: the relative names archives reuse. */
+    static List<TestImages.Entry> goodImages() {
+        List<TestImages.Entry> out = new ArrayList<>();
+        int seed = 0;
+        for (String c : CLASSES) {
+            for (int i = 0; i < 8; i++) {
+                seed++;
+                byte[] data = i % 4 == 3 ? TestImages.rgb(40, 32, seed, "jpeg") : TestImages.grey(28, 28, seed, "png");
+                out.add(TestImages.Entry.file(c + "/img" + i + (i % 4 == 3 ? ".jpg" : ".png"), data));
+            }
+        }
+        return out;
+    }
+
+    static void writeFolder(Path root, List<TestImages.Entry> entries) throws Exception {
+        for (TestImages.Entry e : entries) {
+            TestImages.write(root.resolve(e.name()), e.data());
+        }
+    }
+
+    static List<String> shardChecksums(Manifest m) {
+        List<String> out = new ArrayList<>();
+        m.splits().forEach((split, s) -> s.shards().forEach(sh -> out.add(sh.file() + "=" + sh.sha256())));
+        out.sort(null);
+        return out;
+    }
+
+    @Test
+    void folderZipAndTarGzOfTheSameImagesGiveIdenticalShards() throws Exception {
+        List<TestImages.Entry> images = goodImages();
+        writeFolder(dir.resolve("folder"), images);
+        TestImages.zip(dir.resolve("images.zip"), images.toArray(TestImages.Entry[]::new));
+        TestImages.tar(dir.resolve("images.tar.gz"), true, images.toArray(TestImages.Entry[]::new));
+
+        Manifest fromFolder = ImagePreprocess.run(spark, request(dir.resolve("folder"), ImageSources.Format.FOLDER, false),
+                dir.resolve("out-folder").toString()).shards().manifest();
+        Manifest fromZip = ImagePreprocess.run(spark, request(dir.resolve("images.zip"), ImageSources.Format.ZIP, false),
+                dir.resolve("out-zip").toString()).shards().manifest();
+        Manifest fromTar = ImagePreprocess.run(spark, request(dir.resolve("images.tar.gz"), ImageSources.Format.TAR, false),
+                dir.resolve("out-tar").toString()).shards().manifest();
+
+        assertEquals(CLASSES, fromFolder.classes());
+        assertEquals(new Manifest.Shape(1, 28, 28), fromFolder.shape());
+        assertEquals(24, fromFolder.splits().values().stream().mapToLong(Manifest.Split::examples).sum());
+        assertTrue(fromFolder.splits().get("train").examples() > 0);
+        assertEquals(shardChecksums(fromFolder), shardChecksums(fromZip), "same images, same shards");
+        assertEquals(shardChecksums(fromFolder), shardChecksums(fromTar), "same images, same shards");
+        assertEquals(fromFolder.normalisation(), fromTar.normalisation());
+    }
+
+    @Test
+    void aRerunOnUnchangedInputsSkipsAndAChangedInputIsNoticed() throws Exception {
+        Path folder = dir.resolve("folder");
+        writeFolder(folder, goodImages());
+        String out = dir.resolve("shards").toString();
+        ImagePreprocess.Result first = ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), out);
+        assertFalse(first.shards().upToDate());
+        ImagePreprocess.Result again = ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), out);
+        assertTrue(again.shards().upToDate());
+        assertEquals(shardChecksums(first.shards().manifest()), shardChecksums(again.shards().manifest()));
+
+        TestImages.write(folder.resolve("cat/new.png"), TestImages.grey(28, 28, 99, "png"));
+        SparkconvException e = assertThrows(SparkconvException.class,
+                () -> ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), out));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        ImagePreprocess.Result rewritten = ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, true), out);
+        assertEquals(25, rewritten.shards().manifest().splits().values().stream().mapToLong(Manifest.Split::examples).sum());
+    }
+
+    @Test
+    void everyKindOfBadFileIsQuarantinedWithItsReasonAndTheJobGoesOn() throws Exception {
+        Path folder = dir.resolve("mixed");
+        TestImages.write(folder.resolve("cat/good.png"), TestImages.grey(28, 28, 1, "png"));
+        TestImages.write(folder.resolve("dog/good.jpg"), TestImages.grey(28, 28, 2, "jpeg"));
+        byte[] png = TestImages.grey(28, 28, 3, "png");
+        byte[] jpg = TestImages.grey(28, 28, 4, "jpeg");
+        Map<String, byte[]> bad = new TreeMap<>(Map.of(
+                "cat/empty.png", new byte[0],
+                "cat/notes.txt", TestImages.text("not an image"),
+                "cat/anim.gif", TestImages.gif(),
+                "dog/cut.png", TestImages.truncated(png, png.length / 2),
+                "dog/cut.jpg", TestImages.truncated(jpg, jpg.length * 2 / 3),
+                "dog/bomb.png", TestImages.pngDeclaring(50_000, 50_000),
+                "dog/bomb.jpg", TestImages.jpegDeclaring(40_000, 40_000),
+                "loose.png", TestImages.grey(28, 28, 5, "png")));
+        for (var e : bad.entrySet()) {
+            TestImages.write(folder.resolve(e.getKey()), e.getValue());
+        }
+        Files.createSymbolicLink(folder.resolve("dog/link.png"), folder.resolve("cat/good.png"));
+        Files.createSymbolicLink(folder.resolve("loop"), folder);
+        String out = dir.resolve("shards").toString();
+        ImagePreprocess.Result r = ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), out);
+
+        Map<String, String> expected = new TreeMap<>(Map.of("cat/empty.png", "empty-file", "cat/notes.txt", "not-an-image",
+                "cat/anim.gif", "unsupported-format", "dog/cut.png", "corrupt-image", "dog/cut.jpg", "corrupt-image",
+                "dog/bomb.png", "decompression-bomb", "dog/bomb.jpg", "decompression-bomb", "loose.png", "no-class-directory"));
+        expected.put("dog/link.png", "symlink");
+        expected.put("loop", "symlink");
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, Long> bytes = new TreeMap<>();
+        for (Row row : spark.read().parquet(r.quarantineUri()).collectAsList()) {
+            String rel = row.getString(0).substring(row.getString(0).indexOf("/mixed/") + "/mixed/".length());
+            actual.put(rel, row.getString(1));
+            bytes.put(rel, row.getLong(2));
+        }
+        assertEquals(expected, actual);
+        bad.forEach((name, data) -> assertEquals(data.length, bytes.get(name), name));
+        assertEquals(Map.of("corrupt-image", 2L, "decompression-bomb", 2L, "empty-file", 1L, "no-class-directory", 1L,
+                "not-an-image", 1L, "unsupported-format", 1L, "symlink", 2L), r.quarantined());
+        assertEquals(2, r.shards().manifest().splits().values().stream().mapToLong(Manifest.Split::examples).sum());
+        assertTrue(Files.exists(Path.of(r.quarantineUri().replace("file:", "")).resolve("_SUCCESS")));
+    }
+
+    @Test
+    void archiveEntriesWithUnsafePathsOrLinksAreQuarantined() throws Exception {
+        byte[] png = TestImages.grey(28, 28, 1, "png");
+        Path zip = dir.resolve("evil.zip");
+        TestImages.zip(zip, TestImages.Entry.file("cat/a.png", png), TestImages.Entry.file("../../cat/b.png", png),
+                TestImages.Entry.symlink("cat/c.png", "/etc/passwd"));
+        ImagePreprocess.Result r = ImagePreprocess.run(spark, request(zip, ImageSources.Format.ZIP, false), dir.resolve("out").toString());
+        assertEquals(Map.of("symlink", 1L, "unsafe-path", 1L), r.quarantined());
+        assertEquals(1, r.shards().manifest().splits().values().stream().mapToLong(Manifest.Split::examples).sum());
+    }
+
+    @Test
+    void inputWithNoUsableImageFailsWithAClearMessage() throws Exception {
+        Path folder = dir.resolve("allbad");
+        TestImages.write(folder.resolve("cat/a.png"), new byte[0]);
+        TestImages.write(folder.resolve("cat/b.txt"), TestImages.text("hello"));
+        SparkconvException e = assertThrows(SparkconvException.class,
+                () -> ImagePreprocess.run(spark, request(folder, ImageSources.Format.FOLDER, false), dir.resolve("out").toString()));
+        assertTrue(e.getMessage().contains("no usable images: all 2 inputs were quarantined"), e.getMessage());
+        assertTrue(e.getMessage().contains("empty-file=1"), e.getMessage());
+    }
+
+    @Test
+    void cifarBatchesKeepTheirPixelsLabelsAndTestSplit() throws Exception {
+        Path cifar = dir.resolve("cifar");
+        int[] trainLabels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        byte[] train = TestImages.cifar(trainLabels, 11);
+        byte[] withPartialRecord = java.util.Arrays.copyOf(train, train.length + 100);
+        TestImages.write(cifar.resolve("data_batch_1.bin"), withPartialRecord);
+        int[] testLabels = {9, 8, 7, 6, 5, 4};
+        byte[] test = TestImages.cifar(testLabels, 12);
+        TestImages.write(cifar.resolve("test_batch.bin"), test);
+        TestImages.write(cifar.resolve("batches.meta.txt"), TestImages.text(String.join("\n", CifarBatches.CLASSES) + "\n"));
+        assertEquals(ImageSources.Format.CIFAR, ImageSources.detect(cifar.toString(), new Configuration()));
+
+        String out = dir.resolve("shards").toString();
+        ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(cifar.toString(), ImageSources.Format.CIFAR,
+                "cifar-10", new ImageDecoder(3, 32, 32, 1_000_000), 1 << 20, 0.0, 0.0, 64, false), out);
+        Manifest m = r.shards().manifest();
+        assertEquals(CifarBatches.CLASSES, m.classes());
+        assertEquals(Map.of("truncated-record", 1L), r.quarantined());
+        assertEquals(20, m.splits().get("train").examples());
+        assertEquals(6, m.splits().get("test").examples());
+
+        DataSet ds = new DataSet();
+        try (InputStream in = Files.newInputStream(Path.of(m.shardUris(out, "test").get(0).replace("file:", "")))) {
+            ds.load(in);
+        }
+        INDArray f = ds.getFeatures();
+        Manifest.Normalisation n = m.normalisation();
+        for (int i = 0; i < testLabels.length; i++) {
+            assertEquals(testLabels[i], ds.getLabels().getRow(i).argMax().getInt(0));
+            for (int k : new int[]{0, 1023, 1024, 2048, 3071}) {
+                int c = k / 1024, y = (k % 1024) / 32, x = k % 32;
+                double raw = (f.getDouble(i, c, y, x) * n.std() + n.mean()) / n.scale();
+                assertEquals(test[i * CifarBatches.RECORD + 1 + k] & 0xff, raw, 0.01, "record " + i + " byte " + k);
+            }
+        }
+    }
+
+    @Test
+    void theCommandLineReadsImageFoldersAndStillReadsIdx() throws Exception {
+        Path folder = dir.resolve("folder");
+        writeFolder(folder, goodImages());
+        assertEquals(0, Main.run("preprocess", "--source", folder.toString(), "--out", dir.resolve("img-shards").toString(),
+                "--size", "16x16", "--channels", "3", "--batch", "8"));
+        Manifest m = Manifest.read(dir.resolve("img-shards").toString(), new Configuration());
+        assertEquals(new Manifest.Shape(3, 16, 16), m.shape());
+        assertEquals("folder", m.lineage().get("format"));
+        assertEquals(2, Main.run("preprocess", "--source", dir.resolve("nothing-here").toString(), "--out", dir.resolve("x").toString()));
+
+        Path idx = sparkconv.TestData.fashionMnist();
+        assertEquals(0, Main.run("preprocess", "--data", idx.toString(), "--out", dir.resolve("idx-shards").toString(),
+                "--limit", "300", "--validation", "60"));
+        Manifest idxManifest = Manifest.read(dir.resolve("idx-shards").toString(), new Configuration());
+        assertEquals(240, idxManifest.splits().get("train").examples());
+        assertEquals("idx", idxManifest.lineage().get("format"));
+    }
+}
