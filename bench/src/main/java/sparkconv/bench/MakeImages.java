@@ -1,3 +1,5 @@
+package sparkconv.bench;
+
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -20,7 +22,7 @@ import sparkconv.data.ImageSet;
 /**
  * Benchmark data: the first N Fashion-MNIST training images as 28x28 grey PNGs in {@code <out>/folder/<class>/<n>.png},
  * and the same files as {@code <out>/images.zip} and {@code <out>/images.tar.gz}.
- * Usage: java -cp JAR:CLASSPATH bench/MakeImages.java OUT_DIR [N] [FASHION_MNIST_DIR]
+ * Run by bench/run (images for preprocess / score). Arguments: OUT_DIR [N] [FASHION_MNIST_DIR]
  */
 public class MakeImages {
     public static void main(String[] args) throws Exception {

@@ -1,3 +1,5 @@
+package sparkconv.bench;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -16,7 +18,7 @@ import sparkconv.spark.SparkSessions;
  * through ImagePreprocess.run: listing, reading, decoding, quarantine, shard writing. A first folder run warms the
  * JIT; each measured run writes a fresh output directory. Reports wall-clock images/s and images per CPU-second of
  * the whole JVM (driver + executors), which is what two dedicated cores deliver at best when the machine is shared. Usage:
- * java JVM_FLAGS -cp JAR:CLASSPATH bench/PreprocessBench.java DATA_DIR [MASTER]
+ * bench/run preprocess (arguments: DATA_DIR [MASTER])
  */
 public class PreprocessBench {
     public static void main(String[] args) throws Exception {

@@ -1,3 +1,5 @@
+package sparkconv.bench;
+
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +29,7 @@ import sparkconv.store.ModelStore;
  * MultiLayerNetwork.output() over the same images and batch size, with LeNet-5 (fixed seed, untrained: speed does not
  * depend on the weights). The loop is timed twice: over pre-decoded, normalised batches (output() alone, the strict
  * baseline) and with decoding in the loop (the same work as the job, minus Spark and Parquet). Each is run once to warm
- * up and once measured. Usage: java JVM_FLAGS -cp JAR:CLASSPATH bench/ScoreBench.java DATA_DIR [MASTER] [BATCH]
+ * up and once measured. Run by bench/run score. Arguments: DATA_DIR [MASTER] [BATCH]
  */
 public class ScoreBench {
     static final com.sun.management.OperatingSystemMXBean OS =
