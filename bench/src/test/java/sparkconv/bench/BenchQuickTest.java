@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
  */
 class BenchQuickTest {
     @Test
-    void everyTrainingBenchmarkRunsAtATinySize() throws Exception {
+    void everyBenchmarkRunsAtATinySize() throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
                 "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
         File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
-        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling")
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score")
                 .directory(root).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
@@ -35,5 +35,7 @@ class BenchQuickTest {
         assertTrue(out.contains("| adam | 5 |") && out.contains("| nesterovs | 5 |"), out);
         assertTrue(out.contains("2 workers / 1 worker: "), out);
         assertTrue(out.contains("data 2x: epoch time"), out);
+        assertTrue(out.contains("images per CPU-second (master"), "preprocess benchmark table: " + out);
+        assertTrue(out.lines().filter(l -> l.contains("images per CPU-second (load")).count() >= 2, "score vs single-JVM rows: " + out);
     }
 }
