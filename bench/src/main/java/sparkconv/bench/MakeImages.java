@@ -33,6 +33,7 @@ public class MakeImages {
         n = Math.min(n, train.size());
         List<String> classes = train.classNames().stream().map(c -> c.replaceAll("[^A-Za-z0-9]+", "-")).toList();
         Path folder = out.resolve("folder");
+        Files.createDirectories(out);
         try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(out.resolve("images.zip").toFile());
              OutputStream gz = new GZIPOutputStream(Files.newOutputStream(out.resolve("images.tar.gz")));
              TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
