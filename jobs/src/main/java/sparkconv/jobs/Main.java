@@ -12,7 +12,7 @@ import sparkconv.SparkconvException;
         description = "Distributed CNN training on Spark: preprocess images into shards, train with parameter averaging, "
                 + "store versioned models on any Hadoop file system, evaluate and score.",
         subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
-                DescribeCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
+                DescribeCommand.class, ModelsCommand.class, NiftyCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
