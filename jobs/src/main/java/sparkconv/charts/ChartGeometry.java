@@ -7,7 +7,7 @@ import sparkconv.SparkconvException;
  * 60 days 96x180 (height x width). The bottom fifth holds volume bars, one blank row above it separates them from
  * the prices.
  */
-public record ChartGeometry(int window, int height, int width) {
+public record ChartGeometry(int window, int height, int width) implements java.io.Serializable {
 
     public static ChartGeometry forWindow(int window) {
         return switch (window) {
