@@ -23,7 +23,8 @@ import sparkconv.SparkconvException;
  * against the chapter's worked figures.
  */
 public final class ModelZoo {
-    public static final List<String> NAMES = List.of("seed-trace", "lenet5");
+    public static final List<String> NAMES = java.util.stream.Stream.concat(java.util.stream.Stream.of("seed-trace", "lenet5"),
+            NiftyModels.NAMES.stream()).toList();
 
     private ModelZoo() {
     }
@@ -59,7 +60,7 @@ public final class ModelZoo {
     public static Input defaultInput(String name) {
         return switch (name) {
             case "seed-trace", "lenet5" -> new Input(1, 32, 32);
-            default -> throw unknown(name);
+            default -> NiftyModels.defaultInput(name);
         };
     }
 
@@ -73,7 +74,7 @@ public final class ModelZoo {
         switch (name) {
             case "seed-trace" -> seedTrace(list, numClasses);
             case "lenet5" -> lenet5(list, input, numClasses);
-            default -> throw unknown(name);
+            default -> NiftyModels.add(name, list, input, numClasses);
         }
         return list.setInputType(input.inputType()).build();
     }
