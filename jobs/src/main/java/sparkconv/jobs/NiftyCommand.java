@@ -7,7 +7,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "nifty", mixinStandardHelpOptions = true,
         description = "Daily OHLC prices (NIFTY-50 and others) into chart-window shards: ingest CSV, render windows, evaluate.",
-        subcommands = {NiftyIngestCommand.class, NiftyRenderCommand.class})
+        subcommands = {NiftyIngestCommand.class, NiftyRenderCommand.class, NiftyEvaluateCommand.class})
 final class NiftyCommand implements Runnable {
     @Spec
     CommandSpec spec;
