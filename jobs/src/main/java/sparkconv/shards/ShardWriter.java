@@ -101,13 +101,12 @@ public final class ShardWriter {
                                      Manifest.Shape shape, List<String> classNames, Manifest.Normalisation norm,
                                      List<ImageSet.SourceFile> sources, String out, Options options) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Map<String, String> lineage = new LinkedHashMap<>(options.lineage());
-        lineage.put("batchSize", Integer.toString(options.batchSize()));
+        Map<String, String> lineage = lineage(options);
 
         Path target = Fs.path(out);
         if (Fs.exists(target, conf)) {
-            Manifest existing = completeManifest(out, conf);
-            if (existing != null && Objects.equals(existing.sources(), sources) && Objects.equals(existing.lineage(), lineage)) {
+            Manifest existing = completeFor(out, sources, options, conf);
+            if (existing != null) {
                 LOG.info("{} is complete for these inputs; nothing to do", out);
                 return new Result(existing, true);
             }
@@ -156,6 +155,23 @@ public final class ShardWriter {
                 Fs.delete(staging, conf);
             }
         }
+    }
+
+    /**
+     * The manifest of {@code out} if it is complete and was made from these sources with these options, else null:
+     * lets readers that decode their inputs (image folders, archives) skip before decoding anything.
+     */
+    public static Manifest completeFor(String out, List<ImageSet.SourceFile> sources, Options options, Configuration conf) {
+        Manifest existing = completeManifest(out, conf);
+        boolean same = existing != null && Objects.equals(existing.sources(), sources)
+                && Objects.equals(existing.lineage(), lineage(options));
+        return same ? existing : null;
+    }
+
+    private static Map<String, String> lineage(Options options) {
+        Map<String, String> lineage = new LinkedHashMap<>(options.lineage());
+        lineage.put("batchSize", Integer.toString(options.batchSize()));
+        return lineage;
     }
 
     /** The manifest of {@code dir} if it is a complete shard directory ({@code _SUCCESS} present), else null. */
