@@ -139,7 +139,8 @@ public final class ChartWindows {
         ChartGeometry g = ChartGeometry.forWindow(spec.window());
         Broadcast<List<OhlcSeries>> b = jsc.broadcast(series);
         ChartStyle style = spec.style();
-        List<byte[]> parts = jsc.parallelize(chunks(windows), Math.max(1, Math.min(jsc.defaultParallelism() * 2, chunks(windows).size())))
+        List<List<TimeSplits.Window>> chunks = chunks(windows);
+        List<byte[]> parts = jsc.parallelize(chunks, Math.max(1, Math.min(jsc.defaultParallelism() * 2, chunks.size())))
                 .map(chunk -> renderImages(b.value(), chunk, g, style))
                 .collect();
         b.destroy();

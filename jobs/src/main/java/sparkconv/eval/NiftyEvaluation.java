@@ -82,6 +82,35 @@ public final class NiftyEvaluation {
         }
     }
 
+    /** Lineage keys that must match between the shards a model was trained on and the shards it is evaluated on. */
+    private static final List<String> SAME_RENDER = List.of("input", "window", "horizon", "style", "channels", "deadBand", "split",
+            "trainFraction", "validationFraction", "embargo", "folds", "fold");
+
+    /**
+     * Refuses to evaluate a model trained on other windows than these shards' (another window, horizon, style, split or
+     * fold), and a control that was not trained on shuffled labels (or a model that was).
+     *
+     * @param metadata the stored model version's metadata (its {@code data.manifest.lineage} is the training shards')
+     */
+    public static void checkTrainedOn(String name, Map<String, Object> metadata, Manifest manifest, boolean control) {
+        Object data = metadata.get("data");
+        Object trained = data instanceof Map<?, ?> d && d.get("manifest") instanceof Map<?, ?> m ? m.get("lineage") : null;
+        if (!(trained instanceof Map<?, ?> lineage)) {
+            throw new SparkconvException("model " + name + " has no training-data lineage in its metadata");
+        }
+        for (String key : SAME_RENDER) {
+            if (!java.util.Objects.equals(lineage.get(key), manifest.lineage().get(key))) {
+                throw new SparkconvException(String.format("model %s was trained on %s=%s, these shards have %s=%s", name, key,
+                        lineage.get(key), key, manifest.lineage().get(key)));
+            }
+        }
+        boolean shuffled = !"0".equals(lineage.get("shuffledLabelsSeed"));
+        if (shuffled != control) {
+            throw new SparkconvException("model " + name + (control ? " is given as a --control but was trained on true labels"
+                    : " was trained on shuffled labels: pass it as --control"));
+        }
+    }
+
     public static Report evaluate(SparkSession spark, String shardDir, List<Candidate> candidates, int resamples, long seed) {
         Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
         ChartWindows.Spec rendered = ChartWindows.Spec.fromLineage(manifest.lineage());

@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.eval.NiftyEvaluation;
+import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
 
@@ -50,13 +51,13 @@ final class NiftyEvaluateCommand implements Callable<Integer> {
         SparkSession spark = sparkOptions.session("nifty evaluate");
         var conf = spark.sparkContext().hadoopConfiguration();
         ModelStore modelStore = new ModelStore(store, conf);
+        Manifest manifest = Manifest.read(shards, conf);
         List<NiftyEvaluation.Candidate> candidates = new ArrayList<>();
         for (String name : models) {
-            candidates.add(new NiftyEvaluation.Candidate(name, "model", modelStore.load(name, modelStore.get(name, "latest").version())));
+            candidates.add(candidate(modelStore, name, manifest, false));
         }
         for (String name : controls) {
-            candidates.add(new NiftyEvaluation.Candidate(name, "shuffled-label control",
-                    modelStore.load(name, modelStore.get(name, "latest").version())));
+            candidates.add(candidate(modelStore, name, manifest, true));
         }
         NiftyEvaluation.Report report = NiftyEvaluation.evaluate(spark, shards, candidates, resamples, seed);
         String table = report.table();
@@ -65,5 +66,11 @@ final class NiftyEvaluateCommand implements Callable<Integer> {
         Fs.writeString(Fs.child(out, "report.txt"), table, conf);
         System.out.println("metrics written to " + Fs.uri(out) + "/metrics.json");
         return 0;
+    }
+
+    private static NiftyEvaluation.Candidate candidate(ModelStore store, String name, Manifest manifest, boolean control) {
+        ModelStore.Version v = store.get(name, "latest");
+        NiftyEvaluation.checkTrainedOn(name, v.metadata(), manifest, control);
+        return new NiftyEvaluation.Candidate(name, control ? "shuffled-label control" : "model", store.load(name, v.version()));
     }
 }

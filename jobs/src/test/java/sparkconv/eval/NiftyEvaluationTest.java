@@ -69,6 +69,8 @@ class NiftyEvaluationTest {
                     row.toString());
         }
         assertTrue(Files.readString(tmp.resolve("eval/report.txt")).contains("before costs"));
+        assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
+                "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
         assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));
     }
 }
