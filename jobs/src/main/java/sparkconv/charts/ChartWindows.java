@@ -43,7 +43,7 @@ public final class ChartWindows {
                 }
             }
             TimeSplits.requireTimeSplit(split);
-            new Labels(horizon, deadBand);
+            new Labels(horizon, deadBand); // validates --horizon and --dead-band (fields are not assigned yet here)
         }
 
         public Labels labels() {
