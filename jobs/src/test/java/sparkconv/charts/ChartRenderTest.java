@@ -85,11 +85,10 @@ class ChartRenderTest {
         for (String[] bad : new String[][]{{"--window", "400", "--horizon", "1", "--style", "returns"},
                 {"--window", "20", "--horizon", "0"}, {"--window", "20", "--horizon", "1", "--style", "heikin"},
                 {"--window", "20", "--horizon", "1", "--split", "random"}, {"--window", "7", "--horizon", "1"}}) {
-            String[] args = new String[bad.length + 7];
-            System.arraycopy(new String[]{"nifty", "render", "--in", ingested, "--out", shards, "--master"}, 0, args, 0, 7);
-            String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args, 0, 7),
-                    java.util.stream.Stream.concat(java.util.stream.Stream.of("local[2]"), java.util.Arrays.stream(bad))).toArray(String[]::new);
-            assertEquals(2, Main.run(all), String.join(" ", bad));
+            List<String> args = new java.util.ArrayList<>(List.of("nifty", "render", "--in", ingested, "--out", shards,
+                    "--master", "local[2]"));
+            args.addAll(List.of(bad));
+            assertEquals(2, Main.run(args.toArray(String[]::new)), String.join(" ", bad));
             assertFalse(Files.exists(tmp.resolve("bad")), "nothing half-written for " + String.join(" ", bad));
         }
     }
