@@ -61,27 +61,37 @@ public final class ChartRender {
             lineage.putAll(spec.lineage());
             lineage.put("fold", fold.name());
             lineage.put("symbols", String.join(",", series.stream().map(OhlcSeries::symbol).toList()));
-            Map<String, ImageSet> images = new LinkedHashMap<>();
-            Map<String, FeatureSet> features = new LinkedHashMap<>();
+            Map<String, int[]> labels = new LinkedHashMap<>();
             fold.splits().forEach((name, windows) -> {
                 if (windows.isEmpty()) {
                     return;
                 }
-                int[] labels = ChartWindows.labels(series, windows, spec, name);
+                int[] y = ChartWindows.labels(series, windows, spec, name);
+                labels.put(name, y);
                 lineage.put(name + ".dates", windows.stream().map(TimeSplits.Window::date).min(Comparable::compareTo).get() + ".."
                         + windows.stream().map(TimeSplits.Window::date).max(Comparable::compareTo).get());
-                lineage.put(name + ".labelBalance", ChartWindows.balance(labels, classNames));
-                if (spec.style().isImage()) {
-                    ChartGeometry g = ChartGeometry.forWindow(spec.window());
-                    images.put(name, new ImageSet(1, g.height(), g.width(), classNames,
-                            ChartWindows.renderImages(jsc, series, windows, spec), labels, sources));
-                } else {
-                    features.put(name, new FeatureSet(spec.channels(), 1, spec.window(), classNames,
-                            ChartWindows.renderReturns(jsc, series, windows, spec), labels, sources));
-                }
+                lineage.put(name + ".labelBalance", ChartWindows.balance(y, classNames));
             });
             String dir = folds.size() == 1 ? Fs.uri(out) : Fs.uri(out) + "/" + fold.name();
             ShardWriter.Options options = new ShardWriter.Options(dataset, batchSize, overwrite, lineage);
+            var existing = ShardWriter.completeFor(dir, sources, options, conf);
+            if (existing != null) {
+                outputs.add(new Output(dir, fold.name(), new ShardWriter.Result(existing, true)));
+                continue;
+            }
+            Map<String, ImageSet> images = new LinkedHashMap<>();
+            Map<String, FeatureSet> features = new LinkedHashMap<>();
+            labels.forEach((name, y) -> {
+                List<TimeSplits.Window> windows = fold.splits().get(name);
+                if (spec.style().isImage()) {
+                    ChartGeometry g = ChartGeometry.forWindow(spec.window());
+                    images.put(name, new ImageSet(1, g.height(), g.width(), classNames,
+                            ChartWindows.renderImages(jsc, series, windows, spec), y, sources));
+                } else {
+                    features.put(name, new FeatureSet(spec.channels(), 1, spec.window(), classNames,
+                            ChartWindows.renderReturns(jsc, series, windows, spec), y, sources));
+                }
+            });
             ShardWriter.Result r = spec.style().isImage() ? ShardWriter.write(spark, images, dir, options)
                     : ShardWriter.writeFeatures(spark, features, dir, options);
             outputs.add(new Output(dir, fold.name(), r));

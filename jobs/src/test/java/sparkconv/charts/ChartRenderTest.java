@@ -36,6 +36,9 @@ class ChartRenderTest {
         var spec = new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.7, 0.15, 0, 1, 0);
         List<ChartRender.Output> out = ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false);
         Manifest m = out.get(0).result().manifest();
+        assertFalse(out.get(0).result().upToDate());
+        assertTrue(ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false).get(0).result().upToDate(),
+                "a re-run with the same inputs and options finds the shards complete");
         assertEquals(new Manifest.Shape(1, 32, 15), m.shape());
         assertEquals(List.of("down", "up"), m.classes());
         assertEquals("5", m.lineage().get("window"));
