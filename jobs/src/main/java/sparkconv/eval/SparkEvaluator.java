@@ -30,11 +30,20 @@ public final class SparkEvaluator {
 
     public static ClassificationMetrics evaluate(JavaSparkContext jsc, SparkDl4jMultiLayer sparkNet, String shardDir,
                                                  Manifest manifest, String split) {
-        List<String> paths = manifest.shardUris(shardDir, split);
+        return evaluate(jsc, sparkNet, manifest.shardUris(shardDir, split), manifest.classes(), manifest.batchSize(), split);
+    }
+
+    /** Evaluates on any list of shard files (e.g. a sample of the training split); {@code split} only names the result. */
+    public static ClassificationMetrics evaluate(JavaSparkContext jsc, SparkDl4jMultiLayer sparkNet, List<String> paths,
+                                                 List<String> classes, int batchSize, String split) {
+        Evaluation eval = sparkNet.doEvaluation(shards(jsc, paths), new Evaluation(classes.size()), batchSize);
+        return ClassificationMetrics.of(split, eval, classes);
+    }
+
+    /** The DataSets of shard files, loaded on the executors. */
+    public static org.apache.spark.api.java.JavaRDD<DataSet> shards(JavaSparkContext jsc, List<String> paths) {
         int slices = Math.max(1, Math.min(paths.size(), jsc.defaultParallelism() * 2));
-        Evaluation eval = sparkNet.doEvaluation(jsc.parallelize(paths, slices).map(PathLoader::load),
-                new Evaluation(manifest.classes().size()), manifest.batchSize());
-        return ClassificationMetrics.of(split, eval, manifest.classes());
+        return jsc.parallelize(paths, slices).map(PathLoader::load);
     }
 
     /** Loads one shard on an executor. */

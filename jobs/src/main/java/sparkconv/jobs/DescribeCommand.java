@@ -6,16 +6,17 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import sparkconv.models.Hyper;
 import sparkconv.models.ModelSummary;
 import sparkconv.models.ModelZoo;
 
-@Command(name = "describe", mixinStandardHelpOptions = true,
-        description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
+@Command(name = "describe", description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
                 + "from the real DL4J configuration, or a single convolution layer.",
         footer = {"", "Examples:", "  sparkconv describe --model seed-trace",
                 "  sparkconv describe --layer --input 64x64x3 --kernel 5 --filters 32 --padding same"})
 final class DescribeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     What what;
 
@@ -30,8 +31,8 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--input", description = "input shape HxWxC (default: the model's own, e.g. 32x32x1)")
     String input;
 
-    @Option(names = "--classes", defaultValue = "10", description = "output classes (default ${DEFAULT-VALUE})")
-    int classes;
+    @Option(names = "--classes", description = "output classes (default: the model's own, e.g. 1000 for alexnet, 10 for lenet5)")
+    Integer classes;
 
     @Option(names = "--kernel", defaultValue = "3", description = "layer kernel size k (default ${DEFAULT-VALUE})")
     int kernel;
@@ -52,8 +53,7 @@ final class DescribeCommand implements Callable<Integer> {
             summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
         } else {
             ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
-            summary = ModelSummary.of(what.model, ModelZoo.build(what.model, in, classes, new Hyper("sgd", 0.01, 0, 0, 1)),
-                    in.inputType());
+            summary = ModelZoo.describe(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model));
         }
         System.out.print(summary.table());
         return 0;

@@ -14,10 +14,12 @@ import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.store.ModelStore;
 
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Evaluate a stored model version on a split of a shard directory, on Spark: accuracy, "
+@Command(name = "evaluate", description = "Evaluate a stored model version on a split of a shard directory, on Spark: accuracy, "
                 + "per-class precision / recall / F1 and the confusion matrix (written as metrics.json with --out).")
 final class EvaluateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--store", required = true, description = "model store root")
     String store;
 
@@ -46,6 +48,8 @@ final class EvaluateCommand implements Callable<Integer> {
         ModelStore modelStore = new ModelStore(store, conf);
         Manifest manifest = Manifest.read(shards, conf);
         ModelStore.Version v = modelStore.get(name, version);
+        v.requireFits(Fs.uri(shards), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
+                manifest.classes().size());
         var net = modelStore.load(name, v.version());
         ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, shards, manifest, split);
         System.out.printf("%s %s on %s/%s%n", name, v.version(), Fs.uri(shards), split);

@@ -12,7 +12,9 @@ import sparkconv.SparkconvException;
         description = "Distributed CNN training on Spark: preprocess images into shards, train with parameter averaging, "
                 + "store versioned models on any Hadoop file system, evaluate and score.",
         subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class,
-                DescribeCommand.class, ModelsCommand.class, NiftyCommand.class, CommandLine.HelpCommand.class})
+                DescribeCommand.class, ModelsCommand.class, PipelineCommand.class, ReportCommand.class,
+                SegmentPreprocessCommand.class, SegmentTrainCommand.class, NiftyCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -30,7 +32,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 usage or input error). Used by tests. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             Throwable t = ex;

@@ -12,10 +12,12 @@ import sparkconv.shards.Manifest;
 import sparkconv.shards.Preprocess;
 import sparkconv.shards.ShardWriter;
 
-@Command(name = "preprocess", mixinStandardHelpOptions = true,
-        description = "Read an IDX dataset (Fashion-MNIST, MNIST; raw or .gz) and write DL4J DataSet shards "
+@Command(name = "preprocess", description = "Read an IDX dataset (Fashion-MNIST, MNIST; raw or .gz) and write DL4J DataSet shards "
                 + "(one minibatch per file) with manifest.json, as a Spark job.")
 final class PreprocessCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST,
             description = "directory (any Hadoop URI) with the four IDX files (default ${DEFAULT-VALUE})")
     String data;
@@ -26,10 +28,10 @@ final class PreprocessCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "shard directory to write (any Hadoop URI)")
     String out;
 
-    @Option(names = "--batch", defaultValue = "64", description = "examples per shard = minibatch per worker (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", description = "examples per shard = minibatch per worker (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--validation", defaultValue = "5000", description = "training images held out for validation (default ${DEFAULT-VALUE})")
+    @Option(names = "--validation", description = "training images held out for validation (default ${DEFAULT-VALUE})")
     int validation;
 
     @Option(names = "--limit", defaultValue = "0", description = "use only the first N training images (quick runs; 0 = all)")

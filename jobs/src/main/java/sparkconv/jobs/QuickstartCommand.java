@@ -11,10 +11,12 @@ import sparkconv.data.IdxDataset;
 import sparkconv.spark.Fs;
 import sparkconv.train.TrainingRun;
 
-@Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "The whole pipeline on Fashion-MNIST: preprocess to shards, train with parameter averaging, "
+@Command(name = "quickstart", description = "The whole pipeline on Fashion-MNIST: preprocess to shards, train with parameter averaging, "
                 + "evaluate on the test split, store a versioned model. Local Spark and the local file system by default.")
 final class QuickstartCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--out", defaultValue = "sparkconv-out",
             description = "output root (any Hadoop URI): shards/ and store/ go under it (default ${DEFAULT-VALUE})")
     String out;
@@ -26,10 +28,10 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "use only the first N training images (0 = all 60,000)")
     int limit;
 
-    @Option(names = "--validation", defaultValue = "5000", description = "training images held out for validation (default ${DEFAULT-VALUE})")
+    @Option(names = "--validation", description = "training images held out for validation (default ${DEFAULT-VALUE})")
     int validation;
 
-    @Option(names = "--batch", defaultValue = "64", description = "minibatch per worker (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", description = "minibatch per worker (default ${DEFAULT-VALUE})")
     int batch;
 
     @Mixin

@@ -7,12 +7,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import sparkconv.report.TrainingReport;
+import sparkconv.store.ModelStore;
 import sparkconv.train.TrainingRun;
 
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
+@Command(name = "train", description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
                 + "evaluate it on the test split and publish it as a new version in the model store.")
 final class TrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
     @Option(names = "--shards", required = true, description = "shard directory written by preprocess")
     String shards;
 
@@ -50,6 +54,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, training.toTrainOptions(), store, modelName, version,
                 System.out::println);
         System.out.print(o.test().summary());
+        var conf = spark.sparkContext().hadoopConfiguration();
+        System.out.println("report: " + TrainingReport.write(new ModelStore(store, conf), conf, o.version().name(), o.version().version()));
         return o;
     }
 }

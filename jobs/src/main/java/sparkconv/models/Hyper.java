@@ -9,7 +9,10 @@ import org.nd4j.linalg.learning.config.Sgd;
 
 import sparkconv.SparkconvException;
 
-/** Optimiser settings shared by every model of the zoo. */
+/**
+ * Optimiser settings shared by every model of the zoo. {@code learningRate} is the starting rate; the per-epoch
+ * schedule is {@link sparkconv.train.LrSchedule}.
+ */
 public record Hyper(String updater, double learningRate, double momentum, double l2, long seed) implements Serializable {
     public Hyper {
         if (learningRate <= 0 || !Double.isFinite(learningRate)) {

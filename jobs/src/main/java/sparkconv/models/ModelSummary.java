@@ -3,9 +3,17 @@ package sparkconv.models;
 import java.util.ArrayList;
 import java.util.List;
 
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -34,27 +42,76 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             InputType out = types.get(i);
             long params = layer.initializer().numParams(layerConf);
             total += params;
-            String kernel = "";
-            String stride = "";
-            String padding = "";
-            if (layer instanceof ConvolutionLayer c) {
-                kernel = c.getKernelSize()[0] + "x" + c.getKernelSize()[1];
-                stride = stride(c.getStride());
-                padding = paddingText(c.getConvolutionMode(), c.getPadding()[0]);
-            } else if (layer instanceof SubsamplingLayer s) {
-                kernel = s.getKernelSize()[0] + "x" + s.getKernelSize()[1] + " " + s.getPoolingType().name().toLowerCase();
-                stride = stride(s.getStride());
-                padding = paddingText(s.getConvolutionMode(), s.getPadding()[0]);
-            }
             // DL4J flattens conv activations into dense layers implicitly: show it as the dense layer's input.
             String inShape = shape(in);
             if (in.getType() == InputType.Type.CNN && out.getType() == InputType.Type.FF) {
                 inShape = inShape + " -> flatten " + in.arrayElementsPerExample();
             }
-            rows.add(new Row(i, kind(layer), kernel, stride, padding, inShape, shape(out), params));
+            rows.add(row(i, kind(layer), layer, inShape, shape(out), params));
             in = out;
         }
         return new ModelSummary(name, shape(input), rows, total);
+    }
+
+    /**
+     * A ComputationGraph, one row per vertex in topological order; the kind column names the vertex, the input
+     * column the vertices feeding it (a skip connection shows as a merge of an encoder and a decoder vertex).
+     */
+    public static ModelSummary of(String name, ComputationGraphConfiguration conf, InputType input) {
+        Map<String, InputType> types = conf.getLayerActivationTypes(input);
+        Map<String, List<String>> inputs = conf.getVertexInputs();
+        List<Row> rows = new ArrayList<>();
+        long total = 0;
+        int index = 0;
+        for (String vertexName : topologicalOrder(conf)) {
+            GraphVertex vertex = conf.getVertices().get(vertexName);
+            List<String> from = inputs.get(vertexName);
+            String inShape = String.join(" + ", from.stream()
+                    .map(v -> v + " " + shape(types.containsKey(v) ? types.get(v) : input)).toList());
+            String outShape = shape(types.get(vertexName));
+            if (vertex instanceof LayerVertex lv) {
+                Layer layer = lv.getLayerConf().getLayer();
+                long params = layer.initializer().numParams(lv.getLayerConf());
+                total += params;
+                rows.add(row(index++, vertexName + " " + kind(layer), layer, inShape, outShape, params));
+            } else {
+                String kind = vertex instanceof MergeVertex ? "concat" : vertex.getClass().getSimpleName();
+                rows.add(new Row(index++, vertexName + " " + kind, "", "", "", inShape, outShape, 0));
+            }
+        }
+        return new ModelSummary(name, shape(input), rows, total);
+    }
+
+    /** Kahn's order over the graph's vertex inputs, ties broken by insertion order (DL4J's own order is set only at init). */
+    private static List<String> topologicalOrder(ComputationGraphConfiguration conf) {
+        Map<String, List<String>> inputs = conf.getVertexInputs();
+        Set<String> done = new HashSet<>(conf.getNetworkInputs());
+        List<String> order = new ArrayList<>();
+        List<String> pending = new ArrayList<>(conf.getVertices().keySet());
+        while (!pending.isEmpty()) {
+            String next = pending.stream().filter(v -> done.containsAll(inputs.get(v))).findFirst()
+                    .orElseThrow(() -> new SparkconvException("graph has a cycle among " + pending));
+            pending.remove(next);
+            done.add(next);
+            order.add(next);
+        }
+        return order;
+    }
+
+    private static Row row(int index, String kind, Layer layer, String inShape, String outShape, long params) {
+        String kernel = "";
+        String stride = "";
+        String padding = "";
+        if (layer instanceof ConvolutionLayer c) {
+            kernel = c.getKernelSize()[0] + "x" + c.getKernelSize()[1];
+            stride = stride(c.getStride());
+            padding = paddingText(c.getConvolutionMode(), c.getPadding()[0]);
+        } else if (layer instanceof SubsamplingLayer s) {
+            kernel = s.getKernelSize()[0] + "x" + s.getKernelSize()[1] + " " + s.getPoolingType().name().toLowerCase();
+            stride = stride(s.getStride());
+            padding = paddingText(s.getConvolutionMode(), s.getPadding()[0]);
+        }
+        return new Row(index, kind, kernel, stride, padding, inShape, outShape, params);
     }
 
     private static String kind(Layer layer) {
@@ -66,6 +123,9 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             case "OutputLayer" -> "output";
             case "BatchNormalization" -> "bnorm";
             case "ActivationLayer" -> "act";
+            case "Deconvolution2D" -> "deconv";
+            case "CnnLossLayer" -> "pixel-softmax";
+            case "LocalResponseNormalization" -> "lrn";
             default -> n;
         };
     }
@@ -123,7 +183,9 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
     public String table() {
         StringBuilder sb = new StringBuilder();
         sb.append(name).append(" (input ").append(input).append(")\n");
-        String fmt = "%-3s %-7s %-10s %-6s %-7s %-26s %-12s %10s%n";
+        int kindWidth = Math.max(7, rows.stream().mapToInt(r -> r.kind().length()).max().orElse(0));
+        int inWidth = Math.max(26, rows.stream().mapToInt(r -> r.inputShape().length()).max().orElse(0));
+        String fmt = "%-3s %-" + kindWidth + "s %-10s %-6s %-7s %-" + inWidth + "s %-12s %10s%n";
         sb.append(String.format(fmt, "#", "layer", "kernel", "stride", "padding", "input", "output", "params"));
         for (Row r : rows) {
             sb.append(String.format(fmt, r.index(), r.kind(), r.kernel(), r.stride(), r.padding(), r.inputShape(),

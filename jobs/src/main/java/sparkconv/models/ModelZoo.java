@@ -2,6 +2,7 @@ package sparkconv.models;
 
 import java.util.List;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -23,8 +24,10 @@ import sparkconv.SparkconvException;
  * against the chapter's worked figures.
  */
 public final class ModelZoo {
-    public static final List<String> NAMES = java.util.stream.Stream.concat(java.util.stream.Stream.of("seed-trace", "lenet5"),
-            NiftyModels.NAMES.stream()).toList();
+    public static final List<String> NAMES = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("seed-trace", "lenet5", "alexnet", "alexnet32", "fcn", "unet"), NiftyModels.NAMES.stream()).toList();
+    /** Segmentation models: ComputationGraphs built by {@link #buildGraph}, with per-pixel labels. */
+    public static final List<String> GRAPHS = List.of("fcn", "unet");
 
     private ModelZoo() {
     }
@@ -60,8 +63,42 @@ public final class ModelZoo {
     public static Input defaultInput(String name) {
         return switch (name) {
             case "seed-trace", "lenet5" -> new Input(1, 32, 32);
+            case "alexnet" -> new Input(3, 227, 227);
+            case "alexnet32" -> new Input(3, 32, 32);
+            case "fcn", "unet" -> new Input(1, 56, 56);
             default -> NiftyModels.defaultInput(name);
         };
+    }
+
+    /** The number of classes a model was designed for: ImageNet's 1000, background + 10 for segmentation, else 10. */
+    public static int defaultClasses(String name) {
+        return switch (name) {
+            case "alexnet" -> 1000;
+            case "fcn", "unet" -> 11;
+            default -> 10;
+        };
+    }
+
+    public static boolean isGraph(String name) {
+        return GRAPHS.contains(name);
+    }
+
+    public static ComputationGraphConfiguration buildGraph(String name, Input input, int numClasses, Hyper hyper) {
+        return switch (name) {
+            case "fcn" -> Segmentation.fcn(input, numClasses, hyper);
+            case "unet" -> Segmentation.unet(input, numClasses, hyper);
+            default -> throw NAMES.contains(name)
+                    ? new SparkconvException("model '" + name + "' is not a segmentation graph (graphs: " + String.join(", ", GRAPHS) + ")")
+                    : unknown(name);
+        };
+    }
+
+    /** The {@code describe} table of any zoo model, graph or layer stack. */
+    public static ModelSummary describe(String name, Input input, int numClasses) {
+        Hyper hyper = new Hyper("sgd", 0.01, 0, 0, 1);
+        return isGraph(name)
+                ? ModelSummary.of(name, buildGraph(name, input, numClasses, hyper), input.inputType())
+                : ModelSummary.of(name, build(name, input, numClasses, hyper), input.inputType());
     }
 
     public static MultiLayerConfiguration build(String name, Input input, int numClasses, Hyper hyper) {
@@ -74,7 +111,14 @@ public final class ModelZoo {
         switch (name) {
             case "seed-trace" -> seedTrace(list, numClasses);
             case "lenet5" -> lenet5(list, input, numClasses);
-            default -> NiftyModels.add(name, list, input, numClasses);
+            case "alexnet" -> AlexNet.imagenet(list, numClasses);
+            case "alexnet32" -> AlexNet.cifar(list, numClasses);
+            default -> {
+                if (isGraph(name)) {
+                    throw new SparkconvException("model '" + name + "' is a ComputationGraph (segmentation): it trains with segment-train");
+                }
+                NiftyModels.add(name, list, input, numClasses);
+            }
         }
         return list.setInputType(input.inputType()).build();
     }
@@ -117,7 +161,7 @@ public final class ModelZoo {
         return new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(k, k).stride(k, k).build();
     }
 
-    private static OutputLayer output(int numClasses) {
+    static OutputLayer output(int numClasses) {
         return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(numClasses)
                 .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build();
     }

@@ -20,8 +20,13 @@ public final class SparkSessions {
     }
 
     /** Defaults from {@code conf/defaults.properties} (only the {@code spark.*} keys). */
+    /** All of {@code conf/defaults.properties} (Spark settings and {@code cli.*} option defaults). */
+    public static Properties defaultsFile() {
+        return JvmFlags.load(DEFAULTS);
+    }
+
     public static Map<String, String> defaults() {
-        Properties p = JvmFlags.load(DEFAULTS);
+        Properties p = defaultsFile();
         Map<String, String> out = new TreeMap<>();
         for (String k : p.stringPropertyNames()) {
             if (k.startsWith("spark.")) {

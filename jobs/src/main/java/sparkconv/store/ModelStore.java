@@ -21,6 +21,8 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -56,6 +58,21 @@ public final class ModelStore {
 
     /** A stored version: where it is and what its metadata / metrics say. */
     public record Version(String name, String version, String uri, Map<String, Object> metadata, Map<String, Object> metrics) {
+        /** Fails with one clear line if data of this shape and class count cannot go through the model. */
+        public void requireFits(String data, int channels, int height, int width, int numClasses) {
+            Object input = metadata.get("input");
+            Object classes = metadata.get("classes");
+            if (input instanceof Map<?, ?> in) {
+                String model = in.get("height") + "x" + in.get("width") + "x" + in.get("channels");
+                String given = height + "x" + width + "x" + channels;
+                if (!model.equals(given)) {
+                    throw new SparkconvException(data + ": images are " + given + " but " + name + " " + version + " takes " + model);
+                }
+            }
+            if (classes instanceof List<?> c && c.size() != numClasses) {
+                throw new SparkconvException(data + ": " + numClasses + " classes but " + name + " " + version + " predicts " + c.size());
+            }
+        }
     }
 
     public Path modelDir(String name) {
@@ -79,7 +96,7 @@ public final class ModelStore {
      * Publishes a model version atomically. Fails with a clear message if the version already exists; nothing
      * is left behind on failure.
      */
-    public Version publish(String name, String version, MultiLayerNetwork net, Map<String, Object> metadata,
+    public Version publish(String name, String version, Model net, Map<String, Object> metadata,
                            Map<String, Object> metrics) {
         checkName(name);
         checkName(version);
@@ -165,6 +182,16 @@ public final class ModelStore {
         Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
         try (InputStream in = Fs.fs(model, conf).open(model)) {
             return ModelSerializer.restoreMultiLayerNetwork(in, false);
+        } catch (IOException e) {
+            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
+        }
+    }
+
+    /** A segmentation model (ComputationGraph) version. */
+    public ComputationGraph loadGraph(String name, String version) {
+        Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
+        try (InputStream in = Fs.fs(model, conf).open(model)) {
+            return ModelSerializer.restoreComputationGraph(in, false);
         } catch (IOException e) {
             throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
         }

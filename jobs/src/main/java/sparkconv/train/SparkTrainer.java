@@ -3,23 +3,24 @@ package sparkconv.train;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
-import sparkconv.eval.ClassificationMetrics;
-import sparkconv.eval.SparkEvaluator;
+import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
 
 /**
  * Data-parallel training with dl4j-spark's {@link ParameterAveragingTrainingMaster}, straight from shard paths
  * ({@code fitPaths}: executors read the minibatch files themselves; nothing is cached on the driver).
  * Each epoch is fed in a few chunks so the driver can report progress (examples/s, loss, ETA) while it runs.
+ * Per epoch: the learning rate from the schedule, then training, validation, a checkpoint and early stopping.
  */
 public final class SparkTrainer {
     /** Progress is reported about this many times per epoch. */
@@ -33,60 +34,152 @@ public final class SparkTrainer {
         this.progress = progress;
     }
 
-    public record Result(MultiLayerNetwork network, List<EpochStats> epochs, int workers, String trainingStats) {
+    /**
+     * {@code network} is the best epoch's model when early stopping chose one ({@code bestEpoch}), else the last;
+     * {@code startEpoch} is 1 unless the run resumed from a checkpoint.
+     */
+    public record Result(MultiLayerNetwork network, List<EpochStats> epochs, int workers, String trainingStats,
+                         Map<String, TimeSplit.Entry> timeSplit, int startEpoch, int bestEpoch, boolean stoppedEarly) {
+        public Trained trained() {
+            return new Trained(network, epochs, trainingStats, timeSplit, startEpoch, bestEpoch, stoppedEarly);
+        }
+    }
+
+    /** What the generic loop produced; {@link #train} narrows it to a MultiLayerNetwork. */
+    public record Trained(Model network, List<EpochStats> epochs, String trainingStats, Map<String, TimeSplit.Entry> timeSplit,
+                          int startEpoch, int bestEpoch, boolean stoppedEarly) {
     }
 
     public Result train(MultiLayerNetwork net, String shardDir, Manifest manifest, TrainOptions options) {
-        int workers = options.workers() > 0 ? options.workers() : jsc.defaultParallelism();
-        ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(workers, manifest.batchSize())
-                .batchSizePerWorker(manifest.batchSize())
+        return train(net, shardDir, manifest, options, null, null);
+    }
+
+    /** With checkpoints after every epoch; {@code resumeFrom} (with its network in {@code net}) continues a run. */
+    public Result train(MultiLayerNetwork net, String shardDir, Manifest manifest, TrainOptions options,
+                        Checkpoints checkpoints, Checkpoints.State resumeFrom) {
+        int workers = workers(options);
+        SparkModel model = SparkModel.classifier(jsc, net, master(options, manifest.batchSize(), resumeFrom),
+                manifest.classes(), manifest.batchSize(), options.collectStats());
+        Trained t = loop(model, shardDir, manifest, options, checkpoints, resumeFrom);
+        return new Result((MultiLayerNetwork) t.network(), t.epochs(), workers, t.trainingStats(), t.timeSplit(), t.startEpoch(),
+                t.bestEpoch(), t.stoppedEarly());
+    }
+
+    public int workers(TrainOptions options) {
+        return options.workers() > 0 ? options.workers() : jsc.defaultParallelism();
+    }
+
+    /**
+     * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
+     * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
+     */
+    public ParameterAveragingTrainingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
+        long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
+        return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
+                .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
                 .workerPrefetchNumBatches(options.prefetch())
-                .rngSeed(options.hyper().seed())
+                .rngSeed(rngSeed)
                 .collectTrainingStats(options.collectStats())
                 .build();
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
-        sparkNet.setCollectTrainingStats(options.collectStats());
+    }
 
+    /** The epoch loop shared by classification and segmentation. */
+    public Trained loop(SparkModel model, String shardDir, Manifest manifest, TrainOptions options,
+                        Checkpoints checkpoints, Checkpoints.State resumeFrom) {
+        int workers = workers(options);
+        TrainControl control = options.control();
         List<String> trainPaths = manifest.shardUris(shardDir, "train");
         boolean hasValidation = manifest.splits().containsKey("validation")
                 && !manifest.splits().get("validation").shards().isEmpty();
+        if (control.patience() > 0 && !hasValidation) {
+            throw new SparkconvException(shardDir + ": early stopping (--patience) needs a validation split; preprocess with --validation N");
+        }
+        List<String> validationPaths = hasValidation ? manifest.shardUris(shardDir, "validation") : List.of();
+        // Training accuracy on a fixed sample as large as the validation split: cheap, and comparable across epochs.
+        List<String> trainSample = new ArrayList<>(trainPaths);
+        Collections.shuffle(trainSample, new Random(options.hyper().seed() ^ 0x5eed));
+        trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
+
         long epochExamples = manifest.splits().get("train").examples();
         int perChunk = Math.max(workers * options.averagingFrequency(),
                 (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH));
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
-        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+        int startEpoch = 1;
+        int bestEpoch = 0;
+        double bestAccuracy = Double.NEGATIVE_INFINITY;
+        Model best = null;
+        if (resumeFrom != null) {
+            history.addAll(resumeFrom.history());
+            startEpoch = resumeFrom.epoch() + 1;
+            bestEpoch = resumeFrom.bestEpoch();
+            bestAccuracy = resumeFrom.bestValidationAccuracy();
+            if (bestEpoch > 0 && bestEpoch != resumeFrom.epoch() && checkpoints != null) {
+                best = checkpoints.load(bestEpoch, model.network().getClass());
+            } else if (bestEpoch > 0) {
+                best = model.copy();
+            }
+            // Replay the completed epochs' shard orders so the data order continues where it stopped.
+            for (int e = 1; e < startEpoch; e++) {
+                Collections.shuffle(new ArrayList<>(trainPaths), shuffle);
+            }
+            progress.accept(String.format("resuming at epoch %d/%d from %s", startEpoch, options.epochs(),
+                    checkpoints == null ? "a checkpoint" : checkpoints.runDir()));
+        }
+        boolean stoppedEarly = false;
+        for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
+            double rate = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
+            model.setLearningRate(rate);
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             long start = System.nanoTime();
-            long done;
             for (int from = 0; from < order.size(); from += perChunk) {
                 List<String> chunk = order.subList(from, Math.min(order.size(), from + perChunk));
-                sparkNet.fitPaths(jsc.parallelize(chunk, Math.min(workers, chunk.size())));
+                model.fitPaths(jsc.parallelize(chunk, Math.min(workers, chunk.size())));
                 // Every shard is a full minibatch except possibly one; the epoch's end is exact.
-                done = from + chunk.size() >= order.size() ? epochExamples
+                long done = from + chunk.size() >= order.size() ? epochExamples
                         : Math.min(epochExamples, (long) (from + chunk.size()) * manifest.batchSize());
                 double secs = (System.nanoTime() - start) / 1e9;
-                double rate = done / secs;
+                double exPerSec = done / secs;
                 progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
-                        epoch, options.epochs(), 100.0 * done / epochExamples, done, rate, sparkNet.getScore(),
-                        eta((epochExamples - done) / rate + (options.epochs() - epoch) * epochExamples / rate)));
+                        epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
+                        eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
             }
             double secs = (System.nanoTime() - start) / 1e9;
-            double valAcc = Double.NaN;
-            if (hasValidation) {
-                ClassificationMetrics m = SparkEvaluator.evaluate(jsc, sparkNet, shardDir, manifest, "validation");
-                valAcc = m.accuracy();
-            }
-            EpochStats stats = new EpochStats(epoch, epochExamples, secs, epochExamples / secs, sparkNet.getScore(), valAcc);
+            double valAcc = hasValidation ? model.accuracy(validationPaths) : Double.NaN;
+            double valLoss = hasValidation ? model.loss(validationPaths) : Double.NaN;
+            double trainAcc = model.accuracy(trainSample);
+            EpochStats stats = new EpochStats(epoch, epochExamples, secs, epochExamples / secs, model.score(), valAcc,
+                    trainAcc, valLoss, rate);
             history.add(stats);
-            progress.accept(String.format("epoch %d/%d done: loss %.4f, %,.0f ex/s, %.1f s%s", epoch, options.epochs(),
-                    stats.loss(), stats.examplesPerSecond(), secs,
-                    hasValidation ? String.format(", validation accuracy %.4f", valAcc) : ""));
+            if (hasValidation && valAcc > bestAccuracy) {
+                bestAccuracy = valAcc;
+                bestEpoch = epoch;
+                if (control.patience() > 0) {
+                    best = model.copy();
+                }
+            }
+            progress.accept(String.format("epoch %d/%d done: loss %.4f, lr %.3g, %,.0f ex/s, %.1f s, train accuracy %.4f%s",
+                    epoch, options.epochs(), stats.loss(), rate, stats.examplesPerSecond(), secs, trainAcc,
+                    hasValidation ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : ""));
+            if (checkpoints != null) {
+                checkpoints.save(new Checkpoints.State(checkpoints.runDir().getName(), options.model(),
+                        options.hyper().seed(), epoch, history, bestEpoch, bestAccuracy), model.network());
+                progress.accept("checkpoint epoch " + epoch + " -> " + checkpoints.runDir());
+            }
+            if (control.patience() > 0 && epoch - bestEpoch >= control.patience() && epoch < options.epochs()) {
+                progress.accept(String.format("early stopping after epoch %d: no validation gain for %d epochs; "
+                        + "keeping epoch %d (validation accuracy %.4f)", epoch, control.patience(), bestEpoch, bestAccuracy));
+                stoppedEarly = true;
+                break;
+            }
         }
-        SparkTrainingStats stats = options.collectStats() ? sparkNet.getSparkTrainingStats() : null;
-        return new Result(sparkNet.getNetwork(), history, workers, stats == null ? null : stats.statsAsString());
+        Model result = control.patience() > 0 && best != null ? best : model.network();
+        SparkTrainingStats stats = model.stats();
+        return new Trained(result, history, stats == null ? null : stats.statsAsString(),
+                stats == null ? Map.of() : TimeSplit.of(stats), startEpoch,
+                control.patience() > 0 ? bestEpoch : 0, stoppedEarly);
     }
 
     private static String eta(double seconds) {

@@ -10,8 +10,16 @@ import sparkconv.models.Hyper;
  * ({@code defaultParallelism}).
  */
 public record TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
-                           boolean collectStats) implements Serializable {
+                           boolean collectStats, TrainControl control) implements Serializable {
+    public TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
+                        boolean collectStats) {
+        this(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, TrainControl.DEFAULT);
+    }
+
     public TrainOptions {
+        if (control == null) {
+            control = TrainControl.DEFAULT;
+        }
         if (epochs < 1) {
             throw new SparkconvException("--epochs must be at least 1, got " + epochs);
         }

@@ -13,6 +13,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
+import sparkconv.SparkconvException;
 import sparkconv.eval.ClassificationMetrics;
 import sparkconv.eval.SparkEvaluator;
 import sparkconv.models.ModelZoo;
@@ -29,7 +30,8 @@ public final class TrainingRun {
     private TrainingRun() {
     }
 
-    public record Outcome(ModelStore.Version version, ClassificationMetrics test, List<EpochStats> epochs, double seconds) {
+    public record Outcome(ModelStore.Version version, MultiLayerNetwork network, ClassificationMetrics test,
+                          List<EpochStats> epochs, double seconds) {
     }
 
     public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, String storeUri, String name,
@@ -39,16 +41,24 @@ public final class TrainingRun {
         ModelStore store = new ModelStore(storeUri, conf);
         String v = version != null ? version : store.nextVersion(name);
         if (store.versionNames(name).contains(v)) {
-            throw new sparkconv.SparkconvException(store.modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
+            throw new SparkconvException(store.modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
         }
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         MultiLayerConfiguration modelConf = ModelZoo.build(options.model(), input, manifest.classes().size(), options.hyper());
-        MultiLayerNetwork net = new MultiLayerNetwork(modelConf);
-        net.init();
+        Checkpoints checkpoints = new Checkpoints(storeUri, name + "-" + v, conf);
+        Checkpoints.State resumeFrom = resumePoint(checkpoints, options, name, v, progress);
+        MultiLayerNetwork net;
+        if (resumeFrom != null) {
+            net = checkpoints.load(resumeFrom.epoch(), MultiLayerNetwork.class);
+        } else {
+            net = new MultiLayerNetwork(modelConf);
+            net.init();
+        }
 
         JavaSparkContext jsc = SparkSessions.javaContext(spark);
         long start = System.nanoTime();
-        SparkTrainer.Result trained = new SparkTrainer(jsc, progress).train(net, shardDir, manifest, options);
+        SparkTrainer.Result trained = new SparkTrainer(jsc, progress).train(net, shardDir, manifest, options,
+                checkpoints, resumeFrom);
         double seconds = (System.nanoTime() - start) / 1e9;
         ClassificationMetrics test = SparkEvaluator.evaluate(jsc, trained.network(), shardDir, manifest, "test");
 
@@ -61,9 +71,7 @@ public final class TrainingRun {
         metadata.put("classes", manifest.classes());
         metadata.put("normalisation", manifest.normalisation());
         metadata.put("hyperParameters", options.hyper());
-        metadata.put("training", Map.of("master", "parameter-averaging", "workers", trained.workers(), "epochs", options.epochs(),
-                "averagingFrequency", options.averagingFrequency(), "batchSizePerWorker", manifest.batchSize(),
-                "prefetch", options.prefetch(), "seconds", seconds, "sparkMaster", spark.sparkContext().master()));
+        metadata.put("training", trainingMetadata(spark, options, manifest, trained.workers(), trained.trained(), seconds));
         metadata.put("data", Map.of("shards", sparkconv.spark.Fs.uri(shardDir), "manifest", manifest));
         metadata.put("versions", Versions.all());
         metadata.put("modelConfig", new ObjectMapper().convertValue(parse(modelConf.toJson()), Map.class));
@@ -73,9 +81,56 @@ public final class TrainingRun {
         metrics.put("epochs", trained.epochs());
         if (trained.trainingStats() != null) {
             metrics.put("sparkTrainingStats", trained.trainingStats());
+            metrics.put("timeSplit", trained.timeSplit());
         }
         ModelStore.Version published = store.publish(name, v, trained.network(), metadata, metrics);
-        return new Outcome(published, test, trained.epochs(), seconds);
+        checkpoints.delete();
+        return new Outcome(published, (MultiLayerNetwork) trained.network(), test, trained.epochs(), seconds);
+    }
+
+    /**
+     * The checkpoint to continue from: the run's last complete one with {@code resume}; none for a fresh run.
+     * Checkpoints left by an unfinished run are never silently overwritten: without {@code resume} it is an error.
+     */
+    static Checkpoints.State resumePoint(Checkpoints checkpoints, TrainOptions options, String name, String version,
+                                         Consumer<String> progress) {
+        var last = checkpoints.latest();
+        if (last.isEmpty()) {
+            if (options.control().resume()) {
+                progress.accept("no checkpoint of " + name + " " + version + " in " + checkpoints.runDir() + ": starting at epoch 1");
+            }
+            return null;
+        }
+        Checkpoints.State state = last.get();
+        if (!options.control().resume()) {
+            throw new SparkconvException(checkpoints.runDir() + ": an unfinished run of " + name + " " + version
+                    + " has checkpoints up to epoch " + state.epoch() + "; pass --resume to continue it, or delete that directory");
+        }
+        if (!state.model().equals(options.model()) || state.seed() != options.hyper().seed()) {
+            throw new SparkconvException(checkpoints.runDir() + ": the checkpoint is of model " + state.model() + " with seed "
+                    + state.seed() + ", not " + options.model() + " with seed " + options.hyper().seed());
+        }
+        return state;
+    }
+
+    static Map<String, Object> trainingMetadata(SparkSession spark, TrainOptions options, Manifest manifest, int workers,
+                                                SparkTrainer.Trained trained, double seconds) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("master", "parameter-averaging");
+        t.put("workers", workers);
+        t.put("epochs", options.epochs());
+        t.put("epochsRun", trained.epochs().size());
+        t.put("averagingFrequency", options.averagingFrequency());
+        t.put("batchSizePerWorker", manifest.batchSize());
+        t.put("prefetch", options.prefetch());
+        t.put("lrSchedule", options.control().schedule().toString());
+        t.put("patience", options.control().patience());
+        t.put("resumedAtEpoch", trained.startEpoch() > 1 ? trained.startEpoch() : null);
+        t.put("bestEpoch", trained.bestEpoch() > 0 ? trained.bestEpoch() : null);
+        t.put("stoppedEarly", trained.stoppedEarly());
+        t.put("seconds", seconds);
+        t.put("sparkMaster", spark.sparkContext().master());
+        return t;
     }
 
     private static Object parse(String json) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""PyTorch CPU baseline for bench/run: the same models, data, batch, optimiser and epochs as sparkconv's
+TrainBench, limited to the same thread budget. Prints one line: BENCH {json} (same schema as TrainBench)."""
+import argparse
+import gzip
+import json
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    ndims = raw[3]
+    dims = struct.unpack(">" + "I" * ndims, raw[4:4 + 4 * ndims])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndims).reshape(dims)
+
+
+def find(data, base):
+    for name in (base, base + ".gz"):
+        if os.path.exists(os.path.join(data, name)):
+            return os.path.join(data, name)
+    raise SystemExit(f"{data}: missing {base}[.gz]")
+
+
+def model(name):
+    if name == "lenet5":  # C1 5x5x6 (pad 2 at 28x28) - avg - C3 5x5x16 - avg - 120 - 84 - 10, ReLU as in sparkconv
+        return nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(),
+            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    if name == "seed-trace":  # conv 5x5x8 - max 2 - conv 3x3x16 - max 2 - dense 10
+        return nn.Sequential(
+            nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.LazyLinear(10))
+    raise SystemExit(f"unknown model {name}")
+
+
+def accuracy(net, x, y, batch=512):
+    net.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            correct += (net(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item()
+    net.train()
+    return correct / len(x)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--model", default="lenet5")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--lr-decay", type=float, default=0.8)
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--label", default="")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(42)
+
+    x = read_idx(find(a.data, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
+    y = read_idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
+    tx = read_idx(find(a.data, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0
+    ty = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).astype(np.int64)
+    if a.limit:  # same subsets as sparkconv's preprocess --limit: first N train, first N/6 test
+        x, y, tx, ty = x[:a.limit], y[:a.limit], tx[:max(a.limit // 6, 1)], ty[:max(a.limit // 6, 1)]
+    held = 5000 if not a.limit else a.limit // 10
+    train_x, train_y, val_x, val_y = x[:-held], y[:-held], x[-held:], y[-held:]
+    mean, std = train_x.mean(), train_x.std()  # normalisation from the training split, as the manifest does
+    t = lambda arr: torch.from_numpy((arr - mean) / std).unsqueeze(1)
+    train_x, val_x, tx = t(train_x), t(val_x), t(tx)
+    train_y, val_y, ty = torch.from_numpy(train_y), torch.from_numpy(val_y), torch.from_numpy(ty)
+
+    net = model(a.model)
+    net(train_x[:2])  # materialise lazy layers
+    opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    epochs = []
+    for epoch in range(1, a.epochs + 1):
+        for g in opt.param_groups:
+            g["lr"] = a.lr * a.lr_decay ** (epoch - 1)
+        order = torch.randperm(len(train_x))
+        start = time.perf_counter()
+        for i in range(0, len(order), a.batch):
+            idx = order[i:i + a.batch]
+            opt.zero_grad()
+            loss_fn(net(train_x[idx]), train_y[idx]).backward()
+            opt.step()
+        secs = time.perf_counter() - start
+        epochs.append({"epoch": epoch, "examplesPerSecond": len(order) / secs, "seconds": secs,
+                       "validationAccuracy": accuracy(net, val_x, val_y)})
+    print("BENCH " + json.dumps({"bench": "train", "label": a.label, "model": a.model, "mode": "pytorch",
+                                 "master": f"pytorch {torch.__version__}", "threads": str(a.threads),
+                                 "updater": "nesterovs", "averagingFrequency": 0, "repeat": 1,
+                                 "epochs": epochs, "testAccuracy": accuracy(net, tx, ty)}))
+
+
+if __name__ == "__main__":
+    main()

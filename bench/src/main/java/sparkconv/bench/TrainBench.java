@@ -1,0 +1,187 @@
+package sparkconv.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import sparkconv.data.IdxDataset;
+import sparkconv.eval.SparkEvaluator;
+import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
+import sparkconv.shards.Manifest;
+import sparkconv.shards.Preprocess;
+import sparkconv.spark.Fs;
+import sparkconv.spark.SparkSessions;
+import sparkconv.train.EpochStats;
+import sparkconv.train.LrSchedule;
+import sparkconv.train.TrainControl;
+import sparkconv.train.SparkTrainer;
+import sparkconv.train.TrainOptions;
+
+/**
+ * One training measurement, printed as one JSON line: the same model, shards, batch, optimiser and epochs either
+ * single-JVM ({@code MultiLayerNetwork.fit}, threads from OMP_NUM_THREADS) or Spark parameter averaging.
+ * bench/run starts one JVM per configuration so thread settings and JIT state never leak between them.
+ */
+@Command(name = "train-bench", mixinStandardHelpOptions = true)
+public final class TrainBench implements Callable<Integer> {
+    @Option(names = "--mode", required = true, description = "single or spark")
+    String mode;
+    @Option(names = "--master", defaultValue = "local[2]", description = "Spark master for --mode spark")
+    String master;
+    @Option(names = "--model", defaultValue = "lenet5")
+    String model;
+    @Option(names = "--epochs", defaultValue = "4")
+    int epochs;
+    @Option(names = "--limit", defaultValue = "0", description = "training images (0 = all 60,000)")
+    int limit;
+    @Option(names = "--repeat", defaultValue = "1", description = "copies of the training split per epoch (scaling runs)")
+    int repeat;
+    @Option(names = "--workers", defaultValue = "0")
+    int workers;
+    @Option(names = "--averaging-frequency", defaultValue = "5")
+    int averagingFrequency;
+    @Option(names = "--updater", defaultValue = "nesterovs")
+    String updater;
+    @Option(names = "--lr", defaultValue = "0.02")
+    double lr;
+    @Option(names = "--lr-schedule", defaultValue = "exp:0.8")
+    String lrSchedule;
+    @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST)
+    String data;
+    @Option(names = "--work", defaultValue = "bench/work")
+    String work;
+    @Option(names = "--label", defaultValue = "")
+    String label;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TrainBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
+                "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
+        String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit);
+        Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64,
+                limit == 0 ? 5000 : limit / 10, limit, false).manifest();
+        Hyper hyper = new Hyper(updater, lr, 0.9, 1e-4, 42);
+        LrSchedule schedule = LrSchedule.parse(lrSchedule);
+        ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, hyper));
+        net.init();
+
+        List<Map<String, Object>> perEpoch = new ArrayList<>();
+        double testAccuracy;
+        if (mode.equals("single")) {
+            Configuration conf = new Configuration();
+            List<DataSet> train = load(manifest.shardUris(shards, "train"), conf);
+            List<DataSet> validation = load(manifest.shardUris(shards, "validation"), conf);
+            Random rng = new Random(42);
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                net.setLearningRate(schedule.rate(lr, epoch, epochs));
+                List<DataSet> order = new ArrayList<>();
+                for (int r = 0; r < repeat; r++) {
+                    order.addAll(train);
+                }
+                Collections.shuffle(order, rng);
+                long examples = 0;
+                long start = System.nanoTime();
+                for (DataSet ds : order) {
+                    net.fit(ds);
+                    examples += ds.numExamples();
+                }
+                double secs = (System.nanoTime() - start) / 1e9;
+                perEpoch.add(epochRow(epoch, examples, secs, accuracy(net, validation)));
+            }
+            testAccuracy = accuracy(net, load(manifest.shardUris(shards, "test"), conf));
+        } else {
+            if (repeat > 1) {
+                manifest = withTrainPaths(manifest, repeat);
+            }
+            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, false,
+                    new TrainControl(schedule, 0, false));
+            SparkTrainer.Result result = new SparkTrainer(SparkSessions.javaContext(spark), line -> { })
+                    .train(net, shards, manifest, options);
+            for (EpochStats e : result.epochs()) {
+                perEpoch.add(epochRow(e.epoch(), e.examples(), e.seconds(), e.validationAccuracy()));
+            }
+            testAccuracy = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), result.network(), shards, manifest, "test").accuracy();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("bench", "train");
+        out.put("label", label);
+        out.put("model", model);
+        out.put("mode", mode);
+        out.put("master", mode.equals("spark") ? master : "single-jvm");
+        out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "?"));
+        out.put("updater", updater);
+        out.put("averagingFrequency", averagingFrequency);
+        out.put("repeat", repeat);
+        out.put("epochs", perEpoch);
+        out.put("testAccuracy", testAccuracy);
+        System.out.println("BENCH " + new ObjectMapper().writeValueAsString(out));
+        spark.stop();
+        return 0;
+    }
+
+    /** The same shards listed {@code repeat} times: data 2x, 4x for the scaling benchmark without new files. */
+    private static Manifest withTrainPaths(Manifest m, int repeat) {
+        Manifest.Split train = m.splits().get("train");
+        List<Manifest.Shard> shards = new ArrayList<>();
+        for (int r = 0; r < repeat; r++) {
+            shards.addAll(train.shards());
+        }
+        Map<String, Manifest.Split> splits = new LinkedHashMap<>(m.splits());
+        splits.put("train", new Manifest.Split(train.examples() * repeat, train.classCounts(), shards));
+        return new Manifest(m.format(), m.version(), m.dataset(), m.shape(), m.classes(), m.batchSize(), m.normalisation(),
+                splits, m.sources(), m.lineage());
+    }
+
+    private static Map<String, Object> epochRow(int epoch, long examples, double secs, double validationAccuracy) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("epoch", epoch);
+        row.put("examplesPerSecond", examples / secs);
+        row.put("seconds", secs);
+        row.put("validationAccuracy", validationAccuracy);
+        return row;
+    }
+
+    private static double accuracy(MultiLayerNetwork net, List<DataSet> data) {
+        Evaluation eval = new Evaluation(10);
+        for (DataSet ds : data) {
+            eval.eval(ds.getLabels(), net.output(ds.getFeatures()));
+        }
+        return eval.accuracy();
+    }
+
+    private static List<DataSet> load(List<String> uris, Configuration conf) throws IOException {
+        List<DataSet> out = new ArrayList<>();
+        for (String uri : uris) {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
+            try (InputStream in = p.getFileSystem(conf).open(p)) {
+                DataSet ds = new DataSet();
+                ds.load(in);
+                out.add(ds);
+            }
+        }
+        return out;
+    }
+}

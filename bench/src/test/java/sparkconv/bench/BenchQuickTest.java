@@ -1,0 +1,39 @@
+package sparkconv.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Benchmarks are not tests, but they must keep working: run {@code bench/run --quick} (tiny sizes, one run of
+ * each configuration, nothing appended to RESULTS.md) and check that every table came out. No timing is asserted.
+ */
+class BenchQuickTest {
+    @Test
+    void everyTrainingBenchmarkRunsAtATinySize() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
+                "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+        File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling")
+                .directory(root).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("### train: lenet5"), out);
+        assertTrue(out.contains("| single single-jvm | 1 |"), out);
+        assertTrue(out.contains("| spark local[2] | 1 |"), out);
+        assertTrue(out.contains("Spark local[2] / single-JVM 1 thread: "), out);
+        assertTrue(out.contains("### averaging frequency x updater"), out);
+        assertTrue(out.contains("| adam | 5 |") && out.contains("| nesterovs | 5 |"), out);
+        assertTrue(out.contains("2 workers / 1 worker: "), out);
+        assertTrue(out.contains("data 2x: epoch time"), out);
+    }
+}

@@ -1,0 +1,122 @@
+package sparkconv.store;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+import sparkconv.SparkconvException;
+import sparkconv.spark.Fs;
+
+/**
+ * Which version of a model is {@code best}: the pointer file {@code <store>/models/<name>/best.json}
+ * ({@code {"version", "metric", "value", "promoted"}}). It is written to a hidden temporary file and renamed over the
+ * old pointer ({@code Rename.OVERWRITE}, atomic on HDFS and local file systems), so readers see the old or the new
+ * best, never a partial file. With a metric, a version is promoted only if it beats the current best on it (higher
+ * is better, except for metrics whose name contains "loss"); the comparison and the rename are not one transaction,
+ * so concurrent promoters of the same model must be serialised by the caller (a pipeline runs them in order).
+ */
+public final class Promotion {
+    public static final String POINTER = "best.json";
+
+    private final ModelStore store;
+    private final Configuration conf;
+
+    public Promotion(ModelStore store, Configuration conf) {
+        this.store = store;
+        this.conf = conf;
+    }
+
+    public record Best(String version, String metric, Double value, String promoted) {
+    }
+
+    /** The outcome: promoted or not, with both sides of the comparison (previous null when there was no best). */
+    public record Decision(boolean promoted, String name, String version, String previous, String metric,
+                           Double candidateValue, Double previousValue) {
+        public String describe() {
+            String cmp = metric == null ? "" : String.format(" (%s %s vs %s)", metric, fmt(candidateValue), fmt(previousValue));
+            return promoted
+                    ? name + " " + version + " is now best" + (previous == null ? "" : ", was " + previous) + cmp
+                    : "not promoted: " + name + " " + version + " is not better than best " + previous + cmp;
+        }
+
+        private static String fmt(Double v) {
+            return v == null ? "-" : String.format("%.4f", v);
+        }
+    }
+
+    public Optional<Best> best(String name) {
+        Path p = new Path(store.modelDir(name), POINTER);
+        if (!Fs.exists(p, conf)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ModelStore.JSON.readValue(Fs.readString(p, conf), Best.class));
+        } catch (JsonProcessingException e) {
+            throw new SparkconvException(p + ": not a valid best pointer: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Promotes {@code version} (or {@code latest}); with {@code metric}, only if it beats the current best. */
+    public Decision promote(String name, String version, String metric) {
+        ModelStore.Version candidate = store.get(name, version);
+        Optional<Best> current = best(name);
+        Double candidateValue = metric == null ? null : metric(candidate, metric);
+        Double previousValue = null;
+        String previous = current.map(Best::version).orElse(null);
+        if (metric != null && previous != null && store.versionNames(name).contains(previous)) {
+            previousValue = metric(store.get(name, previous), metric);
+            boolean lowerIsBetter = metric.toLowerCase().contains("loss");
+            boolean better = lowerIsBetter ? candidateValue < previousValue : candidateValue > previousValue;
+            if (!better) {
+                return new Decision(false, name, candidate.version(), previous, metric, candidateValue, previousValue);
+            }
+        }
+        write(name, new Best(candidate.version(), metric, candidateValue, Instant.now().toString()));
+        return new Decision(true, name, candidate.version(), previous, metric, candidateValue, previousValue);
+    }
+
+    private void write(String name, Best best) {
+        Path dir = store.modelDir(name);
+        Path target = new Path(dir, POINTER);
+        Path tmp = new Path(dir, "." + POINTER + "-" + UUID.randomUUID());
+        try {
+            Fs.writeString(tmp, ModelStore.json(best), conf);
+            FileContext.getFileContext(tmp.toUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
+        } catch (IOException e) {
+            Fs.delete(tmp, conf);
+            throw new SparkconvException(target + ": could not move the best pointer: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A number from the version's metrics.json: a dotted path ({@code test.macroF1}) or a bare name looked up
+     * under {@code test} ({@code accuracy}).
+     */
+    static double metric(ModelStore.Version v, String metric) {
+        Object value = lookup(v.metrics(), metric.contains(".") ? metric : "test." + metric);
+        if (!(value instanceof Number n)) {
+            throw new SparkconvException(v.uri() + "/" + ModelStore.METRICS + ": no numeric metric '" + metric + "'");
+        }
+        return n.doubleValue();
+    }
+
+    private static Object lookup(Map<String, Object> map, String path) {
+        Object cur = map;
+        for (String part : path.split("\\.")) {
+            if (!(cur instanceof Map<?, ?> m)) {
+                return null;
+            }
+            cur = m.get(part);
+        }
+        return cur;
+    }
+}

@@ -1,0 +1,149 @@
+package sparkconv.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+import sparkconv.SparkconvException;
+import sparkconv.spark.Fs;
+
+/**
+ * Per-epoch checkpoints of one run: {@code <store>/checkpoints/<run>/epoch-NNNN/{model.zip, checkpoint.json, _SUCCESS}}.
+ * The model zip holds the parameters and the updater state (momentum, Adam moments); checkpoint.json the epoch,
+ * seed, history and early-stopping state. The data position is the epoch boundary: the per-epoch shard order is
+ * replayed from the seed. Each checkpoint is written under a hidden staging name and renamed into place, so the last
+ * directory with {@code _SUCCESS} is always complete; older ones are pruned except the best epoch's (early stopping
+ * returns it).
+ */
+public final class Checkpoints {
+    public static final String DIR = "checkpoints";
+    public static final String MODEL = "model.zip";
+    public static final String STATE = "checkpoint.json";
+    private static final String SUCCESS = "_SUCCESS";
+    private static final Pattern EPOCH = Pattern.compile("epoch-(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path runDir;
+    private final Configuration conf;
+
+    /** What a checkpoint records besides the model. {@code bestEpoch} 0: no validation-based best yet. */
+    public record State(String run, String model, long seed, int epoch, List<EpochStats> history, int bestEpoch,
+                        double bestValidationAccuracy) {
+    }
+
+    public Checkpoints(String storeUri, String run, Configuration conf) {
+        this.runDir = new Path(Fs.child(storeUri, DIR), run);
+        this.conf = conf;
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    public void save(State state, Model net) {
+        Path target = epochDir(state.epoch());
+        Path staging = new Path(runDir, ".staging-" + target.getName() + "-" + UUID.randomUUID());
+        FileSystem fs = Fs.fs(staging, conf);
+        try {
+            fs.mkdirs(staging);
+            try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
+                ModelSerializer.writeModel(net, out, true);
+            }
+            Fs.writeString(new Path(staging, STATE), JSON.writeValueAsString(state), conf);
+            Fs.writeString(new Path(staging, SUCCESS), "", conf);
+            if (fs.exists(target)) {
+                fs.delete(target, true);
+            }
+            Fs.rename(staging, target, conf);
+            for (int epoch : completeEpochs()) {
+                if (epoch != state.epoch() && epoch != state.bestEpoch()) {
+                    fs.delete(epochDir(epoch), true);
+                }
+            }
+        } catch (IOException e) {
+            throw new SparkconvException(target + ": could not write checkpoint: " + e.getMessage(), e);
+        } finally {
+            try {
+                fs.delete(staging, true);
+            } catch (IOException e) {
+                // best effort: hidden staging directories are ignored by readers
+            }
+        }
+    }
+
+    /** The last complete checkpoint, if any. */
+    public Optional<State> latest() {
+        List<Integer> epochs = completeEpochs();
+        if (epochs.isEmpty()) {
+            return Optional.empty();
+        }
+        Path p = new Path(epochDir(epochs.get(epochs.size() - 1)), STATE);
+        try {
+            return Optional.of(JSON.readValue(Fs.readString(p, conf), State.class));
+        } catch (JsonProcessingException e) {
+            throw new SparkconvException(p + ": not a valid checkpoint: " + e.getOriginalMessage());
+        }
+    }
+
+    /** The model of a checkpointed epoch, with its updater state. */
+    public <M extends Model> M load(int epoch, Class<M> type) {
+        Path p = new Path(epochDir(epoch), MODEL);
+        try (InputStream in = Fs.fs(p, conf).open(p)) {
+            Model m = ComputationGraph.class.isAssignableFrom(type)
+                    ? ModelSerializer.restoreComputationGraph(in, true)
+                    : ModelSerializer.restoreMultiLayerNetwork(in, true);
+            return type.cast(m);
+        } catch (IOException e) {
+            throw new SparkconvException(p + ": cannot load checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the run's checkpoints (after its model was published). */
+    public void delete() {
+        if (Fs.exists(runDir, conf)) {
+            Fs.delete(runDir, conf);
+        }
+    }
+
+    List<Integer> completeEpochs() {
+        List<Integer> out = new ArrayList<>();
+        try {
+            FileSystem fs = Fs.fs(runDir, conf);
+            if (!fs.exists(runDir)) {
+                return out;
+            }
+            for (FileStatus s : fs.listStatus(runDir)) {
+                Matcher m = EPOCH.matcher(s.getPath().getName());
+                if (s.isDirectory() && m.matches() && fs.exists(new Path(s.getPath(), SUCCESS))) {
+                    out.add(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            throw new SparkconvException(runDir + ": cannot list checkpoints: " + e.getMessage(), e);
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private Path epochDir(int epoch) {
+        return new Path(runDir, String.format("epoch-%04d", epoch));
+    }
+}

@@ -1,0 +1,161 @@
+package sparkconv.train;
+
+import java.util.List;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+
+import sparkconv.eval.SparkEvaluator;
+import sparkconv.eval.SparkLoss;
+import sparkconv.eval.SparkSegmentationEvaluator;
+
+/**
+ * What the epoch loop of {@link SparkTrainer} needs from a network wrapped for Spark, so that classifiers
+ * ({@code SparkDl4jMultiLayer}) and segmentation graphs ({@code SparkComputationGraph}) share one loop with its
+ * progress, checkpoints, learning-rate schedule and early stopping.
+ */
+public interface SparkModel {
+    void fitPaths(JavaRDD<String> paths);
+
+    /** The last averaged minibatch score. */
+    double score();
+
+    /** The driver's network (updated in place after every averaging round). */
+    Model network();
+
+    /** A deep copy of the current network (the best epoch kept by early stopping). */
+    Model copy();
+
+    void setLearningRate(double rate);
+
+    /** Accuracy on these shard files (classification accuracy, or pixel accuracy for segmentation). */
+    double accuracy(List<String> paths);
+
+    /** Mean loss on these shard files. */
+    double loss(List<String> paths);
+
+    /** Spark training statistics, or null when not collected. */
+    SparkTrainingStats stats();
+
+    /**
+     * Sets the rate in the layers' updater configurations only. The workers build their updaters from the
+     * configuration broadcast each averaging round, so this is all they need; DL4J's own
+     * {@code setLearningRate} also rebuilds the driver's updater state array, which crashed the next round's
+     * broadcast (SIGSEGV in the worker's {@code unsafeDuplication}) under dl4j-spark M2.
+     */
+    static void setRate(java.util.Collection<org.deeplearning4j.nn.conf.NeuralNetConfiguration> layers, double rate) {
+        for (var layerConf : layers) {
+            if (layerConf.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer layer) {
+                for (var updater : java.util.Arrays.asList(layer.getIUpdater(), layer.getBiasUpdater())) {
+                    if (updater != null && updater.hasLearningRate()) {
+                        updater.setLrAndSchedule(rate, null);
+                    }
+                }
+            }
+        }
+    }
+
+    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, ParameterAveragingTrainingMaster master,
+                                List<String> classes, boolean collectStats) {
+        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, graph, master);
+        sparkNet.setCollectTrainingStats(collectStats);
+        return new SparkModel() {
+            @Override
+            public void fitPaths(JavaRDD<String> paths) {
+                sparkNet.fitPaths(paths);
+            }
+
+            @Override
+            public double score() {
+                return sparkNet.getScore();
+            }
+
+            @Override
+            public Model network() {
+                return sparkNet.getNetwork();
+            }
+
+            @Override
+            public Model copy() {
+                return sparkNet.getNetwork().clone();
+            }
+
+            @Override
+            public void setLearningRate(double rate) {
+                setRate(sparkNet.getNetwork().getConfiguration().getVertices().values().stream()
+                        .filter(v -> v instanceof LayerVertex).map(v -> ((LayerVertex) v).getLayerConf()).toList(), rate);
+            }
+
+            /** Pixel accuracy. */
+            @Override
+            public double accuracy(List<String> paths) {
+                return SparkSegmentationEvaluator.evaluate(jsc, sparkNet.getNetwork(), paths, classes, "sample").pixelAccuracy();
+            }
+
+            @Override
+            public double loss(List<String> paths) {
+                return SparkLoss.mean(jsc, sparkNet.getNetwork(), paths);
+            }
+
+            @Override
+            public SparkTrainingStats stats() {
+                return collectStats ? sparkNet.getSparkTrainingStats() : null;
+            }
+        };
+    }
+
+    static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, ParameterAveragingTrainingMaster master,
+                                 List<String> classes, int batchSize, boolean collectStats) {
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
+        sparkNet.setCollectTrainingStats(collectStats);
+        return new SparkModel() {
+            @Override
+            public void fitPaths(JavaRDD<String> paths) {
+                sparkNet.fitPaths(paths);
+            }
+
+            @Override
+            public double score() {
+                return sparkNet.getScore();
+            }
+
+            @Override
+            public Model network() {
+                return sparkNet.getNetwork();
+            }
+
+            @Override
+            public Model copy() {
+                return sparkNet.getNetwork().clone();
+            }
+
+            @Override
+            public void setLearningRate(double rate) {
+                setRate(sparkNet.getNetwork().getLayerWiseConfigurations().getConfs(), rate);
+            }
+
+            @Override
+            public double accuracy(List<String> paths) {
+                return SparkEvaluator.evaluate(jsc, sparkNet, paths, classes, batchSize, "sample").accuracy();
+            }
+
+            @Override
+            public double loss(List<String> paths) {
+                return SparkLoss.mean(jsc, sparkNet.getNetwork(), paths);
+            }
+
+            @Override
+            public SparkTrainingStats stats() {
+                return collectStats ? sparkNet.getSparkTrainingStats() : null;
+            }
+        };
+    }
+}

@@ -1,0 +1,52 @@
+package sparkconv.deploy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the deploy/ scripts of this checkout as a user would, capturing output and exit status. */
+final class DeployScripts {
+    /** The repository root (surefire and failsafe run in jobs/). */
+    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+
+    private DeployScripts() {
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    /** Runs {@code deploy/<script> args...}, output (stdout + stderr) to {@code log} as well, within the timeout. */
+    static Result run(Path log, long timeoutSeconds, String script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ROOT.resolve("deploy").resolve(script).toString());
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError(script + " " + String.join(" ", args) + ": no exit after " + timeoutSeconds + " s; log " + log);
+        }
+        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The exact argument list {@code deploy/submit --dry-run args...} prints, as the shell parses it (so the printed
+     * command is proven to be valid shell, too). Returns the arguments, or the error output when it exits non-zero.
+     */
+    static Result dryRun(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c",
+                "out=\"$(\"$0\" --dry-run \"$@\")\" || exit $?; eval \"set -- $out\"; printf '%s\\0' \"$@\"",
+                ROOT.resolve("deploy/submit").toString()));
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        p.waitFor();
+        return new Result(p.exitValue(), new String(p.exitValue() == 0 ? out : err, StandardCharsets.UTF_8));
+    }
+}

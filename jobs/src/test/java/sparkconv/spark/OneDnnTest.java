@@ -1,0 +1,63 @@
+package sparkconv.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Field;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
+
+/**
+ * The fast configuration is the default, so a version change must never silently lose it: every convolution and
+ * pooling layer of a built network runs with its oneDNN helper, through a forward and backward pass, without the
+ * helper failing over to DL4J's slow im2col path.
+ */
+class OneDnnTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"seed-trace", "lenet5"})
+    void convolutionAndPoolingRunWithOneDnnHelpers(String model) throws Exception {
+        assertEquals("false", System.getProperty("org.eclipse.deeplearning4j.helpers.disable"),
+                "conf/jvm.properties must enable DL4J's layer helpers");
+        ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, new Hyper("nesterovs", 0.01, 0.9, 0, 7)));
+        net.init();
+        DataSet batch = new DataSet(Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 8, 1, 28, 28),
+                Nd4j.eye(10).getRows(0, 1, 2, 3, 4, 5, 6, 7).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT));
+        net.fit(batch);
+        net.output(batch.getFeatures());
+
+        int conv = 0;
+        int pool = 0;
+        for (Layer layer : net.getLayers()) {
+            if (layer instanceof ConvolutionLayer c) {
+                assertInstanceOf(MKLDNNConvHelper.class, c.getHelper(), model + " layer " + layer.getIndex());
+                assertEquals(0, failures(c, ConvolutionLayer.class), "oneDNN conv helper failed over to the slow path");
+                conv++;
+            } else if (layer instanceof SubsamplingLayer s) {
+                assertInstanceOf(MKLDNNSubsamplingHelper.class, s.getHelper(), model + " layer " + layer.getIndex());
+                assertEquals(0, failures(s, SubsamplingLayer.class), "oneDNN pooling helper failed over to the slow path");
+                pool++;
+            }
+        }
+        assertTrue(conv == 2 && pool == 2, "expected 2 conv and 2 pooling layers, found " + conv + " and " + pool);
+    }
+
+    private static int failures(Object layer, Class<?> type) throws Exception {
+        Field f = type.getDeclaredField("helperCountFail");
+        f.setAccessible(true);
+        return f.getInt(layer);
+    }
+}

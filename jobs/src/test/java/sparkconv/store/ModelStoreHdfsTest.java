@@ -1,0 +1,137 @@
+package sparkconv.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import sparkconv.LocalSpark;
+import sparkconv.SparkconvException;
+import sparkconv.TestData;
+import sparkconv.data.IdxDataset;
+import sparkconv.models.Hyper;
+import sparkconv.shards.Preprocess;
+import sparkconv.train.TrainOptions;
+import sparkconv.train.TrainingRun;
+
+/** The model store and the whole preprocess -> train -> store path against a real HDFS (MiniDFSCluster) via hdfs:// URIs. */
+public class ModelStoreHdfsTest {
+    private static MiniDFSCluster hdfs;
+    private static File base;
+    private static String root;
+
+    @BeforeAll
+    static void startHdfs() throws Exception {
+        base = Files.createTempDirectory("sparkconv-hdfs").toFile();
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
+        conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
+        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        hdfs.waitActive();
+        root = "hdfs://127.0.0.1:" + hdfs.getNameNodePort();
+    }
+
+    @AfterAll
+    static void stopHdfs() {
+        if (hdfs != null) {
+            hdfs.shutdown(true);
+        }
+    }
+
+    @Test
+    void publishListLoadOnHdfs() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(root + "/stores/unit", conf);
+        MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
+                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 0, 0, 3)));
+        net.init();
+        ModelStore.Version v = store.publish("tiny", store.nextVersion("tiny"), net, Map.of("model", "seed-trace"),
+                Map.of("test", Map.of("accuracy", 0.5)));
+        assertEquals("v1", v.version());
+        assertTrue(v.uri().startsWith(root + "/stores/unit/models/tiny/v1"), v.uri());
+        assertEquals("seed-trace", v.metadata().get("model"));
+
+        FileSystem fs = FileSystem.get(java.net.URI.create(root), conf);
+        FileStatus[] entries = fs.listStatus(new Path(root + "/stores/unit/models/tiny"));
+        assertEquals(List.of("v1"), Arrays.stream(entries).map(s -> s.getPath().getName()).toList(), "no staging left behind");
+        assertEquals(List.of("model.zip", "metadata.json", "metrics.json", "_SUCCESS").stream().sorted().toList(),
+                Arrays.stream(fs.listStatus(new Path(v.uri()))).map(s -> s.getPath().getName()).sorted().toList());
+
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28);
+        assertArrayEquals(flat(net.output(x)), flat(store.load("tiny", "latest").output(x)), 0f);
+        assertThrows(SparkconvException.class, () -> store.publish("tiny", "v1", net, Map.of(), Map.of()));
+
+        // a version directory without _SUCCESS (a crashed writer) is invisible to readers
+        fs.mkdirs(new Path(root + "/stores/unit/models/tiny/v2"));
+        assertEquals(List.of("v1"), store.versionNames("tiny"));
+        assertFalse(store.versionNames("tiny").contains("v2"));
+    }
+
+    @Test
+    void preprocessTrainAndStoreThroughHdfsUris() {
+        String data = TestData.fashionMnist().toString();
+        SparkSession spark = LocalSpark.get();
+        String shards = root + "/shards/fm";
+        Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 100, 800, false);
+        TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 0, 5), false);
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, root + "/store", "fm", null, line -> { });
+        assertEquals(root + "/store/models/fm/v1", o.version().uri());
+        ModelStore store = new ModelStore(root + "/store", spark.sparkContext().hadoopConfiguration());
+        assertEquals(List.of("v1"), store.versionNames("fm"));
+        assertEquals(o.test().accuracy(), ((Number) ((Map<?, ?>) store.get("fm", "v1").metrics().get("test")).get("accuracy")).doubleValue(), 1e-12);
+    }
+
+    /** The DataNode dies while a version is being written: a clear failure, nothing visible, and a retry succeeds. */
+    @Test
+    void aVersionWrittenWhileTheDataNodeIsDownFailsCleanlyAndARetrySucceeds() throws Exception {
+        String storeRoot = root + "/stores/fault";
+        ModelStore store = new ModelStore(storeRoot, new Configuration());
+        MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
+                new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 0, 0, 3)));
+        net.init();
+
+        // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go
+        MiniDFSCluster.DataNodeProperties dataNode = hdfs.stopDataNode(0);
+        SparkconvException failure;
+        try {
+            failure = assertThrows(SparkconvException.class, () -> store.publish("fm-fault", "v1", net, Map.of(), Map.of()));
+        } finally {
+            hdfs.restartDataNode(dataNode, true);
+            hdfs.waitActive();
+        }
+        assertTrue(failure.getMessage().startsWith(storeRoot + "/models/fm-fault/v1: could not write model version: "), failure.getMessage());
+        assertEquals(List.of(), store.versionNames("fm-fault"), "no version visible");
+        FileSystem fs = FileSystem.get(java.net.URI.create(root), new Configuration());
+        Path modelDir = new Path(storeRoot + "/models/fm-fault");
+        assertEquals(0, fs.exists(modelDir) ? fs.listStatus(modelDir).length : 0, "no staging directory left behind");
+
+        store.publish("fm-fault", "v1", net, Map.of(), Map.of());
+        assertEquals(List.of("v1"), store.versionNames("fm-fault"));
+        assertEquals(net.params(), store.load("fm-fault", "v1").params());
+    }
+
+    public static float[] flat(INDArray a) {
+        return a.dup().reshape(a.length()).toFloatVector();
+    }
+}

@@ -1,0 +1,138 @@
+package sparkconv.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import sparkconv.LocalSpark;
+import sparkconv.SparkconvException;
+import sparkconv.TestData;
+import sparkconv.data.IdxDataset;
+import sparkconv.models.Hyper;
+import sparkconv.shards.Preprocess;
+import sparkconv.store.ModelStore;
+
+/** Checkpoints and resume, early stopping and learning-rate schedules on real Fashion-MNIST shards (1,000 images). */
+class TrainControlTest {
+    @TempDir
+    static Path dir;
+    static String shards;
+    static SparkSession spark;
+
+    @BeforeAll
+    static void shards() {
+        spark = LocalSpark.get();
+        shards = dir.resolve("shards").toString();
+        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+                32, 100, 1000, false);
+    }
+
+    private static TrainOptions options(int epochs, String updater, TrainControl control) {
+        return new TrainOptions("seed-trace", epochs, 2, 2, 1, new Hyper(updater, 0.02, 0.9, 1e-4, 11), true, control);
+    }
+
+    /** Simulates a crash: the driver dies right after the checkpoint of {@code epoch} is written. */
+    private static Consumer<String> crashAfterCheckpoint(int epoch, List<String> log) {
+        return line -> {
+            log.add(line);
+            if (line.startsWith("checkpoint epoch " + epoch + " ")) {
+                throw new IllegalStateException("simulated driver crash");
+            }
+        };
+    }
+
+    @Test
+    void resumedRunMatchesAnUninterruptedOne() {
+        String store = dir.resolve("store-resume").toString();
+        TrainingRun.Outcome straight = TrainingRun.run(spark, shards, options(3, "nesterovs", TrainControl.DEFAULT), store,
+                "straight", null, line -> { });
+
+        List<String> log = new ArrayList<>();
+        assertThrows(IllegalStateException.class, () -> TrainingRun.run(spark, shards,
+                options(3, "nesterovs", TrainControl.DEFAULT), store, "resumed", null, crashAfterCheckpoint(2, log)));
+        ModelStore modelStore = new ModelStore(store, spark.sparkContext().hadoopConfiguration());
+        assertTrue(modelStore.versionNames("resumed").isEmpty(), "nothing published by the crashed run");
+        Path run = dir.resolve("store-resume/checkpoints/resumed-v1");
+        assertTrue(Files.exists(run.resolve("epoch-0002/_SUCCESS")), "epoch 2 checkpoint is complete");
+        assertTrue(Files.exists(run.resolve("epoch-0002/model.zip")));
+        assertFalse(Files.exists(run.resolve("epoch-0001")), "older checkpoints are pruned");
+
+        SparkconvException refused = assertThrows(SparkconvException.class, () -> TrainingRun.run(spark, shards,
+                options(3, "nesterovs", TrainControl.DEFAULT), store, "resumed", null, line -> { }));
+        assertTrue(refused.getMessage().contains("--resume"), refused.getMessage());
+
+        List<String> resumedLog = new ArrayList<>();
+        TrainingRun.Outcome resumed = TrainingRun.run(spark, shards,
+                options(3, "nesterovs", new TrainControl(LrSchedule.CONSTANT, 0, true)), store, "resumed", null, resumedLog::add);
+        assertTrue(resumedLog.get(0).startsWith("resuming at epoch 3/3"), resumedLog.get(0));
+        assertEquals(1, resumedLog.stream().filter(l -> l.contains(" done: ")).count(), "only epoch 3 was trained");
+        assertEquals(3, resumed.epochs().size(), "history carries epochs 1-2 from the checkpoint");
+        assertEquals(List.of(1, 2, 3), resumed.epochs().stream().map(EpochStats::epoch).toList());
+        assertFalse(Files.exists(run), "a published run's checkpoints are removed");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> training = (Map<String, Object>) resumed.version().metadata().get("training");
+        assertEquals(3, training.get("resumedAtEpoch"));
+
+        double straightVal = straight.epochs().get(2).validationAccuracy();
+        double resumedVal = resumed.epochs().get(2).validationAccuracy();
+        System.out.printf("resume vs uninterrupted (seed-trace, 900 train / 100 val / 166 test, 3 epochs): "
+                        + "test accuracy %.4f vs %.4f, validation accuracy %.4f vs %.4f%n",
+                resumed.test().accuracy(), straight.test().accuracy(), resumedVal, straightVal);
+        // Epochs 1-2 are identical (same seed); epoch 3 differs only in the averaging master's RNG stream.
+        assertEquals(straight.epochs().get(1).validationAccuracy(), resumed.epochs().get(1).validationAccuracy(), 0.02);
+        assertEquals(straight.test().accuracy(), resumed.test().accuracy(), 0.06, "within noise on 166 test images");
+        assertEquals(straightVal, resumedVal, 0.06);
+        assertTrue(resumed.test().accuracy() > 0.5, "the resumed model learned: " + resumed.test().accuracy());
+    }
+
+    @Test
+    void earlyStoppingKeepsTheBestEpochAndTheScheduleSetsTheRate() {
+        String store = dir.resolve("store-early").toString();
+        // Plain SGD whose rate drops by 1e-9 after epoch 1: the model cannot improve, so patience 1 stops after epoch 2.
+        TrainControl control = new TrainControl(LrSchedule.parse("step:1:1e-9"), 1, false);
+        List<String> log = new ArrayList<>();
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, options(5, "sgd", control), store, "early", null, log::add);
+        assertEquals(2, o.epochs().size(), String.join("\n", log));
+        assertEquals(0.02, o.epochs().get(0).learningRate(), 1e-12);
+        assertEquals(0.02e-9, o.epochs().get(1).learningRate(), 1e-15);
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("early stopping after epoch 2")), String.join("\n", log));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> training = (Map<String, Object>) o.version().metadata().get("training");
+        assertEquals(true, training.get("stoppedEarly"));
+        assertEquals(1, training.get("bestEpoch"));
+        assertEquals("step:1:1.0E-9", training.get("lrSchedule"));
+        assertNotNull(o.version().metrics().get("timeSplit"), "Spark training stats were collected");
+        EpochStats first = o.epochs().get(0);
+        assertTrue(first.trainAccuracy() > 0.3 && first.validationLoss() > 0, first.toString());
+    }
+
+    @Test
+    void earlyStoppingNeedsValidationAndSchedulesParse() {
+        assertEquals(0.25, LrSchedule.parse("step:2:0.5").rate(1.0, 5, 10), 1e-12);
+        assertEquals(0.81, LrSchedule.parse("exp:0.9").rate(1.0, 3, 10), 1e-12);
+        LrSchedule cosine = LrSchedule.parse("cosine");
+        assertEquals(1.0, cosine.rate(1.0, 1, 5), 1e-12);
+        assertEquals(0.01, cosine.rate(1.0, 5, 5), 1e-12);
+        assertEquals(0.505, cosine.rate(1.0, 3, 5), 1e-12);
+        assertEquals(0.3, LrSchedule.CONSTANT.rate(0.3, 7, 9));
+        for (String bad : List.of("step:0:0.5", "exp", "linear", "exp:-1", "step:2:x")) {
+            SparkconvException e = assertThrows(SparkconvException.class, () -> LrSchedule.parse(bad), bad);
+            assertTrue(e.getMessage().contains("--lr-schedule"), e.getMessage());
+        }
+        assertThrows(SparkconvException.class, () -> new TrainControl(LrSchedule.CONSTANT, -1, false));
+    }
+}
