@@ -16,7 +16,7 @@ import sparkconv.store.ModelStore;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate stored chart-window models on the test period of a nifty render shard directory: accuracy, "
-                + "balanced accuracy and AUC with 95% block-bootstrap CIs, beside baselines on the same windows (majority, "
+                + "balanced accuracy and AUC with 95%% block-bootstrap CIs, beside baselines on the same windows (majority, "
                 + "momentum, logistic regression on returns) and shuffled-label controls, and long/short Sharpe vs buy-and-hold "
                 + "(before costs). Writes <out>/metrics.json and <out>/report.txt. For walk-forward, run it once per fold.",
         footer = {"", "Example:", "  sparkconv nifty evaluate --shards nifty/ohlc20 --store store --model NIFTY50-ohlc20-h5-candle-cnn-small "
