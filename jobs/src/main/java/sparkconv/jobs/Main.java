@@ -13,7 +13,7 @@ import sparkconv.SparkconvException;
                 + "store versioned models on any Hadoop file system, evaluate and score.",
         subcommands = {QuickstartCommand.class, PreprocessCommand.class, TrainCommand.class, EvaluateCommand.class, ScoreCommand.class,
                 DescribeCommand.class, ModelsCommand.class, PipelineCommand.class, ReportCommand.class,
-                SegmentPreprocessCommand.class, SegmentTrainCommand.class,
+                SegmentPreprocessCommand.class, SegmentTrainCommand.class, NiftyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

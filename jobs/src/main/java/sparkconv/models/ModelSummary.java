@@ -104,11 +104,11 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
         String padding = "";
         if (layer instanceof ConvolutionLayer c) {
             kernel = c.getKernelSize()[0] + "x" + c.getKernelSize()[1];
-            stride = Integer.toString(c.getStride()[0]);
+            stride = stride(c.getStride());
             padding = paddingText(c.getConvolutionMode(), c.getPadding()[0]);
         } else if (layer instanceof SubsamplingLayer s) {
             kernel = s.getKernelSize()[0] + "x" + s.getKernelSize()[1] + " " + s.getPoolingType().name().toLowerCase();
-            stride = Integer.toString(s.getStride()[0]);
+            stride = stride(s.getStride());
             padding = paddingText(s.getConvolutionMode(), s.getPadding()[0]);
         }
         return new Row(index, kind, kernel, stride, padding, inShape, outShape, params);
@@ -121,11 +121,17 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             case "SubsamplingLayer" -> "pool";
             case "DenseLayer" -> "dense";
             case "OutputLayer" -> "output";
+            case "BatchNormalization" -> "bnorm";
+            case "ActivationLayer" -> "act";
             case "Deconvolution2D" -> "deconv";
             case "CnnLossLayer" -> "pixel-softmax";
             case "LocalResponseNormalization" -> "lrn";
             default -> n;
         };
+    }
+
+    private static String stride(int[] s) {
+        return s[0] == s[1] ? Integer.toString(s[0]) : s[0] + "x" + s[1];
     }
 
     private static String paddingText(ConvolutionMode mode, int p) {

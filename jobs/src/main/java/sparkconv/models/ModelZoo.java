@@ -24,7 +24,8 @@ import sparkconv.SparkconvException;
  * against the chapter's worked figures.
  */
 public final class ModelZoo {
-    public static final List<String> NAMES = List.of("seed-trace", "lenet5", "alexnet", "alexnet32", "fcn", "unet");
+    public static final List<String> NAMES = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("seed-trace", "lenet5", "alexnet", "alexnet32", "fcn", "unet"), NiftyModels.NAMES.stream()).toList();
     /** Segmentation models: ComputationGraphs built by {@link #buildGraph}, with per-pixel labels. */
     public static final List<String> GRAPHS = List.of("fcn", "unet");
 
@@ -65,7 +66,7 @@ public final class ModelZoo {
             case "alexnet" -> new Input(3, 227, 227);
             case "alexnet32" -> new Input(3, 32, 32);
             case "fcn", "unet" -> new Input(1, 56, 56);
-            default -> throw unknown(name);
+            default -> NiftyModels.defaultInput(name);
         };
     }
 
@@ -112,9 +113,12 @@ public final class ModelZoo {
             case "lenet5" -> lenet5(list, input, numClasses);
             case "alexnet" -> AlexNet.imagenet(list, numClasses);
             case "alexnet32" -> AlexNet.cifar(list, numClasses);
-            default -> throw isGraph(name)
-                    ? new SparkconvException("model '" + name + "' is a ComputationGraph (segmentation): it trains with segment-train")
-                    : unknown(name);
+            default -> {
+                if (isGraph(name)) {
+                    throw new SparkconvException("model '" + name + "' is a ComputationGraph (segmentation): it trains with segment-train");
+                }
+                NiftyModels.add(name, list, input, numClasses);
+            }
         }
         return list.setInputType(input.inputType()).build();
     }

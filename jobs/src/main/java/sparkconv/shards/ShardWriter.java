@@ -22,12 +22,13 @@ import org.slf4j.LoggerFactory;
 
 import sparkconv.SparkconvException;
 import sparkconv.data.Checksums;
+import sparkconv.data.FeatureSet;
 import sparkconv.data.ImageSet;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 
 /**
- * Writes named splits of an {@link ImageSet} as DL4J DataSet shards (one minibatch per file) plus
+ * Writes named splits of an {@link ImageSet} (or a {@link FeatureSet}) as DL4J DataSet shards (one minibatch per file) plus
  * {@code manifest.json}, with a Spark job: each task normalises and serialises its minibatches and writes
  * them to a staging directory, which is renamed into place only when every shard and the manifest exist.
  * The same inputs and options always give byte-identical shards, so a re-run finds the output complete.
@@ -53,17 +54,58 @@ public final class ShardWriter {
     }
 
     public static Result write(SparkSession spark, Map<String, ImageSet> splits, String out, Options options) {
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
         ImageSet train = splits.get("train");
         if (train == null || train.size() == 0) {
             throw new SparkconvException(out + ": no training images to shard");
         }
-        Manifest.Normalisation norm = normalisation(train);
+        List<ShardTask> tasks = new ArrayList<>();
+        List<ImageSet.SourceFile> sources = new ArrayList<>();
+        for (Map.Entry<String, ImageSet> e : splits.entrySet()) {
+            ImageSet set = e.getValue();
+            addSources(sources, set.sources());
+            int index = 0;
+            for (int from = 0; from < set.size(); from += options.batchSize()) {
+                ImageSet batch = set.slice(from, Math.min(set.size(), from + options.batchSize()));
+                tasks.add(new ShardTask(e.getKey(), index++, new PixelBatch(batch.pixels(), batch.labels())));
+            }
+        }
+        return writeTasks(spark, tasks, splits.keySet(), new Manifest.Shape(train.channels(), train.height(), train.width()),
+                train.classNames(), normalisation(train), sources, out, options);
+    }
+
+    /**
+     * Writes real-valued examples (e.g. return tensors) in the same shard and manifest format as images; the
+     * normalisation is {@code standardise} with scale 1 and the training split's mean and std.
+     */
+    public static Result writeFeatures(SparkSession spark, Map<String, FeatureSet> splits, String out, Options options) {
+        FeatureSet train = splits.get("train");
+        if (train == null || train.size() == 0) {
+            throw new SparkconvException(out + ": no training examples to shard");
+        }
+        List<ShardTask> tasks = new ArrayList<>();
+        List<ImageSet.SourceFile> sources = new ArrayList<>();
+        for (Map.Entry<String, FeatureSet> e : splits.entrySet()) {
+            FeatureSet set = e.getValue();
+            addSources(sources, set.sources());
+            int index = 0;
+            for (int from = 0; from < set.size(); from += options.batchSize()) {
+                FeatureSet batch = set.slice(from, Math.min(set.size(), from + options.batchSize()));
+                tasks.add(new ShardTask(e.getKey(), index++, new FeatureBatch(batch.features(), batch.labels())));
+            }
+        }
+        return writeTasks(spark, tasks, splits.keySet(), new Manifest.Shape(train.channels(), train.height(), train.width()),
+                train.classNames(), normalisation(train.features()), sources, out, options);
+    }
+
+    private static Result writeTasks(SparkSession spark, List<ShardTask> tasks, java.util.Collection<String> splitNames,
+                                     Manifest.Shape shape, List<String> classNames, Manifest.Normalisation norm,
+                                     List<ImageSet.SourceFile> sources, String out, Options options) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
         Map<String, String> lineage = lineage(options);
 
         Path target = Fs.path(out);
         if (Fs.exists(target, conf)) {
-            Manifest existing = completeFor(out, sources(splits), options, conf);
+            Manifest existing = completeFor(out, sources, options, conf);
             if (existing != null) {
                 LOG.info("{} is complete for these inputs; nothing to do", out);
                 return new Result(existing, true);
@@ -75,19 +117,9 @@ public final class ShardWriter {
 
         Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
         try {
-            List<ShardTask> tasks = new ArrayList<>();
-            for (Map.Entry<String, ImageSet> e : splits.entrySet()) {
-                ImageSet set = e.getValue();
-                int index = 0;
-                for (int from = 0; from < set.size(); from += options.batchSize()) {
-                    int to = Math.min(set.size(), from + options.batchSize());
-                    ImageSet batch = set.slice(from, to);
-                    tasks.add(new ShardTask(e.getKey(), index++, set.channels(), set.height(), set.width(),
-                            set.classNames().size(), batch.pixels(), batch.labels()));
-                }
-            }
             JavaSparkContext jsc = SparkSessions.javaContext(spark);
             String stagingUri = staging.toString();
+            int numClasses = classNames.size();
             int slices = Math.max(1, Math.min(tasks.size(), jsc.defaultParallelism() * 4));
             List<WrittenShard> written = jsc.parallelize(tasks, slices)
                     .mapPartitions(part -> {
@@ -95,19 +127,19 @@ public final class ShardWriter {
                         Configuration taskConf = new Configuration();
                         List<WrittenShard> shards = new ArrayList<>();
                         while (part.hasNext()) {
-                            shards.add(part.next().write(stagingUri, norm, taskConf));
+                            shards.add(part.next().write(stagingUri, shape, numClasses, norm, taskConf));
                         }
                         return shards.iterator();
                     })
                     .collect();
 
             Map<String, Manifest.Split> splitMeta = new LinkedHashMap<>();
-            for (Map.Entry<String, ImageSet> e : splits.entrySet()) {
-                long[] classCounts = new long[train.classNames().size()];
+            for (String split : splitNames) {
+                long[] classCounts = new long[numClasses];
                 List<Manifest.Shard> shards = new ArrayList<>();
                 long examples = 0;
                 for (WrittenShard w : written) {
-                    if (w.split().equals(e.getKey())) {
+                    if (w.split().equals(split)) {
                         shards.add(w.shard());
                         examples += w.shard().examples();
                         for (int c = 0; c < classCounts.length; c++) {
@@ -115,11 +147,10 @@ public final class ShardWriter {
                         }
                     }
                 }
-                splitMeta.put(e.getKey(), new Manifest.Split(examples, classCounts, shards));
+                splitMeta.put(split, new Manifest.Split(examples, classCounts, shards));
             }
-            Manifest manifest = new Manifest(Manifest.FORMAT, Manifest.VERSION, options.dataset(),
-                    new Manifest.Shape(train.channels(), train.height(), train.width()), train.classNames(),
-                    options.batchSize(), norm, splitMeta, sources(splits), lineage);
+            Manifest manifest = new Manifest(Manifest.FORMAT, Manifest.VERSION, options.dataset(), shape, classNames,
+                    options.batchSize(), norm, splitMeta, sources, lineage);
             Fs.writeString(new Path(staging, Manifest.FILE), manifest.toJson(), conf);
             Fs.writeString(new Path(staging, SUCCESS), "", conf);
             if (Fs.exists(target, conf)) {
@@ -159,16 +190,12 @@ public final class ShardWriter {
         return Manifest.read(dir, conf);
     }
 
-    private static List<ImageSet.SourceFile> sources(Map<String, ImageSet> splits) {
-        List<ImageSet.SourceFile> out = new ArrayList<>();
-        for (ImageSet s : splits.values()) {
-            for (ImageSet.SourceFile f : s.sources()) {
-                if (!out.contains(f)) {
-                    out.add(f);
-                }
+    private static void addSources(List<ImageSet.SourceFile> out, List<ImageSet.SourceFile> files) {
+        for (ImageSet.SourceFile f : files) {
+            if (!out.contains(f)) {
+                out.add(f);
             }
         }
-        return out;
     }
 
     /** Mean and standard deviation of the training split's scaled pixels (training split only: no leakage). */
@@ -191,6 +218,19 @@ public final class ShardWriter {
         return new Manifest.Normalisation("standardise", scale, round(mean), round(std));
     }
 
+    /** Mean and standard deviation of the training split's features (scale 1; training split only). */
+    static Manifest.Normalisation normalisation(float[] train) {
+        double sum = 0;
+        double sumSq = 0;
+        for (float x : train) {
+            sum += x;
+            sumSq += (double) x * x;
+        }
+        double mean = sum / train.length;
+        double std = Math.sqrt(Math.max(sumSq / train.length - mean * mean, 1e-12));
+        return new Manifest.Normalisation("standardise", 1.0, mean, std);
+    }
+
     private static double round(double v) {
         return Math.round(v * 1e6) / 1e6;
     }
@@ -207,27 +247,60 @@ public final class ShardWriter {
             features[i] = ((pixels[i] & 0xff) * scale - mean) / std;
         }
         INDArray f = Nd4j.create(features, new long[]{n, channels, height, width}, 'c');
-        INDArray l = Nd4j.zeros(DataType.FLOAT, n, numClasses);
-        for (int i = 0; i < n; i++) {
-            l.putScalar(i, labels[i], 1f);
-        }
-        return new DataSet(f, l);
+        return new DataSet(f, oneHot(labels, numClasses));
     }
 
-    record ShardTask(String split, int index, int channels, int height, int width, int numClasses, byte[] pixels,
-                     int[] labels) implements Serializable {
-        WrittenShard write(String stagingUri, Manifest.Normalisation norm, Configuration conf) throws java.io.IOException {
-            DataSet ds = toDataSet(pixels, labels, channels, height, width, numClasses, norm);
+    private static INDArray oneHot(int[] labels, int numClasses) {
+        INDArray l = Nd4j.zeros(DataType.FLOAT, labels.length, numClasses);
+        for (int i = 0; i < labels.length; i++) {
+            l.putScalar(i, labels[i], 1f);
+        }
+        return l;
+    }
+
+    /** One minibatch's raw examples: pixels (images) or real values (features). */
+    sealed interface Batch extends Serializable permits PixelBatch, FeatureBatch {
+        int[] labels();
+
+        DataSet toDataSet(Manifest.Shape shape, int numClasses, Manifest.Normalisation norm);
+    }
+
+    record PixelBatch(byte[] pixels, int[] labels) implements Batch {
+        @Override
+        public DataSet toDataSet(Manifest.Shape shape, int numClasses, Manifest.Normalisation norm) {
+            return ShardWriter.toDataSet(pixels, labels, shape.channels(), shape.height(), shape.width(), numClasses, norm);
+        }
+    }
+
+    record FeatureBatch(float[] features, int[] labels) implements Batch {
+        @Override
+        public DataSet toDataSet(Manifest.Shape shape, int numClasses, Manifest.Normalisation norm) {
+            float[] normalised = new float[features.length];
+            float scale = (float) norm.scale();
+            float mean = (float) norm.mean();
+            float std = (float) norm.std();
+            for (int i = 0; i < features.length; i++) {
+                normalised[i] = (features[i] * scale - mean) / std;
+            }
+            INDArray f = Nd4j.create(normalised, new long[]{labels.length, shape.channels(), shape.height(), shape.width()}, 'c');
+            return new DataSet(f, oneHot(labels, numClasses));
+        }
+    }
+
+    record ShardTask(String split, int index, Batch batch) implements Serializable {
+        WrittenShard write(String stagingUri, Manifest.Shape shape, int numClasses, Manifest.Normalisation norm,
+                           Configuration conf) throws java.io.IOException {
+            DataSet ds = batch.toDataSet(shape, numClasses, norm);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             ds.save(bytes);
             byte[] data = bytes.toByteArray();
             String file = split + "/shard-" + String.format("%05d", index) + ".bin";
             Fs.writeBytes(new Path(stagingUri + "/" + file), data, conf);
             long[] counts = new long[numClasses];
-            for (int y : labels) {
+            for (int y : batch.labels()) {
                 counts[y]++;
             }
-            return new WrittenShard(split, new Manifest.Shard(file, labels.length, Checksums.sha256(data)), counts);
+            return new WrittenShard(split, new Manifest.Shard(file, batch.labels().length, Checksums.sha256(data)), counts);
         }
     }
 

@@ -1,0 +1,170 @@
+package sparkconv.data;
+
+import java.io.Serializable;
+import java.sql.Date;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import sparkconv.SparkconvException;
+import sparkconv.spark.Fs;
+import sparkconv.spark.SparkSessions;
+
+/**
+ * OHLC CSV files into an ingested directory, as a Spark job: {@code prices/} (Parquet, schema {@link #PRICES_SCHEMA},
+ * sorted by symbol and date), {@code quarantine/} (Parquet, {@link #QUARANTINE_SCHEMA}: every rejected row with its
+ * reason), {@code summary.json} and {@code _SUCCESS}. Everything is staged and moved into place only when complete,
+ * so a failed run leaves nothing half-written.
+ */
+public final class OhlcIngest {
+    public static final String PRICES = "prices";
+    public static final String QUARANTINE = "quarantine";
+    public static final String SUMMARY = "summary.json";
+    public static final String SUCCESS = "_SUCCESS";
+    public static final StructType PRICES_SCHEMA = new StructType()
+            .add("symbol", DataTypes.StringType, false)
+            .add("date", DataTypes.DateType, false)
+            .add("open", DataTypes.DoubleType, false)
+            .add("high", DataTypes.DoubleType, false)
+            .add("low", DataTypes.DoubleType, false)
+            .add("close", DataTypes.DoubleType, false)
+            .add("volume", DataTypes.DoubleType, true);
+    public static final StructType QUARANTINE_SCHEMA = new StructType()
+            .add("source", DataTypes.StringType, false)
+            .add("line", DataTypes.IntegerType, false)
+            .add("symbol", DataTypes.StringType, true)
+            .add("raw", DataTypes.StringType, false)
+            .add("reason", DataTypes.StringType, false)
+            .add("detail", DataTypes.StringType, false);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private OhlcIngest() {
+    }
+
+    /** Counts of one ingest: what the CLI prints and {@code summary.json} holds. */
+    public record Summary(List<String> sources, long valid, long quarantined, Map<String, Long> rowsBySymbol,
+                          Map<String, Long> quarantinedByReason) implements Serializable {
+        public String toJson() {
+            try {
+                return JSON.writeValueAsString(this);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A file's parse on an executor: either parsed rows or the one-line error that makes the whole ingest fail. */
+    record FileOutcome(OhlcCsv.Parsed parsed, String error) implements Serializable {
+    }
+
+    public static Summary ingest(SparkSession spark, List<String> csvUris, String out, boolean overwrite) {
+        if (csvUris.isEmpty()) {
+            throw new SparkconvException("no CSV files given (--csv URI...)");
+        }
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        List<String> uris = new ArrayList<>();
+        for (String u : csvUris) {
+            String uri = Fs.uri(u);
+            if (!Fs.exists(new Path(uri), conf)) {
+                throw new SparkconvException(u + ": file not found");
+            }
+            uris.add(uri);
+        }
+        Path target = Fs.path(out);
+        if (Fs.exists(target, conf) && !overwrite) {
+            throw new SparkconvException(out + ": already exists (pass --overwrite to replace it)");
+        }
+
+        JavaSparkContext jsc = SparkSessions.javaContext(spark);
+        List<FileOutcome> outcomes = jsc.parallelize(uris, Math.max(1, Math.min(uris.size(), jsc.defaultParallelism())))
+                .map(OhlcIngest::parseFile)
+                .collect();
+        List<OhlcCsv.Parsed> parsed = new ArrayList<>();
+        for (FileOutcome o : outcomes) {
+            if (o.error() != null) {
+                throw new SparkconvException(o.error());
+            }
+            parsed.add(o.parsed());
+        }
+        OhlcCsv.Result result = OhlcCsv.sequence(parsed);
+
+        Map<String, Long> bySymbol = new TreeMap<>();
+        List<Row> priceRows = new ArrayList<>(result.rows().size());
+        for (OhlcRow r : result.rows()) {
+            bySymbol.merge(r.symbol(), 1L, Long::sum);
+            priceRows.add(RowFactory.create(r.symbol(), Date.valueOf(r.date()), r.open(), r.high(), r.low(), r.close(),
+                    Double.isNaN(r.volume()) ? null : r.volume()));
+        }
+        Map<String, Long> byReason = new TreeMap<>();
+        List<Row> quarantineRows = new ArrayList<>(result.quarantined().size());
+        for (QuarantinedRow q : result.quarantined()) {
+            byReason.merge(q.reason(), 1L, Long::sum);
+            quarantineRows.add(RowFactory.create(q.source(), q.line(), q.symbol(), q.raw(), q.reason(), q.detail()));
+        }
+        Summary summary = new Summary(uris, priceRows.size(), quarantineRows.size(), bySymbol, byReason);
+
+        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
+        try {
+            spark.createDataFrame(priceRows, PRICES_SCHEMA).orderBy("symbol", "date").coalesce(1)
+                    .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, PRICES).toString());
+            spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).orderBy("source", "line").coalesce(1)
+                    .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, QUARANTINE).toString());
+            Fs.writeString(new Path(staging, SUMMARY), summary.toJson(), conf);
+            Fs.writeString(new Path(staging, SUCCESS), "", conf);
+            if (Fs.exists(target, conf)) {
+                Fs.delete(target, conf);
+            }
+            Fs.rename(staging, target, conf);
+        } finally {
+            if (Fs.exists(staging, conf)) {
+                Fs.delete(staging, conf);
+            }
+        }
+        return summary;
+    }
+
+    static FileOutcome parseFile(String uri) {
+        try {
+            String text = Fs.readString(new Path(uri), new Configuration());
+            return new FileOutcome(OhlcCsv.parse(uri, text, OhlcCsv.symbolFromFileName(uri)), null);
+        } catch (SparkconvException e) {
+            return new FileOutcome(null, e.getMessage());
+        }
+    }
+
+    /** The validated prices of an ingested directory, sorted by symbol and date. */
+    public static Dataset<Row> prices(SparkSession spark, String dir) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        if (!Fs.exists(Fs.child(dir, SUCCESS), conf)) {
+            throw new SparkconvException(dir + ": not a complete ingested OHLC directory (no " + SUCCESS + "; run nifty ingest first)");
+        }
+        return spark.read().schema(PRICES_SCHEMA).parquet(Fs.child(dir, PRICES).toString()).orderBy("symbol", "date");
+    }
+
+    /** Every validated row of an ingested directory, sorted by symbol and date (NaN volume where none was given). */
+    public static List<OhlcRow> readRows(SparkSession spark, String dir) {
+        List<OhlcRow> rows = new ArrayList<>();
+        for (Row r : prices(spark, dir).collectAsList()) {
+            rows.add(new OhlcRow(r.getString(0), r.getDate(1).toLocalDate(), r.getDouble(2), r.getDouble(3), r.getDouble(4),
+                    r.getDouble(5), r.isNullAt(6) ? Double.NaN : r.getDouble(6)));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,40 @@
+package sparkconv.jobs;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import sparkconv.data.OhlcIngest;
+import sparkconv.spark.Fs;
+
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+        description = "Read daily OHLC(V) CSV files (NSE or Yahoo layouts) into a validated Parquet table (<out>/prices) "
+                + "and a quarantine Parquet of rejected rows with their reason (<out>/quarantine), as a Spark job.",
+        footer = {"", "Example:", "  sparkconv nifty ingest --csv ../shared/data/nifty/NIFTY50.csv --out nifty/ingested"})
+final class NiftyIngestCommand implements Callable<Integer> {
+    @Option(names = "--csv", required = true, arity = "1..*", description = "CSV files (any Hadoop URI); the symbol is the file name unless a Symbol column is present")
+    List<String> csv;
+
+    @Option(names = "--out", required = true, description = "ingested directory to write (any Hadoop URI)")
+    String out;
+
+    @Option(names = "--overwrite", description = "replace an existing output directory")
+    boolean overwrite;
+
+    @Mixin
+    SparkOptions sparkOptions;
+
+    @Override
+    public Integer call() {
+        OhlcIngest.Summary s = OhlcIngest.ingest(sparkOptions.session("nifty ingest"), csv, out, overwrite);
+        System.out.printf("ingested %,d rows (%s) into %s/%s; quarantined %,d rows into %s/%s%n", s.valid(),
+                s.rowsBySymbol().size() == 1 ? s.rowsBySymbol().keySet().iterator().next()
+                        : s.rowsBySymbol().size() + " symbols", Fs.uri(out), OhlcIngest.PRICES, s.quarantined(), Fs.uri(out),
+                OhlcIngest.QUARANTINE);
+        s.quarantinedByReason().forEach((reason, n) -> System.out.printf("  %-24s %,d%n", reason, n));
+        return 0;
+    }
+}

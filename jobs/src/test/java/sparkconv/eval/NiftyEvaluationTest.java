@@ -1,0 +1,76 @@
+package sparkconv.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import sparkconv.LocalSpark;
+import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartStyle;
+import sparkconv.charts.ChartWindows;
+import sparkconv.data.OhlcIngest;
+import sparkconv.jobs.Main;
+import sparkconv.models.Hyper;
+import sparkconv.store.ModelStore;
+import sparkconv.train.TrainOptions;
+import sparkconv.train.TrainingRun;
+
+/** End to end on a synthetic random walk: ingest, render, train through parameter averaging, evaluate. */
+class NiftyEvaluationTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void reportsModelBaselinesAndControlOnTheSameTestWindows() throws Exception {
+        StringBuilder csv = new StringBuilder("Date,Open,High,Low,Close,Volume\n");
+        Random r = new Random(5);
+        double close = 100;
+        LocalDate d = LocalDate.of(2005, 1, 3);
+        for (int i = 0; i < 500; i++) {
+            double open = close * (1 + 0.01 * r.nextGaussian());
+            close = open * (1 + 0.01 * r.nextGaussian());
+            csv.append(d.plusDays(i)).append(',').append(open).append(',').append(Math.max(open, close) * 1.003).append(',')
+                    .append(Math.min(open, close) * 0.997).append(',').append(close).append(',').append(1000 + r.nextInt(500)).append('\n');
+        }
+        Path file = Files.writeString(tmp.resolve("RW.csv"), csv.toString());
+        var spark = LocalSpark.get();
+        String ingested = tmp.resolve("in").toString();
+        OhlcIngest.ingest(spark, List.of(file.toString()), ingested, false);
+        String shards = tmp.resolve("shards").toString();
+        String control = tmp.resolve("control").toString();
+        ChartRender.run(spark, ingested, shards, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 0), 32, false);
+        ChartRender.run(spark, ingested, control, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 3), 32, false);
+
+        String store = tmp.resolve("store").toString();
+        TrainOptions options = new TrainOptions("candle-cnn-small", 1, 2, 2, 1, new Hyper("nesterovs", 0.005, 0.9, 1e-4, 1), false);
+        TrainingRun.run(spark, shards, options, store, "m", null, s -> { });
+        TrainingRun.run(spark, control, options, store, "c", null, s -> { });
+
+        assertEquals(0, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "m", "--control", "c",
+                "--out", tmp.resolve("eval").toString(), "--resamples", "200", "--master", "local[2]"));
+        var report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("eval/metrics.json").toFile());
+        assertEquals(5, report.get("rows").size());
+        assertEquals("m", report.get("rows").get(0).get("name").asText());
+        assertEquals("shuffled-label control", report.get("rows").get(1).get("kind").asText());
+        assertEquals(0.5, report.get("rows").get(2).get("balancedAccuracy").get("value").asDouble(), 1e-12, "majority baseline");
+        long examples = report.get("examples").asLong();
+        assertTrue(examples > 100, "test windows: " + examples);
+        for (var row : report.get("rows")) {
+            var acc = row.get("accuracy");
+            assertTrue(acc.get("low").asDouble() <= acc.get("value").asDouble() && acc.get("value").asDouble() <= acc.get("high").asDouble(),
+                    row.toString());
+        }
+        assertTrue(Files.readString(tmp.resolve("eval/report.txt")).contains("before costs"));
+        assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
+                "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
+        assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));
+    }
+}
