@@ -20,7 +20,7 @@ import sparkconv.charts.TimeSplits;
 import sparkconv.data.OhlcCsv;
 
 /**
- * Chart-window render throughput (windows/s) on N threads, for bench/nifty-render: every window of a real series,
+ * Chart-window render throughput (windows/s) on N threads, for bench/run render: every window of a real series,
  * rendered over and over into a reused buffer for a fixed time after a warm-up. Renders only (no Spark, no shards):
  * the hot loop the render job runs in each task.
  * Usage: NiftyRenderBench CSV [threads] [seconds]
