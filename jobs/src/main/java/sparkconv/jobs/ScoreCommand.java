@@ -17,7 +17,7 @@ final class ScoreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
-    @Option(names = "--model", required = true, description = "NAME[:VERSION|latest] in --store, or a model version directory URI")
+    @Option(names = "--model", required = true, description = "NAME[:VERSION|latest|best] in --store, or a model version directory URI")
     String model;
 
     @Option(names = "--store", description = "model store root (any Hadoop URI)")

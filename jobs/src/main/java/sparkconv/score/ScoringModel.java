@@ -31,7 +31,7 @@ public record ScoringModel(String name, String version, String uri, int channels
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * {@code spec} is a version directory (any URI holding model.zip and metadata.json) or {@code NAME[:VERSION|latest]}
+     * {@code spec} is a version directory (any URI holding model.zip and metadata.json) or {@code NAME[:VERSION|latest|best]}
      * in {@code storeUri}.
      */
     public static ScoringModel resolve(String spec, String storeUri, Configuration conf) {

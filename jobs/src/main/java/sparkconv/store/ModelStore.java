@@ -171,7 +171,7 @@ public final class ModelStore {
         return out;
     }
 
-    /** A version; {@code latest} resolves to the newest complete version. */
+    /** A version; {@code latest} resolves to the newest complete version, {@code best} to the promoted one. */
     public Version get(String name, String version) {
         String v = resolve(name, version);
         Path dir = new Path(modelDir(name), v);
@@ -204,6 +204,10 @@ public final class ModelStore {
         }
         if (version == null || version.equals("latest")) {
             return versions.get(versions.size() - 1);
+        }
+        if (version.equals("best")) {
+            return new Promotion(this, conf).best(name).map(Promotion.Best::version).orElseThrow(() ->
+                    new SparkconvException(modelDir(name) + ": no best version yet (run models promote)"));
         }
         if (!versions.contains(version)) {
             throw new SparkconvException(modelDir(name) + ": no complete version '" + version + "' (have " + versions + ")");

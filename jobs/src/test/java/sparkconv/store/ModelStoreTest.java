@@ -47,5 +47,10 @@ class ModelStoreTest {
         assertTrue(missing.getMessage().contains("no complete version 'v99'"), missing.getMessage());
         assertThrows(SparkconvException.class, () -> store.get("nothing", "latest"));
         assertThrows(SparkconvException.class, () -> store.publish("../escape", "v1", net, meta, Map.of()));
+
+        SparkconvException noBest = assertThrows(SparkconvException.class, () -> store.get("m", "best"));
+        assertTrue(noBest.getMessage().endsWith("no best version yet (run models promote)"), noBest.getMessage());
+        new Promotion(store, new Configuration()).promote("m", "v4", null);
+        assertEquals("v4", store.get("m", "best").version());
     }
 }
