@@ -85,7 +85,9 @@ final class PreprocessCommand implements Callable<Integer> {
     public Integer call() {
         SparkSession spark = sparkOptions.session("preprocess");
         String input = source != null ? source : data;
-        ImageSources.Format f = format.equals("auto") ? ImageSources.detect(input, spark.sparkContext().hadoopConfiguration())
+        // --data is the IDX directory (the quickstart's path); --source is detected unless --format says otherwise
+        ImageSources.Format f = source == null ? ImageSources.Format.IDX
+                : format.equals("auto") ? ImageSources.detect(input, spark.sparkContext().hadoopConfiguration())
                 : ImageSources.Format.parse(format);
         if (f == ImageSources.Format.IDX) {
             Jobs.print(run(spark, input, dataset != null ? dataset : "fashion-mnist", out, batch, validation, limit, overwrite));

@@ -70,7 +70,8 @@ class SubmitCommandLineTest {
         assertEquals("org.apache.spark.serializer.KryoSerializer", c.conf().get("spark.serializer"));
         assertEquals("sparkconv.spark.KryoRegistrator", c.conf().get("spark.kryo.registrator"));
         assertEquals("1", c.conf().get("spark.executorEnv.OMP_NUM_THREADS"));
-        assertEquals("2g", c.conf().get("spark.executor.memoryOverhead"), "defaults.properties' overhead");
+        assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"),
+                c.conf().get("spark.executor.memoryOverhead"), "defaults.properties' overhead");
         assertEquals("sparkconv.jobs.Main", c.option("--class"));
         assertEquals("1", c.env().get("OMP_NUM_THREADS"));
         // the client JVM (driver in client mode) runs with the same flag list
@@ -119,7 +120,7 @@ class SubmitCommandLineTest {
         assertEquals("4", c.option("--num-executors"));
         assertEquals("ml", c.option("--queue"));
         assertEquals("1", c.conf().get("spark.yarn.appMasterEnv.OMP_NUM_THREADS"));
-        assertEquals("2g", c.conf().get("spark.driver.memoryOverhead"));
+        assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"), c.conf().get("spark.driver.memoryOverhead"));
         assertEquals("true", c.conf().get("spark.yarn.submit.waitAppCompletion"));
         assertEquals("/etc/hadoop/conf", c.env().get("HADOOP_CONF_DIR"));
         assertEquals("/etc/hadoop/conf", c.env().get("YARN_CONF_DIR"));
