@@ -39,7 +39,7 @@ def model(name):
     if name == "seed-trace":  # conv 5x5x8 - max 2 - conv 3x3x16 - max 2 - dense 10
         return nn.Sequential(
             nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.LazyLinear(10))
+            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))  # 28x28 input: 5x5x16
     raise SystemExit(f"unknown model {name}")
 
 
@@ -82,7 +82,6 @@ def main():
     train_y, val_y, ty = torch.from_numpy(train_y), torch.from_numpy(val_y), torch.from_numpy(ty)
 
     net = model(a.model)
-    net(train_x[:2])  # materialise lazy layers
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
     epochs = []
