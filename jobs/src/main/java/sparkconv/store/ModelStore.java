@@ -92,6 +92,15 @@ public final class ModelStore {
         return "v" + (max + 1);
     }
 
+    /** The version a new run will publish: {@code requested}, or the next free vN; refused if the store holds it. */
+    public String newVersion(String name, String requested) {
+        String v = requested != null ? requested : nextVersion(name);
+        if (versionNames(name).contains(v)) {
+            throw new SparkconvException(modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
+        }
+        return v;
+    }
+
     /**
      * Publishes a model version atomically. Fails with a clear message if the version already exists; nothing
      * is left behind on failure.

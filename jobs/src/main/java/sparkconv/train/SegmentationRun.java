@@ -48,10 +48,7 @@ public final class SegmentationRun {
             throw new SparkconvException(shardDir + ": not segmentation shards (classes do not start with 'background'; run segment-preprocess)");
         }
         ModelStore store = new ModelStore(storeUri, conf);
-        String v = version != null ? version : store.nextVersion(name);
-        if (store.versionNames(name).contains(v)) {
-            throw new SparkconvException(store.modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
-        }
+        String v = store.newVersion(name, version);
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         ComputationGraphConfiguration graphConf = ModelZoo.buildGraph(options.model(), input, manifest.classes().size(), options.hyper());
         Checkpoints checkpoints = new Checkpoints(storeUri, name + "-" + v, conf);

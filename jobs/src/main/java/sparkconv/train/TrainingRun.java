@@ -39,10 +39,7 @@ public final class TrainingRun {
         var conf = spark.sparkContext().hadoopConfiguration();
         Manifest manifest = Manifest.read(shardDir, conf);
         ModelStore store = new ModelStore(storeUri, conf);
-        String v = version != null ? version : store.nextVersion(name);
-        if (store.versionNames(name).contains(v)) {
-            throw new SparkconvException(store.modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
-        }
+        String v = store.newVersion(name, version);
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         MultiLayerConfiguration modelConf = ModelZoo.build(options.model(), input, manifest.classes().size(), options.hyper());
         Checkpoints checkpoints = new Checkpoints(storeUri, name + "-" + v, conf);
