@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
@@ -78,8 +79,11 @@ public final class SparkTrainer {
         return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
-                .workerPrefetchNumBatches(Integer.getInteger("x.prefetch", options.prefetch()))
-                .repartionData(Boolean.getBoolean("x.never") ? org.deeplearning4j.spark.api.Repartition.Never : org.deeplearning4j.spark.api.Repartition.Always)
+                .workerPrefetchNumBatches(options.prefetch())
+                // The paths RDD already has one equal partition per worker (see loop), and dl4j-spark's balanced split
+                // keeps each round's share per partition equal to within one shard. Its default (Always) costs a
+                // counting job and a shuffle in every averaging round.
+                .repartionData(Repartition.Never)
                 .rngSeed(rngSeed)
                 .collectTrainingStats(options.collectStats())
                 .build();
@@ -103,8 +107,9 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        int perChunk = Math.max(workers * options.averagingFrequency(),
-                (int) Math.ceil(trainPaths.size() / (double) Integer.getInteger("x.chunks", CHUNKS_PER_EPOCH)));
+        // Whole averaging rounds per chunk (workers x frequency shards), so chunking adds no short rounds.
+        int round = workers * options.averagingFrequency();
+        int perChunk = round * Math.max(1, (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH / round));
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
