@@ -14,7 +14,7 @@ public final class KryoRegistrator implements org.apache.spark.serializer.KryoRe
     @Override
     public void registerClasses(Kryo kryo) {
         new Nd4jRegistrator().registerClasses(kryo);
-        kryo.register(Nd4j.getBackend().getNDArrayClass(), new NdArraySerializer()); // replaces ND4J's serializer // replaces ND4J's serializer
+        kryo.register(Nd4j.getBackend().getNDArrayClass(), new NdArraySerializer()); // replaces ND4J's serializer
         kryo.addDefaultSerializer(Record.class, JavaSerializer.class);
     }
 }
