@@ -55,7 +55,7 @@ public final class TrainBench implements Callable<Integer> {
     int repeat;
     @Option(names = "--workers", defaultValue = "0")
     int workers;
-    @Option(names = "--averaging-frequency", defaultValue = "5")
+    @Option(names = "--averaging-frequency", defaultValue = "10")
     int averagingFrequency;
     @Option(names = "--updater", defaultValue = "nesterovs")
     String updater;
