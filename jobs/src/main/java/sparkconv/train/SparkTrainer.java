@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
@@ -72,6 +73,10 @@ public final class SparkTrainer {
     /**
      * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
      * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
+     * No repartitioning: each fitPaths RDD already has one partition per worker ({@link #loop} parallelizes its
+     * chunks so), and dl4j-spark's balanced repartitioning is a shuffle whose read order on a cluster depends on
+     * which executor's blocks arrive first; the minibatch order within a worker, and so the trained model, would
+     * then differ between runs with the same seed.
      */
     public ParameterAveragingTrainingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
         long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
@@ -80,6 +85,7 @@ public final class SparkTrainer {
                 .averagingFrequency(options.averagingFrequency())
                 .workerPrefetchNumBatches(options.prefetch())
                 .rngSeed(rngSeed)
+                .repartionData(Repartition.Never)
                 .collectTrainingStats(options.collectStats())
                 .build();
     }
