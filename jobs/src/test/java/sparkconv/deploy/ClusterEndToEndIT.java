@@ -241,36 +241,71 @@ class ClusterEndToEndIT {
     }
 
     /**
-     * An executor JVM killed mid-epoch: Spark re-runs its tasks elsewhere and training finishes with the model of the
-     * undisturbed run (training is deterministic for a seed: a re-run task starts from the same broadcast parameters
-     * with the same minibatches).
+     * An executor JVM killed while it fits its minibatches of an averaging round: Spark re-runs the lost task and
+     * training finishes with the model of the undisturbed run (training is deterministic for a seed: the re-run task
+     * starts from the same broadcast parameters with the same minibatches).
      */
     @Test
     @Order(3)
     void trainingSurvivesAnExecutorKilledMidEpoch() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
         Path log = STEP_LOGS.resolve("train-v2-executor-killed.log");
+        int driverUi = freePort();
         Instant submitted = Instant.now();
-        DeployScripts.Running train = startSubmit(log,
+        DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
                 "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS);
         // the first averaging round has been reported: training is under way on both executors
         awaitOutput(train, out -> out.matches("(?s).*epoch 1/" + EPOCHS + " +\\d+%.*"));
         List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
-        assertTrue(!executors.isEmpty() && train.process().isAlive(), "training still running with executors: " + executors);
-        Executor victim = executors.get(0);
+        String busy = executorInAnAveragingRound(train, driverUi);
+        Executor victim = executors.stream().filter(e -> e.commandLine().contains(" --executor-id " + busy + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no process for executor " + busy + " among " + executors));
         assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
         long killedAt = System.nanoTime();
 
         DeployScripts.Result trained = train.await(300);
         assertEquals(0, trained.exitCode(), trained.output());
+        assertTrue(trained.output().contains("ExecutorLostFailure"), "the killed executor's task was lost and re-run:\n" + trained.output());
         double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", "v2"));
         // the standalone master replaced the killed executor: the application (the newest) had 3 executors in all
         assertEquals(3, executorsOfNewestApplication(), "executor directories of the training application");
-        boolean tasksLost = trained.output().contains("ExecutorLostFailure");
-        System.out.printf("executor %d killed mid-epoch (%s); training finished %.1f s later; test accuracy %.4f vs %.4f undisturbed%n",
-                victim.pid(), tasksLost ? "its running tasks were lost and re-run" : "it was between tasks",
+        System.out.printf("executor %s (pid %d) killed during an averaging round; its task re-ran and training finished "
+                + "%.1f s later; test accuracy %.4f vs %.4f undisturbed%n", busy, victim.pid(),
                 (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy);
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
+    }
+
+    /**
+     * Asks the driver's REST API (its UI on {@code port}) until an averaging round is running (the stage in which
+     * dl4j-spark's master aggregates the workers' parameters: each of its tasks fits one worker's minibatches), and
+     * returns the id of an executor running one of its tasks.
+     */
+    static String executorInAnAveragingRound(DeployScripts.Running job, int port) throws IOException, InterruptedException {
+        String api = "http://127.0.0.1:" + port + "/api/v1/applications";
+        String app = (String) ((Map<?, ?>) getJson(api, List.class).get(0)).get("id");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (true) {
+            assertTrue(job.process().isAlive() && System.nanoTime() < deadline, "no averaging round seen running:\n" + job.output());
+            List<?> stages = getJson(api + "/" + app + "/stages?status=active", List.class);
+            boolean training = stages.stream().map(st -> (Map<?, ?>) st)
+                    .anyMatch(st -> ((String) st.get("name")).startsWith("treeAggregate at ParameterAveragingTrainingMaster") && ((Number) st.get("numActiveTasks")).intValue() > 0);
+            if (training) {
+                for (Object e : getJson(api + "/" + app + "/executors", List.class)) {
+                    Map<?, ?> executor = (Map<?, ?>) e;
+                    if (!"driver".equals(executor.get("id")) && ((Number) executor.get("activeTasks")).intValue() > 0) {
+                        return (String) executor.get("id");
+                    }
+                }
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    static <T> T getJson(String url, Class<T> type) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return new ObjectMapper().readValue(r.body(), type);
     }
 
     /**
@@ -337,12 +372,9 @@ class ClusterEndToEndIT {
 
     /** Polls the standalone master's JSON status (up to 60 s) until no application is active. */
     static void awaitNoActiveApplication() throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(cluster.get("MASTER_UI") + "/json/")).build();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (true) {
-            Map<?, ?> status = new ObjectMapper().readValue(http.send(request, HttpResponse.BodyHandlers.ofString()).body(), Map.class);
-            List<?> active = (List<?>) status.get("activeapps");
+            List<?> active = (List<?>) getJson(cluster.get("MASTER_UI") + "/json/", Map.class).get("activeapps");
             if (active.isEmpty()) {
                 return;
             }
@@ -420,7 +452,10 @@ class ClusterEndToEndIT {
         return startSubmit(log, command).await(300);
     }
 
-    /** deploy/submit on the cluster in the background: in client mode its process is the driver. */
+    /**
+     * deploy/submit on the cluster in the background: in client mode its process is the driver. {@code command} may
+     * start with deploy/submit options (e.g. {@code --conf K=V}).
+     */
     static DeployScripts.Running startSubmit(Path log, String... command) throws IOException {
         List<String> args = new ArrayList<>(List.of("--master", cluster.get("MASTER_URL"), "--driver-memory", "1g",
                 "--executor-memory", "1g"));
@@ -437,6 +472,12 @@ class ClusterEndToEndIT {
             }
         }
         throw new IOException("no free range of 25 ports on 127.0.0.1");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     private static boolean allFree(int base, int count) {
