@@ -270,8 +270,8 @@ class ClusterEndToEndIT {
         // the standalone master replaced the killed executor: the application (the newest) had 3 executors in all
         assertEquals(3, executorsOfNewestApplication(), "executor directories of the training application");
         System.out.printf("executor %s (pid %d) killed during an averaging round; its task re-ran and training finished "
-                + "%.1f s later; test accuracy %.4f vs %.4f undisturbed%n", busy, victim.pid(),
-                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy);
+                + "%.1f s later; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n", busy, victim.pid(),
+                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters("v2", "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
     }
 
@@ -352,8 +352,15 @@ class ClusterEndToEndIT {
         assertTrue(checkpoints.latest().isEmpty(), "the checkpoints are removed once the version is published");
         double accuracy = testAccuracy(v3);
         System.out.printf("driver killed in epoch 2; application and executors gone %.1f s later; resumed at epoch 2: "
-                + "test accuracy %.4f vs %.4f undisturbed%n", endedAfter, accuracy, undisturbedAccuracy);
+                + "test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n", endedAfter, accuracy,
+                undisturbedAccuracy, sameParameters("v3", "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "the resumed run reaches the undisturbed run's accuracy");
+    }
+
+    /** Whether two stored versions of fm have bit-identical parameters (for the report; the criterion is accuracy). */
+    static boolean sameParameters(String a, String b) {
+        ModelStore models = new ModelStore(store(), new Configuration());
+        return Arrays.equals(models.load("fm", a).params().toFloatVector(), models.load("fm", b).params().toFloatVector());
     }
 
     static double testAccuracy(ModelStore.Version v) {
