@@ -1,7 +1,6 @@
 package sparkconv.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,7 +11,6 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -27,6 +25,7 @@ import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.Preprocess;
+import sparkconv.shards.ShardFiles;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.train.EpochStats;
@@ -70,6 +69,8 @@ public final class TrainBench implements Callable<Integer> {
     String work;
     @Option(names = "--label", defaultValue = "")
     String label;
+    @Option(names = "--stats", description = "collect Spark training statistics and print where the time went (stderr)")
+    boolean stats;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new TrainBench()).execute(args));
@@ -91,9 +92,8 @@ public final class TrainBench implements Callable<Integer> {
         List<Map<String, Object>> perEpoch = new ArrayList<>();
         double testAccuracy;
         if (mode.equals("single")) {
-            Configuration conf = new Configuration();
-            List<DataSet> train = load(manifest.shardUris(shards, "train"), conf);
-            List<DataSet> validation = load(manifest.shardUris(shards, "validation"), conf);
+            List<DataSet> train = load(manifest.shardUris(shards, "train"));
+            List<DataSet> validation = load(manifest.shardUris(shards, "validation"));
             Random rng = new Random(42);
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 net.setLearningRate(schedule.rate(lr, epoch, epochs));
@@ -104,24 +104,36 @@ public final class TrainBench implements Callable<Integer> {
                 Collections.shuffle(order, rng);
                 long examples = 0;
                 long start = System.nanoTime();
+                double cpuStart = cpuSeconds();
                 for (DataSet ds : order) {
                     net.fit(ds);
                     examples += ds.numExamples();
                 }
                 double secs = (System.nanoTime() - start) / 1e9;
-                perEpoch.add(epochRow(epoch, examples, secs, accuracy(net, validation)));
+                perEpoch.add(epochRow(epoch, examples, secs, cpuSeconds() - cpuStart, accuracy(net, validation)));
             }
-            testAccuracy = accuracy(net, load(manifest.shardUris(shards, "test"), conf));
+            testAccuracy = accuracy(net, load(manifest.shardUris(shards, "test")));
         } else {
             if (repeat > 1) {
                 manifest = withTrainPaths(manifest, repeat);
             }
-            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, false,
+            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, stats,
                     new TrainControl(schedule, 0, false));
-            SparkTrainer.Result result = new SparkTrainer(SparkSessions.javaContext(spark), line -> { })
-                    .train(net, shards, manifest, options);
+            // CPU seconds of an epoch's training: from the previous epoch's "done" line (after its validation) to this
+            // epoch's 100% progress line (before its validation). In local mode the executors are this JVM.
+            List<Double> epochCpu = new ArrayList<>();
+            double[] lastDone = {cpuSeconds()};
+            SparkTrainer.Result result = new SparkTrainer(SparkSessions.javaContext(spark), line -> {
+                if (line.contains("100%")) {
+                    epochCpu.add(cpuSeconds() - lastDone[0]);
+                } else if (line.contains(" done: ")) {
+                    lastDone[0] = cpuSeconds();
+                }
+            }).train(net, shards, manifest, options);
+            result.timeSplit().values().forEach(e -> System.err.printf("time split %-45s %6d events %8d ms%n",
+                    e.name(), e.events(), e.totalMs()));
             for (EpochStats e : result.epochs()) {
-                perEpoch.add(epochRow(e.epoch(), e.examples(), e.seconds(), e.validationAccuracy()));
+                perEpoch.add(epochRow(e.epoch(), e.examples(), e.seconds(), epochCpu.get(e.epoch() - 1), e.validationAccuracy()));
             }
             testAccuracy = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), result.network(), shards, manifest, "test").accuracy();
         }
@@ -155,13 +167,20 @@ public final class TrainBench implements Callable<Integer> {
                 splits, m.sources(), m.lineage());
     }
 
-    private static Map<String, Object> epochRow(int epoch, long examples, double secs, double validationAccuracy) {
+    private static Map<String, Object> epochRow(int epoch, long examples, double secs, double cpuSecs, double validationAccuracy) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("epoch", epoch);
         row.put("examplesPerSecond", examples / secs);
         row.put("seconds", secs);
+        row.put("examplesPerCpuSecond", examples / cpuSecs);
         row.put("validationAccuracy", validationAccuracy);
         return row;
+    }
+
+    /** CPU time of this whole JVM (all threads, native ones included), in seconds. */
+    private static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime() / 1e9;
     }
 
     private static double accuracy(MultiLayerNetwork net, List<DataSet> data) {
@@ -172,15 +191,10 @@ public final class TrainBench implements Callable<Integer> {
         return eval.accuracy();
     }
 
-    private static List<DataSet> load(List<String> uris, Configuration conf) throws IOException {
+    private static List<DataSet> load(List<String> uris) throws IOException {
         List<DataSet> out = new ArrayList<>();
         for (String uri : uris) {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
-            try (InputStream in = p.getFileSystem(conf).open(p)) {
-                DataSet ds = new DataSet();
-                ds.load(in);
-                out.add(ds);
-            }
+            out.add(ShardFiles.read(uri));
         }
         return out;
     }

@@ -18,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardFiles;
 
 /**
  * Per-example class probabilities of a network on one split of a shard directory, in shard order, computed on Spark
@@ -71,7 +72,7 @@ public final class ShardPredictions {
                     MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(model.value()), false);
                     while (it.hasNext()) {
                         Object[] e = it.next();
-                        DataSet ds = SparkEvaluator.PathLoader.load((String) e[1]);
+                        DataSet ds = ShardFiles.read((String) e[1]);
                         INDArray probs = restored.output(ds.getFeatures(), false);
                         int n = (int) probs.rows();
                         float[][] p = new float[n][];

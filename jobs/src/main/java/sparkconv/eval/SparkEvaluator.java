@@ -1,11 +1,7 @@
 package sparkconv.eval;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -15,6 +11,7 @@ import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
 
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardFiles;
 
 /** Evaluates a network on one split of a shard directory, on Spark executors (the model is broadcast once). */
 public final class SparkEvaluator {
@@ -43,18 +40,6 @@ public final class SparkEvaluator {
     /** The DataSets of shard files, loaded on the executors. */
     public static org.apache.spark.api.java.JavaRDD<DataSet> shards(JavaSparkContext jsc, List<String> paths) {
         int slices = Math.max(1, Math.min(paths.size(), jsc.defaultParallelism() * 2));
-        return jsc.parallelize(paths, slices).map(PathLoader::load);
-    }
-
-    /** Loads one shard on an executor. */
-    static final class PathLoader {
-        static DataSet load(String uri) throws IOException {
-            Path p = new Path(uri);
-            try (InputStream in = p.getFileSystem(new Configuration()).open(p)) {
-                DataSet ds = new DataSet();
-                ds.load(in);
-                return ds;
-            }
-        }
+        return jsc.parallelize(paths, slices).map(ShardFiles::read);
     }
 }

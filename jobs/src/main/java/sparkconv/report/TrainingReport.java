@@ -1,7 +1,6 @@
 package sparkconv.report;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardFiles;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
 
@@ -74,8 +74,7 @@ public final class TrainingReport {
     }
 
     private static DataSet firstTestShard(Manifest manifest, String shardDir, Configuration conf) {
-        DataSet ds = new DataSet();
-        ds.load(new ByteArrayInputStream(Fs.readBytes(new Path(manifest.shardUris(shardDir, "test").get(0)), conf)));
+        DataSet ds = ShardFiles.decode(Fs.readBytes(new Path(manifest.shardUris(shardDir, "test").get(0)), conf));
         return ds;
     }
 

@@ -14,6 +14,7 @@ import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.eval.SparkEvaluator;
+import sparkconv.shards.ShardFiles;
 import sparkconv.eval.SparkLoss;
 import sparkconv.eval.SparkSegmentationEvaluator;
 
@@ -70,7 +71,7 @@ public interface SparkModel {
         return new SparkModel() {
             @Override
             public void fitPaths(JavaRDD<String> paths) {
-                sparkNet.fitPaths(paths);
+                sparkNet.fitPaths(paths, new ShardFiles.Loader());
             }
 
             @Override
@@ -119,7 +120,7 @@ public interface SparkModel {
         return new SparkModel() {
             @Override
             public void fitPaths(JavaRDD<String> paths) {
-                sparkNet.fitPaths(paths);
+                sparkNet.fitPaths(paths, new ShardFiles.Loader());
             }
 
             @Override

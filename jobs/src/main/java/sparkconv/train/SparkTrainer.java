@@ -83,7 +83,8 @@ public final class SparkTrainer {
         return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
-                .workerPrefetchNumBatches(options.prefetch())
+                .workerPrefetchNumBatches(Integer.getInteger("x.prefetch", options.prefetch()))
+                .repartionData(Boolean.getBoolean("x.never") ? org.deeplearning4j.spark.api.Repartition.Never : org.deeplearning4j.spark.api.Repartition.Always)
                 .rngSeed(rngSeed)
                 .repartionData(Repartition.Never)
                 .collectTrainingStats(options.collectStats())
@@ -109,7 +110,7 @@ public final class SparkTrainer {
 
         long epochExamples = manifest.splits().get("train").examples();
         int perChunk = Math.max(workers * options.averagingFrequency(),
-                (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH));
+                (int) Math.ceil(trainPaths.size() / (double) Integer.getInteger("x.chunks", CHUNKS_PER_EPOCH)));
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
