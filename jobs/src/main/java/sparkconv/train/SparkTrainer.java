@@ -84,7 +84,6 @@ public final class SparkTrainer {
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
                 .workerPrefetchNumBatches(Integer.getInteger("x.prefetch", options.prefetch()))
-                .repartionData(Boolean.getBoolean("x.never") ? org.deeplearning4j.spark.api.Repartition.Never : org.deeplearning4j.spark.api.Repartition.Always)
                 .rngSeed(rngSeed)
                 .repartionData(Repartition.Never)
                 .collectTrainingStats(options.collectStats())
