@@ -301,11 +301,13 @@ class ClusterEndToEndIT {
         }
     }
 
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
     static <T> T getJson(String url, Class<T> type) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), url + ": " + r.body());
-        return new ObjectMapper().readValue(r.body(), type);
+        return JSON.readValue(r.body(), type);
     }
 
     /**
