@@ -254,10 +254,9 @@ class ClusterEndToEndIT {
         Instant submitted = Instant.now();
         DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
                 "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS);
-        // the first averaging round has been reported: training is under way on both executors
-        awaitOutput(train, out -> out.matches("(?s).*epoch 1/" + EPOCHS + " +\\d+%.*"));
         List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
         String busy = executorInAnAveragingRound(train, driverUi);
+        long roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
         Executor victim = executors.stream().filter(e -> e.commandLine().contains(" --executor-id " + busy + " ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no process for executor " + busy + " among " + executors));
         assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
@@ -269,8 +268,9 @@ class ClusterEndToEndIT {
         double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", "v2"));
         // the standalone master replaced the killed executor: the application (the newest) had 3 executors in all
         assertEquals(3, executorsOfNewestApplication(), "executor directories of the training application");
-        System.out.printf("executor %s (pid %d) killed during an averaging round; its task re-ran and training finished "
-                + "%.1f s later; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n", busy, victim.pid(),
+        System.out.printf("executor %s (pid %d) killed during an averaging round (after %d progress reports); its task "
+                + "re-ran and training finished %.1f s later; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n",
+                busy, victim.pid(), roundsReported,
                 (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters("v2", "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
     }
@@ -280,24 +280,38 @@ class ClusterEndToEndIT {
      * dl4j-spark's master aggregates the workers' parameters: each of its tasks fits one worker's minibatches), and
      * returns the id of an executor running one of its tasks.
      */
-    static String executorInAnAveragingRound(DeployScripts.Running job, int port) throws IOException, InterruptedException {
+    static String executorInAnAveragingRound(DeployScripts.Running job, int port) throws InterruptedException {
         String api = "http://127.0.0.1:" + port + "/api/v1/applications";
-        String app = (String) ((Map<?, ?>) getJson(api, List.class).get(0)).get("id");
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (true) {
-            assertTrue(job.process().isAlive() && System.nanoTime() < deadline, "no averaging round seen running:\n" + job.output());
-            List<?> stages = getJson(api + "/" + app + "/stages?status=active", List.class);
-            boolean training = stages.stream().map(st -> (Map<?, ?>) st)
-                    .anyMatch(st -> ((String) st.get("name")).startsWith("treeAggregate at ParameterAveragingTrainingMaster") && ((Number) st.get("numActiveTasks")).intValue() > 0);
-            if (training) {
-                for (Object e : getJson(api + "/" + app + "/executors", List.class)) {
-                    Map<?, ?> executor = (Map<?, ?>) e;
-                    if (!"driver".equals(executor.get("id")) && ((Number) executor.get("activeTasks")).intValue() > 0) {
-                        return (String) executor.get("id");
+            assertTrue(job.process().isAlive() && System.nanoTime() < deadline, "no averaging round seen running:\n" + output(job));
+            try {
+                List<?> apps = getJson(api, List.class);
+                String app = apps.isEmpty() ? null : (String) ((Map<?, ?>) apps.get(0)).get("id");
+                List<?> stages = app == null ? List.of() : getJson(api + "/" + app + "/stages?status=active", List.class);
+                boolean training = stages.stream().map(st -> (Map<?, ?>) st)
+                        .anyMatch(st -> ((String) st.get("name")).startsWith("treeAggregate at ParameterAveragingTrainingMaster")
+                                && ((Number) st.get("numActiveTasks")).intValue() > 0);
+                if (training) {
+                    for (Object e : getJson(api + "/" + app + "/executors", List.class)) {
+                        Map<?, ?> executor = (Map<?, ?>) e;
+                        if (!"driver".equals(executor.get("id")) && ((Number) executor.get("activeTasks")).intValue() > 0) {
+                            return (String) executor.get("id");
+                        }
                     }
                 }
+            } catch (IOException e) {
+                // the driver's UI is not up yet
             }
             Thread.sleep(50);
+        }
+    }
+
+    private static String output(DeployScripts.Running job) {
+        try {
+            return job.output();
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
         }
     }
 
