@@ -31,6 +31,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -70,6 +71,8 @@ class ClusterEndToEndIT {
     /** Test accuracy of the undisturbed run v1, for the fault tests to compare with. */
     static double undisturbedAccuracy = Double.NaN;
     static final Thread TEAR_DOWN_ON_EXIT = new Thread(ClusterEndToEndIT::down);
+    /** deploy/submit processes started by the current test. */
+    static final List<DeployScripts.Running> SUBMISSIONS = new ArrayList<>();
 
     @BeforeAll
     static void up() throws Exception {
@@ -86,6 +89,15 @@ class ClusterEndToEndIT {
         env.stringPropertyNames().forEach(k -> cluster.put(k, env.getProperty(k)));
         assertTrue(cluster.get("MASTER_URL").startsWith("spark://127.0.0.1:"), cluster.toString());
         assertTrue(cluster.get("HDFS_URI").startsWith("hdfs://127.0.0.1:"), cluster.toString());
+    }
+
+    /** A test that fails while a job runs must not leave that job running into the next test: the driver is killed. */
+    @AfterEach
+    void stopSubmissions() throws InterruptedException {
+        for (DeployScripts.Running job : SUBMISSIONS) {
+            job.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        SUBMISSIONS.clear();
     }
 
     @AfterAll
@@ -301,7 +313,7 @@ class ClusterEndToEndIT {
                     }
                 }
             } catch (IOException e) {
-                // the driver's UI is not up yet
+                // the driver's UI or its REST API is not up yet
             }
             Thread.sleep(50);
         }
@@ -320,7 +332,9 @@ class ClusterEndToEndIT {
 
     static <T> T getJson(String url, Class<T> type) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        if (r.statusCode() != 200) {
+            throw new IOException(url + ": HTTP " + r.statusCode());
+        }
         return JSON.readValue(r.body(), type);
     }
 
@@ -483,7 +497,9 @@ class ClusterEndToEndIT {
         List<String> args = new ArrayList<>(List.of("--master", cluster.get("MASTER_URL"), "--driver-memory", "1g",
                 "--executor-memory", "1g"));
         args.addAll(List.of(command));
-        return DeployScripts.start(log, "submit", args.toArray(String[]::new));
+        DeployScripts.Running job = DeployScripts.start(log, "submit", args.toArray(String[]::new));
+        SUBMISSIONS.add(job);
+        return job;
     }
 
     /** A base port with the 25 ports deploy/cluster uses above it free right now. */
