@@ -223,7 +223,8 @@ class ClusterEndToEndIT {
         // the single-JVM reference: the stored model's output() on the same pixels, normalised as at training
         MultiLayerNetwork net = new ModelStore(store(), conf).load("fm", "v1");
         Manifest.Normalisation norm = Manifest.read(shards(), conf).normalisation();
-        INDArray expected = net.output(ShardWriter.toDataSet(images.pixels(), images.labels(), 1, 28, 28, 10, norm).getFeatures(), false);
+        INDArray expected = net.output(ShardWriter.toDataSet(images.pixels(), images.labels(), images.channels(), images.height(),
+                images.width(), images.classNames().size(), norm).getFeatures(), false);
         int correct = 0;
         for (int i = 0; i < SCORED; i++) {
             String entry = String.format("fashion-mnist-test/%03d.png", i);
