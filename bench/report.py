@@ -25,6 +25,13 @@ def fmt(r):
     return f"{med:,.0f} ({lo:,.0f}-{hi:,.0f}, n={n})"
 
 
+def per_cpu(r):
+    """Examples per CPU-second (whole process, median of epochs 2+): steadier than wall time on a shared machine."""
+    v = [e["examplesPerCpuSecond"] for e in r["epochs"] if "examplesPerCpuSecond" in e]
+    v = v[1:] if len(v) > 1 else v
+    return f"{statistics.median(v):,.0f}" if v else "n/a"
+
+
 def ratio(a, b, goal=None):
     if not a or not b:
         return "n/a"
@@ -52,10 +59,10 @@ def tables(rs):
     for model in dict.fromkeys(r["model"] for r in train):
         m = [r for r in train if r["model"] == model]
         out.append(f"\n### train: {model} on Fashion-MNIST, batch 64, Nesterov momentum (examples/s, median (min-max) of epochs 2+)\n")
-        out.append("| configuration | threads | examples/s | final validation acc | test acc |")
-        out.append("|---|---|---|---|---|")
+        out.append("| configuration | threads | examples/s | per CPU-second | final validation acc | test acc |")
+        out.append("|---|---|---|---|---|---|")
         for r in m:
-            out.append(f"| {r['mode']} {r['master']} | {r['threads']} | {fmt(r)} | "
+            out.append(f"| {r['mode']} {r['master']} | {r['threads']} | {fmt(r)} | {per_cpu(r)} | "
                        f"{r['epochs'][-1]['validationAccuracy']:.4f} | {r['testAccuracy']:.4f} |")
         spark = find(m, mode="spark")
         s1 = find(m, mode="single", threads=1)
@@ -76,11 +83,11 @@ def tables(rs):
         one = find(sc, master="local[1]")
         two = find(sc, master="local[2]", repeat=1)
         out.append("\n### scaling: Spark parameter averaging, lenet5\n")
-        out.append("| workers | data | examples/s | seconds per epoch (median) |")
-        out.append("|---|---|---|---|")
+        out.append("| workers | data | examples/s | per CPU-second | seconds per epoch (median) | test acc |")
+        out.append("|---|---|---|---|---|---|")
         for r in sc:
             secs = statistics.median([e["seconds"] for e in r["epochs"][1:] or r["epochs"]])
-            out.append(f"| {r['master']} | {r['repeat']}x | {fmt(r)} | {secs:.1f} |")
+            out.append(f"| {r['master']} | {r['repeat']}x | {fmt(r)} | {per_cpu(r)} | {secs:.1f} | {r['testAccuracy']:.4f} |")
         out.append(f"\n2 workers / 1 worker: {ratio(two, one, 1.7)}")
         for r in sc:
             if r["repeat"] > 1 and two:

@@ -90,13 +90,16 @@ def main():
             g["lr"] = a.lr * a.lr_decay ** (epoch - 1)
         order = torch.randperm(len(train_x))
         start = time.perf_counter()
+        cpu_start = time.process_time()
         for i in range(0, len(order), a.batch):
             idx = order[i:i + a.batch]
             opt.zero_grad()
             loss_fn(net(train_x[idx]), train_y[idx]).backward()
             opt.step()
         secs = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         epochs.append({"epoch": epoch, "examplesPerSecond": len(order) / secs, "seconds": secs,
+                       "examplesPerCpuSecond": len(order) / cpu,
                        "validationAccuracy": accuracy(net, val_x, val_y)})
     print("BENCH " + json.dumps({"bench": "train", "label": a.label, "model": a.model, "mode": "pytorch",
                                  "master": f"pytorch {torch.__version__}", "threads": str(a.threads),

@@ -71,7 +71,7 @@ public interface SparkModel {
         return new SparkModel() {
             @Override
             public void fitPaths(JavaRDD<String> paths) {
-                sparkNet.fitPaths(paths, new ShardFiles.Loader());
+                sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
             }
 
             @Override
@@ -120,7 +120,7 @@ public interface SparkModel {
         return new SparkModel() {
             @Override
             public void fitPaths(JavaRDD<String> paths) {
-                sparkNet.fitPaths(paths, new ShardFiles.Loader());
+                sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
             }
 
             @Override

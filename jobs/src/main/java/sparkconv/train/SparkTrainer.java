@@ -73,19 +73,20 @@ public final class SparkTrainer {
     /**
      * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
      * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
-     * No repartitioning: each fitPaths RDD already has one partition per worker ({@link #loop} parallelizes its
-     * chunks so), and dl4j-spark's balanced repartitioning is a shuffle whose read order on a cluster depends on
-     * which executor's blocks arrive first; the minibatch order within a worker, and so the trained model, would
-     * then differ between runs with the same seed.
      */
     public ParameterAveragingTrainingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
         long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
         return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
-                .workerPrefetchNumBatches(Integer.getInteger("x.prefetch", options.prefetch()))
-                .rngSeed(rngSeed)
+                .workerPrefetchNumBatches(options.prefetch())
+                // The paths RDD already has one equal partition per worker (see loop), and dl4j-spark's balanced split
+                // keeps each round's share per partition equal to within one shard. Its default (Always) costs a
+                // counting job and a shuffle in every averaging round, and on a cluster that shuffle's read order
+                // depends on which executor's blocks arrive first: the same seed trained different models
+                // (TrainingDeterminismTest checks that training runs no shuffle).
                 .repartionData(Repartition.Never)
+                .rngSeed(rngSeed)
                 .collectTrainingStats(options.collectStats())
                 .build();
     }
@@ -108,8 +109,9 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        int perChunk = Math.max(workers * options.averagingFrequency(),
-                (int) Math.ceil(trainPaths.size() / (double) Integer.getInteger("x.chunks", CHUNKS_PER_EPOCH)));
+        // Whole averaging rounds per chunk (workers x frequency shards), so chunking adds no short rounds.
+        int round = workers * options.averagingFrequency();
+        int perChunk = round * Math.max(1, (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH / round));
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
