@@ -82,7 +82,9 @@ public final class SparkTrainer {
                 .workerPrefetchNumBatches(options.prefetch())
                 // The paths RDD already has one equal partition per worker (see loop), and dl4j-spark's balanced split
                 // keeps each round's share per partition equal to within one shard. Its default (Always) costs a
-                // counting job and a shuffle in every averaging round.
+                // counting job and a shuffle in every averaging round, and on a cluster that shuffle's read order
+                // depends on which executor's blocks arrive first: the same seed trained different models
+                // (TrainingDeterminismTest checks that training runs no shuffle).
                 .repartionData(Repartition.Never)
                 .rngSeed(rngSeed)
                 .collectTrainingStats(options.collectStats())

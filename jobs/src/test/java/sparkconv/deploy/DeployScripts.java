@@ -22,16 +22,35 @@ final class DeployScripts {
 
     /** Runs {@code deploy/<script> args...}, output (stdout + stderr) to {@code log} as well, within the timeout. */
     static Result run(Path log, long timeoutSeconds, String script, String... args) throws IOException, InterruptedException {
+        return start(log, script, args).await(timeoutSeconds);
+    }
+
+    /**
+     * A script running in the background. For {@code deploy/submit} in client mode the process is the driver JVM
+     * itself (the script execs {@code java ... SparkSubmit}), so killing it kills the driver.
+     */
+    record Running(Process process, Path log, String command) {
+        Result await(long timeoutSeconds) throws IOException, InterruptedException {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError(command + ": no exit after " + timeoutSeconds + " s; log " + log);
+            }
+            return new Result(process.exitValue(), output());
+        }
+
+        String output() throws IOException {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        }
+    }
+
+    /** Starts {@code deploy/<script> args...} with its output (stdout + stderr) going to {@code log}. */
+    static Running start(Path log, String script, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ROOT.resolve("deploy").resolve(script).toString());
         cmd.addAll(Arrays.asList(args));
         Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor();
-            throw new AssertionError(script + " " + String.join(" ", args) + ": no exit after " + timeoutSeconds + " s; log " + log);
-        }
-        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        return new Running(p, log, script + " " + String.join(" ", args));
     }
 
     /**
