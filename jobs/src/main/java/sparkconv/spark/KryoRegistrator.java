@@ -13,5 +13,6 @@ public final class KryoRegistrator implements org.apache.spark.serializer.KryoRe
     public void registerClasses(Kryo kryo) {
         new Nd4jRegistrator().registerClasses(kryo);
         kryo.addDefaultSerializer(Record.class, JavaSerializer.class);
+        kryo.register(sparkconv.data.DecodedImage.class, new sparkconv.data.DecodedImage.KryoSerializer());
     }
 }
