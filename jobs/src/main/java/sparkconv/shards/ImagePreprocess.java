@@ -82,11 +82,12 @@ public final class ImagePreprocess {
         List<String> cifarClasses = r.format() == ImageSources.Format.CIFAR ? CifarBatches.classNames(r.source(), conf) : null;
         double validation = r.validationFraction();
         double test = r.testFraction();
-        // Pixels stay on the executors: cached serialized (counted, aggregated, sorted and shuffled into shards from
-        // here); only counts, the histogram and per-shard metadata reach the driver.
+        // Pixels stay on the executors, decoded once and kept serialized on local disk (counted, aggregated, sorted and
+        // shuffled into shards from there): a cache in memory would grow the executors' heap with the archive. Only
+        // counts, the histogram and per-shard metadata reach the driver.
         JavaRDD<DecodedImage> decoded = decode(spark, r, cifarClasses)
                 .map(d -> d.ok() ? d.withSplit(split(d, validation, test)) : d)
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                .persist(StorageLevel.DISK_ONLY());
         try {
             Map<String, Long> counts = decoded.map(d -> d.ok() ? USABLE : d.reason()).countByValue();
             Map<String, Long> quarantined = new TreeMap<>(counts);

@@ -108,7 +108,7 @@ public final class ShardWriter {
      * {@code images} must be usable ({@link DecodedImage#ok()}) with its split set to one of {@code splits}. The
      * training split's pixel histogram, split sizes and class names come from one aggregation; shard boundaries from
      * a sort of the keys alone; then one shuffle brings each shard's images, sorted, into the task that writes it. Only
-     * per-shard metadata (file, count, checksum, class counts) comes back. Cache {@code images} (it is read 4 times).
+     * per-shard metadata (file, count, checksum, class counts) comes back. Cache {@code images}: it is read 4 times.
      *
      * @param classes the class names in label order, or null for the sorted labels of the images
      */
@@ -147,8 +147,11 @@ public final class ShardWriter {
                 .collect());
     }
 
-    /** Pixels and one-hot labels are this large per task, at most (images are re-sorted by the shuffle, spilling if need be). */
-    private static final long TASK_BYTES = 64L << 20;
+    /**
+     * Pixels per writing task, at most: each task sorts its images in memory (spilling if it must), so more images make
+     * more tasks, not larger ones.
+     */
+    private static final long TASK_BYTES = 4L << 20;
 
     /**
      * The sort key at which each writer partition after the first starts: keys alone are sorted and numbered, and the
@@ -159,7 +162,7 @@ public final class ShardWriter {
         for (int p = 1; p < plan.partitions(); p++) {
             starts.add(plan.firstExample(p));
         }
-        List<Tuple2<String, Long>> found = keys.sortBy(k -> k, true, keys.getNumPartitions()).zipWithIndex()
+        List<Tuple2<String, Long>> found = keys.sortBy(k -> k, true, plan.partitions()).zipWithIndex()
                 .filter(t -> starts.contains(t._2())).collect();
         return found.stream().sorted(java.util.Comparator.comparing(Tuple2::_2)).map(Tuple2::_1).toArray(String[]::new);
     }
