@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
@@ -89,16 +88,14 @@ public final class ImagePreprocess {
                 .map(d -> d.ok() ? d.withSplit(split(d, validation, test)) : d)
                 .persist(StorageLevel.DISK_ONLY());
         try {
-            Map<String, Long> counts = decoded.map(d -> d.ok() ? USABLE : d.reason()).countByValue();
-            Map<String, Long> quarantined = new TreeMap<>(counts);
-            quarantined.remove(USABLE);
-            if (!counts.containsKey(USABLE)) {
+            ImageStats stats = ImageStats.of(decoded, SPLITS);
+            Map<String, Long> quarantined = stats.quarantined();
+            if (stats.usable() == 0) {
                 throw new SparkconvException(r.source() + ": no usable images: all " + quarantined.values().stream().mapToLong(Long::longValue).sum()
                         + " inputs were quarantined " + quarantined);
             }
-            ShardWriter.Result shards = ShardWriter.write(spark, decoded.filter(DecodedImage::ok),
-                    new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), cifarClasses, SPLITS,
-                    sources, out, options);
+            ShardWriter.Result shards = ShardWriter.write(spark, decoded, stats,
+                    new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), cifarClasses, sources, out, options);
             JavaRDD<Row> bad = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
             spark.createDataFrame(bad, QUARANTINE_SCHEMA).repartition(1).sortWithinPartitions("path")
                     .write().mode(SaveMode.Overwrite).parquet(quarantineUri);
@@ -109,8 +106,6 @@ public final class ImagePreprocess {
     }
 
     private static final List<String> SPLITS = List.of("train", "validation", "test");
-    /** Counted with the quarantine reasons, in one pass: the images that are not quarantined. */
-    private static final String USABLE = "";
 
     private static JavaRDD<DecodedImage> decode(SparkSession spark, Request r, List<String> cifarClasses) {
         ImageDecoder decoder = r.decoder();

@@ -5,13 +5,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.TreeSet;
 
 import org.apache.hadoop.conf.Configuration;
 import scala.Tuple2;
 
 import sparkconv.SparkconvException;
-import sparkconv.data.DecodedImage;
 
 /**
  * Where every shard of a distributed write comes from, decided from split sizes alone: within a split, images sorted
@@ -136,47 +134,6 @@ record ShardPlan(long[] splitCounts, int batchSize, long shardsPerPartition, int
         @Override
         public int hashCode() {
             return Arrays.hashCode(boundaries);
-        }
-    }
-
-    /** One pass over the images: split sizes, the training split's pixel histogram and the class labels seen. */
-    static final class ImageStats implements Serializable {
-        final long[] splitCounts;
-        final long[] trainHistogram = new long[256];
-        final TreeSet<String> labels = new TreeSet<>();
-
-        ImageStats(int splits) {
-            splitCounts = new long[splits];
-        }
-
-        /** @param split the image's split, by position (0 is the training split) */
-        ImageStats add(DecodedImage d, int split) {
-            if (split < 0) {
-                throw new IllegalArgumentException(d.key() + ": split '" + d.split() + "' is not one being written");
-            }
-            splitCounts[split]++;
-            labels.add(d.label());
-            if (split == 0) {
-                for (byte b : d.pixels()) {
-                    trainHistogram[b & 0xff]++;
-                }
-            }
-            return this;
-        }
-
-        ImageStats merge(ImageStats other) {
-            for (int s = 0; s < splitCounts.length; s++) {
-                splitCounts[s] += other.splitCounts[s];
-            }
-            for (int v = 0; v < 256; v++) {
-                trainHistogram[v] += other.trainHistogram[v];
-            }
-            labels.addAll(other.labels);
-            return this;
-        }
-
-        long total() {
-            return Arrays.stream(splitCounts).sum();
         }
     }
 }

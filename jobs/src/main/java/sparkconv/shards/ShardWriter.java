@@ -104,41 +104,36 @@ public final class ShardWriter {
 
     /**
      * Writes decoded images held by executors, never bringing pixels to the driver: the same shards, byte for byte, as
-     * {@link #write(SparkSession, Map, String, Options)} of the same images in key order per split. Every image of
-     * {@code images} must be usable ({@link DecodedImage#ok()}) with its split set to one of {@code splits}. The
-     * training split's pixel histogram, split sizes and class names come from one aggregation; shard boundaries from
-     * a sort of the keys alone; then one shuffle brings each shard's images, sorted, into the task that writes it. Only
-     * per-shard metadata (file, count, checksum, class counts) comes back. Cache {@code images}: it is read 4 times.
+     * {@link #write(SparkSession, Map, String, Options)} of the same images in key order per split. {@code stats} are
+     * those of {@code images} ({@link ImageStats#of}); quarantined images are left out. Shard boundaries come from a
+     * sort of the keys alone; then one shuffle brings each shard's images, sorted, into the task that writes it. Only
+     * per-shard metadata (file, count, checksum, class counts) comes back. Cache {@code images}: it is read 3 more times.
      *
      * @param classes the class names in label order, or null for the sorted labels of the images
      */
-    public static Result write(SparkSession spark, JavaRDD<DecodedImage> images, Manifest.Shape shape, List<String> classes,
-                               List<String> splits, List<ImageSet.SourceFile> sources, String out, Options options) {
-        return write(spark, images, shape, classes, splits, sources, out, options, 0);
+    public static Result write(SparkSession spark, JavaRDD<DecodedImage> images, ImageStats stats, Manifest.Shape shape,
+                               List<String> classes, List<ImageSet.SourceFile> sources, String out, Options options) {
+        return write(spark, images, stats, shape, classes, sources, out, options, 0);
     }
 
     /** @param writers writing tasks wanted; 0 for about twice the default parallelism, more for large inputs */
-    static Result write(SparkSession spark, JavaRDD<DecodedImage> images, Manifest.Shape shape, List<String> classes,
-                        List<String> splits, List<ImageSet.SourceFile> sources, String out, Options options, int writers) {
+    static Result write(SparkSession spark, JavaRDD<DecodedImage> images, ImageStats stats, Manifest.Shape shape,
+                        List<String> classes, List<ImageSet.SourceFile> sources, String out, Options options, int writers) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Result done = upToDate(out, sources, options, conf);
         if (done != null) {
             return done;
         }
-        if (!splits.get(0).equals("train")) {
-            throw new IllegalArgumentException("the first split must be the training split, got " + splits);
-        }
-        ShardPlan.ImageStats stats = images.aggregate(new ShardPlan.ImageStats(splits.size()),
-                (s, d) -> s.add(d, splits.indexOf(d.split())), ShardPlan.ImageStats::merge);
         if (stats.splitCounts[0] == 0) {
             throw new SparkconvException(out + ": no training images to shard");
         }
+        List<String> splits = stats.splits();
         List<String> classNames = classes != null ? classes : List.copyOf(stats.labels);
         Layout layout = new Layout(shape, classNames, normalisation(stats.trainHistogram), splits);
         long imageBytes = (long) shape.channels() * shape.height() * shape.width();
         ShardPlan plan = ShardPlan.of(stats.splitCounts, options.batchSize(),
-                writers > 0 ? writers : Math.max(2L * images.context().defaultParallelism(), stats.total() * imageBytes / TASK_BYTES));
-        JavaPairRDD<String, Tuple2<Integer, byte[]>> keyed = images.mapToPair(d -> new Tuple2<>(
+                writers > 0 ? writers : Math.max(2L * images.context().defaultParallelism(), stats.usable() * imageBytes / TASK_BYTES));
+        JavaPairRDD<String, Tuple2<Integer, byte[]>> keyed = images.filter(DecodedImage::ok).mapToPair(d -> new Tuple2<>(
                 ShardPlan.sortKey(splits.indexOf(d.split()), d.key(), d.path()), new Tuple2<>(classNames.indexOf(d.label()), d.pixels())));
         String[] boundaries = plan.partitions() == 1 ? new String[0] : boundaryKeys(keyed.keys(), plan);
         return commit(spark, layout, sources, out, options, stagingUri -> keyed
@@ -407,7 +402,20 @@ public final class ShardWriter {
     static WrittenShard writeShard(String stagingUri, String split, int index, Batch batch, Layout layout, Configuration conf) {
         byte[] data = batch.toBytes(layout);
         String file = split + "/shard-" + String.format("%05d", index) + ".bin";
-        Fs.writeBytes(new Path(stagingUri + "/" + file), data, conf);
+        Path path = new Path(stagingUri + "/" + file);
+        if ("file".equals(path.toUri().getScheme())) {
+            // Hadoop's local file system forks a chmod per file it creates (without its native library), which cost more
+            // than making the shard; the staging directory is new, so no checksum file of Hadoop's can go stale
+            try {
+                java.nio.file.Path local = java.nio.file.Path.of(path.toUri());
+                java.nio.file.Files.createDirectories(local.getParent());
+                java.nio.file.Files.write(local, data);
+            } catch (java.io.IOException e) {
+                throw new SparkconvException(path + ": cannot write: " + e.getMessage(), e);
+            }
+        } else {
+            Fs.writeBytes(path, data, conf);
+        }
         long[] counts = new long[layout.numClasses()];
         for (int y : batch.labels()) {
             counts[y]++;

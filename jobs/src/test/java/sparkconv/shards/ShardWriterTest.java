@@ -88,8 +88,8 @@ class ShardWriterTest {
         JavaRDD<DecodedImage> rdd = SparkSessions.javaContext(spark).parallelize(all, 7);
         for (int writers : new int[]{1, 3, 1000}) {
             String out = dir.resolve("rdd-" + writers).toString();
-            Manifest actual = ShardWriter.write(spark, rdd, new Manifest.Shape(1, 3, 5), null, SPLITS, List.of(), out, options(8), writers)
-                    .manifest();
+            Manifest actual = ShardWriter.write(spark, rdd, ImageStats.of(rdd, SPLITS), new Manifest.Shape(1, 3, 5), null, List.of(), out,
+                    options(8), writers).manifest();
             assertEquals(expected.toJson(), actual.toJson(), writers + " writers: same manifest, shard checksums included");
             for (String split : SPLITS) {
                 List<String> a = expected.shardUris(inMemoryOut, split);
