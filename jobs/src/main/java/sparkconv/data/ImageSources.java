@@ -75,9 +75,9 @@ public final class ImageSources {
         if (format == Format.FOLDER) {
             MessageDigest digest = sha256();
             long bytes = 0;
-            for (FileStatus f : folderFiles(source, conf)) {
-                digest.update((f.getPath() + "\t" + f.getLen() + "\t" + f.getModificationTime() + "\n").getBytes(StandardCharsets.UTF_8));
-                bytes += f.getLen();
+            for (FileRef f : folderFiles(source, conf)) {
+                digest.update((f.uri() + "\t" + f.length() + "\t" + f.modified() + "\n").getBytes(StandardCharsets.UTF_8));
+                bytes += f.length();
             }
             return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes, HexFormat.of().formatHex(digest.digest())));
         }
@@ -104,49 +104,82 @@ public final class ImageSources {
      * The files under an image folder, sorted, listed on the driver as Spark's own file index does. Hidden names
      * ({@code .x}, {@code _x}) are skipped as Hadoop and Spark skip them. Listing here rather than through the
      * {@code binaryFile} source keeps zero-byte files, which that source drops silently; they must be quarantined.
-     * {@code listStatus} is walked by hand: {@code listFiles} builds {@code LocatedFileStatus}es, whose permission
-     * fields make the local file system fork a {@code stat} process per file (minutes for 60,000 files).
+     * Symbolic links are listed as files (and quarantined when read), never followed. A local folder is walked with
+     * java.nio: Hadoop's local listing builds a Path (URI parse) and a status per file, most of a folder job's driver time.
      */
-    public static List<FileStatus> folderFiles(String source, Configuration conf) {
+    public static List<FileRef> folderFiles(String source, Configuration conf) {
         Path root = Fs.path(source);
-        FileSystem fs = Fs.fs(root, conf);
-        List<FileStatus> out = new ArrayList<>();
+        List<FileRef> out = new ArrayList<>();
         try {
-            if (!fs.exists(root)) {
-                throw new SparkconvException(source + ": no such file or directory");
-            }
-            if (!fs.getFileStatus(root).isDirectory()) {
-                throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
-            }
-            ArrayDeque<Path> dirs = new ArrayDeque<>(List.of(root));
-            while (!dirs.isEmpty()) {
-                for (FileStatus f : fs.listStatus(dirs.pop())) {
-                    String name = f.getPath().getName();
-                    if (name.startsWith(".") || name.startsWith("_")) {
-                        continue;
-                    }
-                    if (f.isDirectory() && !localSymlink(f.getPath().toString())) {
-                        dirs.push(f.getPath());
-                    } else {
-                        out.add(f);
-                    }
-                }
+            if ("file".equals(root.toUri().getScheme())) {
+                listLocal(java.nio.file.Path.of(root.toUri()), source, out);
+            } else {
+                listHadoop(root, source, conf, out);
             }
         } catch (IOException e) {
             throw new SparkconvException(source + ": cannot list: " + e.getMessage(), e);
         }
-        out.sort(Comparator.comparing(f -> f.getPath().toString()));
+        out.sort(Comparator.comparing(FileRef::uri));
         return out;
+    }
+
+    private static boolean hidden(String name) {
+        return name.startsWith(".") || name.startsWith("_");
+    }
+
+    private static void listLocal(java.nio.file.Path root, String source, List<FileRef> out) throws IOException {
+        if (!Files.exists(root)) {
+            throw new SparkconvException(source + ": no such file or directory");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+        }
+        ArrayDeque<java.nio.file.Path> dirs = new ArrayDeque<>(List.of(root));
+        while (!dirs.isEmpty()) {
+            try (var children = Files.newDirectoryStream(dirs.pop())) {
+                for (java.nio.file.Path f : children) {
+                    if (hidden(f.getFileName().toString())) {
+                        continue;
+                    }
+                    var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    if (a.isDirectory()) {
+                        dirs.push(f);
+                    } else {
+                        out.add(new FileRef("file:" + f.toAbsolutePath(), a.size(), a.lastModifiedTime().toMillis()));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void listHadoop(Path root, String source, Configuration conf, List<FileRef> out) throws IOException {
+        FileSystem fs = Fs.fs(root, conf);
+        if (!fs.exists(root)) {
+            throw new SparkconvException(source + ": no such file or directory");
+        }
+        if (!fs.getFileStatus(root).isDirectory()) {
+            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+        }
+        ArrayDeque<Path> dirs = new ArrayDeque<>(List.of(root));
+        while (!dirs.isEmpty()) {
+            for (FileStatus f : fs.listStatus(dirs.pop())) {
+                if (hidden(f.getPath().getName())) {
+                    continue;
+                }
+                if (f.isDirectory()) {
+                    dirs.push(f.getPath());
+                } else {
+                    out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
+                }
+            }
+        }
     }
 
     /** Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing. */
     private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
         Path root = Fs.path(source);
         String rootPath = root.toUri().getPath();
-        List<FileRef> files = new ArrayList<>();
-        for (FileStatus f : folderFiles(source, jsc.hadoopConfiguration())) {
-            files.add(new FileRef(f.getPath().toString(), f.getLen()));
-        }
+        List<FileRef> files = folderFiles(source, jsc.hadoopConfiguration());
         if (files.isEmpty()) {
             throw new SparkconvException(source + ": the folder holds no files");
         }
@@ -165,7 +198,8 @@ public final class ImageSources {
         });
     }
 
-    record FileRef(String uri, long length) implements java.io.Serializable {
+    /** A listed file: its URI as Hadoop writes it, size and modification time (ms). */
+    public record FileRef(String uri, long length, long modified) implements java.io.Serializable {
     }
 
     /**
