@@ -1,0 +1,38 @@
+package sparkconv.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * CPU time of the tasks of every Spark stage, by the stage's name (the call site that made it): where a job's executor
+ * CPU goes, without a profiler. Deserialising tasks counts too. Register before the job, print after it.
+ */
+final class StageCpu extends SparkListener {
+    private final Map<String, double[]> seconds = new LinkedHashMap<>();
+
+    static StageCpu register(SparkSession spark) {
+        StageCpu s = new StageCpu();
+        spark.sparkContext().addSparkListener(s);
+        return s;
+    }
+
+    @Override
+    public synchronized void onStageCompleted(SparkListenerStageCompleted e) {
+        var m = e.stageInfo().taskMetrics();
+        double cpu = (m.executorCpuTime() + m.executorDeserializeCpuTime()) / 1e9;
+        seconds.computeIfAbsent(e.stageInfo().name(), k -> new double[2])[0] += cpu;
+        seconds.get(e.stageInfo().name())[1]++;
+    }
+
+    /** One line per stage name: task CPU-s (and how many stages had that name), then forgets them. */
+    synchronized String report(String indent) {
+        StringBuilder sb = new StringBuilder();
+        seconds.forEach((name, s) -> sb.append(String.format("%s%6.2f CPU-s  %s%s%n", indent, s[0], name, s[1] > 1 ? " (x" + (int) s[1] + ")" : "")));
+        seconds.clear();
+        return sb.toString();
+    }
+}
