@@ -74,10 +74,15 @@ public class ScoreBench {
                 report("single-JVM decode + output(), " + pass, files.size(), t);
             }
             for (String pass : new String[]{"warm-up", "measured"}) {
+                StageCpu stages = StageCpu.register(spark);
+                double gc0 = StageCpu.gcSeconds();
                 long[] t = start();
                 ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("bench", store, folder.toString(), null,
                         work.resolve("scores-" + pass).toString(), 5, batch, false, false));
                 report("score on Spark " + master + " (Parquet out), " + pass, r.images(), t);
+                System.out.print(stages.report("    "));
+                System.out.printf("    %6.2f s in garbage collection%n", StageCpu.gcSeconds() - gc0);
+                spark.sparkContext().removeSparkListener(stages);
             }
         } finally {
             try (var files = Files.walk(work)) {

@@ -28,6 +28,12 @@ final class StageCpu extends SparkListener {
         seconds.get(e.stageInfo().name())[1]++;
     }
 
+    /** Time the JVM's collectors have spent so far (pauses, and concurrent cycles where the collector reports them). */
+    static double gcSeconds() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum() / 1e3;
+    }
+
     /** One line per stage name: task CPU-s (and how many stages had that name), then forgets them. */
     synchronized String report(String indent) {
         StringBuilder sb = new StringBuilder();

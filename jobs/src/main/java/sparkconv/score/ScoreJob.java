@@ -70,7 +70,12 @@ public final class ScoreJob {
                 : scoreImages(spark, r.input(), format, scorer, tally);
         Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
         try {
-            spark.createDataFrame(scored, OUTPUT).write().parquet(staging.toString());
+            // Parquet's dictionaries only cost here: paths and probabilities are (nearly) all distinct
+            spark.createDataFrame(scored, OUTPUT).write()
+                    .option("parquet.enable.dictionary#path", "false")
+                    .option("parquet.enable.dictionary#probability", "false")
+                    .option("parquet.enable.dictionary#top_k.list.element.probability", "false")
+                    .parquet(staging.toString());
             if (tally != null) {
                 checkLabels(tally.value().keySet(), model, r.input());
             }
