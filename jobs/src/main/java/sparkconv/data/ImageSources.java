@@ -205,20 +205,32 @@ public final class ImageSources {
     /**
      * Local files are read with java.nio: Hadoop's local file system costs ~20 us of stream and statistics set-up per
      * open, more than decoding a small PNG, and it follows symbolic links, which are quarantined instead (a link can
-     * point anywhere on the machine). Other file systems have no links to follow.
+     * point anywhere on the machine): the file is opened without following links, so a link found at listing time or
+     * put in place since is refused by the open itself. Other file systems have no links to follow.
      */
     private static ImageEntry readFile(FileRef f, String key, long maxEntryBytes, Configuration conf) {
-        if (localSymlink(f.uri())) {
-            return ImageEntry.bad(f.uri(), key, 0, new BadImage(QuarantineReason.SYMLINK, "file is a symbolic link"));
-        }
+        Path p = new Path(f.uri());
+        boolean local = "file".equals(p.toUri().getScheme());
         if (f.length() > maxEntryBytes) {
             return ImageEntry.bad(f.uri(), key, f.length(), new BadImage(QuarantineReason.TOO_LARGE,
                     "file holds " + f.length() + " bytes, over the limit of " + maxEntryBytes));
         }
-        Path p = new Path(f.uri());
         try {
-            if ("file".equals(p.toUri().getScheme())) {
-                return ImageEntry.of(f.uri(), key, Files.readAllBytes(java.nio.file.Path.of(p.toUri())));
+            if (local) {
+                java.nio.file.Path file = java.nio.file.Path.of(p.toUri());
+                try (var in = Files.newByteChannel(file, java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) in.size());
+                    while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                        // read until full or at the end
+                    }
+                    return ImageEntry.of(f.uri(), key, buffer.position() == buffer.capacity() ? buffer.array()
+                            : java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+                } catch (IOException e) { // a link refused by NOFOLLOW_LINKS is a plain IOException ("Too many levels ...")
+                    if (Files.isSymbolicLink(file)) {
+                        return symlink(f, key);
+                    }
+                    throw e;
+                }
             }
             try (var in = p.getFileSystem(conf).open(p)) {
                 return ImageEntry.of(f.uri(), key, in.readAllBytes());
@@ -228,9 +240,8 @@ public final class ImageSources {
         }
     }
 
-    private static boolean localSymlink(String uri) {
-        java.net.URI u = new Path(uri).toUri();
-        return "file".equals(u.getScheme()) && Files.isSymbolicLink(java.nio.file.Path.of(u));
+    private static ImageEntry symlink(FileRef f, String key) {
+        return ImageEntry.bad(f.uri(), key, 0, new BadImage(QuarantineReason.SYMLINK, "file is a symbolic link"));
     }
 
     private static String relative(String root, String file) {

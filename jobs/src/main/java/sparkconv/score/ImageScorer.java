@@ -128,8 +128,9 @@ public final class ImageScorer implements Serializable {
         for (int i = 0; i < pixels.size(); i++) {
             System.arraycopy(pixels.get(i), 0, all, i * size, size);
         }
-        INDArray features = Nd4j.create(ShardWriter.standardise(all, model.normalisation()),
-                new long[]{pixels.size(), model.channels(), model.height(), model.width()}, 'c');
+        // through a buffer: Nd4j.create(float[], shape, order) copies value by value, twice as slow for a batch
+        INDArray features = Nd4j.create(Nd4j.createBuffer(ShardWriter.standardise(all, model.normalisation())),
+                pixels.size(), model.channels(), model.height(), model.width());
         return probabilities(features);
     }
 
