@@ -33,6 +33,7 @@ import sparkconv.spark.SparkSessions;
  */
 public final class ImageSources {
     public static final long DEFAULT_MAX_ENTRY_BYTES = 64L * 1024 * 1024;
+    static final int FILES_PER_TASK = 2000;
 
     public enum Format {
         IDX, CIFAR, FOLDER, ZIP, TAR;
@@ -175,7 +176,11 @@ public final class ImageSources {
         }
     }
 
-    /** Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing. */
+    /**
+     * Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing, and by
+     * more for large folders (at most {@link #FILES_PER_TASK} each): a task's list of files travels inside the task, and
+     * its outputs (a Parquet row group, say) are held until the task ends.
+     */
     private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
         Path root = Fs.path(source);
         String rootPath = root.toUri().getPath();
@@ -183,7 +188,8 @@ public final class ImageSources {
         if (files.isEmpty()) {
             throw new SparkconvException(source + ": the folder holds no files");
         }
-        return jsc.parallelize(files, Math.min(files.size(), parallelism * 2)).mapPartitions(refs -> {
+        int tasks = Math.max(parallelism * 2, (files.size() + FILES_PER_TASK - 1) / FILES_PER_TASK);
+        return jsc.parallelize(files, Math.min(files.size(), tasks)).mapPartitions(refs -> {
             Configuration conf = new Configuration(); // one per task: building a Configuration parses XML resources
             return new Iterator<ImageEntry>() {
                 public boolean hasNext() {
