@@ -44,6 +44,7 @@ public class PreprocessBench {
     static void run(SparkSession spark, String name, Path source, ImageSources.Format format, Path out) {
         StageCpu stages = StageCpu.register(spark);
         double gc0 = StageCpu.gcSeconds();
+        double[] driver0 = StageCpu.driverAndJit();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = os.getProcessCpuTime();
         long start = System.nanoTime();
@@ -56,7 +57,9 @@ public class PreprocessBench {
         System.out.printf("%-18s %,7d images in %6.2f s wall = %,8.0f images/s; %6.2f CPU-s = %,8.0f images per CPU-second (master %s, load %.1f)%n",
                 name, n, s, n / s, cpu, n / cpu, spark.sparkContext().master(), os.getSystemLoadAverage());
         System.out.print(stages.report("    "));
-        System.out.printf("    %6.2f s in garbage collection%n", StageCpu.gcSeconds() - gc0);
+        double[] driver = StageCpu.driverAndJit();
+        System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
+                StageCpu.gcSeconds() - gc0, driver[0] - driver0[0], driver[1] - driver0[1]);
         spark.sparkContext().removeSparkListener(stages);
     }
 }

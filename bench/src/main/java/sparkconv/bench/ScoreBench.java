@@ -76,12 +76,15 @@ public class ScoreBench {
             for (String pass : new String[]{"warm-up", "measured"}) {
                 StageCpu stages = StageCpu.register(spark);
                 double gc0 = StageCpu.gcSeconds();
+                double[] driver0 = StageCpu.driverAndJit();
                 long[] t = start();
                 ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("bench", store, folder.toString(), null,
                         work.resolve("scores-" + pass).toString(), 5, batch, false, false));
                 report("score on Spark " + master + " (Parquet out), " + pass, r.images(), t);
                 System.out.print(stages.report("    "));
-                System.out.printf("    %6.2f s in garbage collection%n", StageCpu.gcSeconds() - gc0);
+                double[] driver = StageCpu.driverAndJit();
+                System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
+                        StageCpu.gcSeconds() - gc0, driver[0] - driver0[0], driver[1] - driver0[1]);
                 spark.sparkContext().removeSparkListener(stages);
             }
         } finally {

@@ -34,6 +34,13 @@ final class StageCpu extends SparkListener {
                 .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum() / 1e3;
     }
 
+    /** CPU of the calling thread (the driver's), and the JIT compilers' time so far, in seconds. */
+    static double[] driverAndJit() {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return new double[]{threads.getCurrentThreadCpuTime() / 1e9, jit.getTotalCompilationTime() / 1e3};
+    }
+
     /** One line per stage name: task CPU-s (and how many stages had that name), then forgets them. */
     synchronized String report(String indent) {
         StringBuilder sb = new StringBuilder();
