@@ -116,7 +116,7 @@ public final class ShardWriter {
         return write(spark, images, stats, shape, classes, sources, out, options, 0);
     }
 
-    /** @param writers writing tasks wanted; 0 for about twice the default parallelism, more for large inputs */
+    /** @param writers writing (and key-sorting) tasks wanted; 0 for about twice the default parallelism, more for large inputs */
     static Result write(SparkSession spark, JavaRDD<DecodedImage> images, ImageStats stats, Manifest.Shape shape,
                         List<String> classes, List<ImageSet.SourceFile> sources, String out, Options options, int writers) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -135,7 +135,8 @@ public final class ShardWriter {
                 writers > 0 ? writers : Math.max(2L * images.context().defaultParallelism(), stats.usable() * imageBytes / TASK_BYTES));
         JavaPairRDD<String, Tuple2<Integer, byte[]>> keyed = images.filter(DecodedImage::ok).mapToPair(d -> new Tuple2<>(
                 ShardPlan.sortKey(splits.indexOf(d.split()), d.key(), d.path()), new Tuple2<>(classNames.indexOf(d.label()), d.pixels())));
-        String[] boundaries = plan.partitions() == 1 ? new String[0] : boundaryKeys(keyed.keys(), plan);
+        int sortTasks = writers > 0 ? writers : (int) Math.max(1, (stats.usable() + KEYS_PER_SORT_TASK - 1) / KEYS_PER_SORT_TASK);
+        String[] boundaries = plan.partitions() == 1 ? new String[0] : boundaryKeys(keyed.keys(), plan, sortTasks);
         return commit(spark, layout, sources, out, options, stagingUri -> keyed
                 .repartitionAndSortWithinPartitions(new ShardPlan.Partitioner(boundaries))
                 .mapPartitionsWithIndex((p, records) -> plan.write(p, records, stagingUri, layout).iterator(), true)
@@ -149,17 +150,22 @@ public final class ShardWriter {
     private static final long TASK_BYTES = 4L << 20;
 
     /**
-     * The sort key at which each writer partition after the first starts: keys alone are sorted and numbered, and the
-     * keys at the plan's partition starts (one per partition) come back to the driver. As many sorting tasks as writing
-     * tasks, so a task's share of the keys stays the same as the images grow (one task would save a sampling and a
-     * counting pass, ~5% of a preprocess's CPU, but hold every key).
+     * Keys (~100 bytes each) per key-sorting task, at most. One task needs no sampling pass (a range partitioner's) and
+     * no counting pass (a multi-task zipWithIndex's), ~10% of a preprocess's CPU; past this many keys more tasks share
+     * them, so a task's memory stays bounded as the images grow.
      */
-    private static String[] boundaryKeys(JavaRDD<String> keys, ShardPlan plan) {
+    private static final long KEYS_PER_SORT_TASK = 100_000;
+
+    /**
+     * The sort key at which each writer partition after the first starts: keys alone are sorted (by {@code sortTasks}
+     * tasks) and numbered, and the keys at the plan's partition starts (one per partition) come back to the driver.
+     */
+    private static String[] boundaryKeys(JavaRDD<String> keys, ShardPlan plan, int sortTasks) {
         java.util.Set<Long> starts = new java.util.HashSet<>();
         for (int p = 1; p < plan.partitions(); p++) {
             starts.add(plan.firstExample(p));
         }
-        List<Tuple2<String, Long>> found = keys.sortBy(k -> k, true, plan.partitions()).zipWithIndex()
+        List<Tuple2<String, Long>> found = keys.sortBy(k -> k, true, sortTasks).zipWithIndex()
                 .filter(t -> starts.contains(t._2())).collect();
         return found.stream().sorted(java.util.Comparator.comparing(Tuple2::_2)).map(Tuple2::_1).toArray(String[]::new);
     }
