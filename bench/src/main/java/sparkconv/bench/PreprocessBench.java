@@ -17,7 +17,8 @@ import sparkconv.spark.SparkSessions;
  * Preprocess throughput (images/s) from a folder of 28x28 PNGs, a zip and a tar.gz of them (made by MakeImages),
  * through ImagePreprocess.run: listing, reading, decoding, quarantine, shard writing. A first folder run warms the
  * JIT; each measured run writes a fresh output directory. Reports wall-clock images/s and images per CPU-second of
- * the whole JVM (driver + executors), which is what two dedicated cores deliver at best when the machine is shared. Usage:
+ * the whole JVM (driver + executors), which is what two dedicated cores deliver at best when the machine is shared, and
+ * the task CPU of each Spark stage (the rest of the JVM's CPU is the driver, JIT and GC). Usage:
  * bench/run preprocess (arguments: DATA_DIR [MASTER])
  */
 public class PreprocessBench {
@@ -41,6 +42,9 @@ public class PreprocessBench {
     }
 
     static void run(SparkSession spark, String name, Path source, ImageSources.Format format, Path out) {
+        StageCpu stages = StageCpu.register(spark);
+        double gc0 = StageCpu.gcSeconds();
+        double[] driver0 = StageCpu.driverAndJit();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = os.getProcessCpuTime();
         long start = System.nanoTime();
@@ -52,5 +56,10 @@ public class PreprocessBench {
         long n = r.shards().manifest().splits().values().stream().mapToLong(Manifest.Split::examples).sum();
         System.out.printf("%-18s %,7d images in %6.2f s wall = %,8.0f images/s; %6.2f CPU-s = %,8.0f images per CPU-second (master %s, load %.1f)%n",
                 name, n, s, n / s, cpu, n / cpu, spark.sparkContext().master(), os.getSystemLoadAverage());
+        System.out.print(stages.report("    "));
+        double[] driver = StageCpu.driverAndJit();
+        System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
+                StageCpu.gcSeconds() - gc0, driver[0] - driver0[0], driver[1] - driver0[1]);
+        spark.sparkContext().removeSparkListener(stages);
     }
 }

@@ -44,18 +44,9 @@ public class ScoreBench {
                 "spark.app.name", "score-bench"));
         Path work = Files.createTempDirectory("score-bench");
         try {
-            List<String> classes = IdxDataset.FASHION_CLASSES.stream().map(c -> c.replaceAll("[^A-Za-z0-9]+", "-")).toList();
-            MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("lenet5", new ModelZoo.Input(1, 28, 28), classes.size(),
-                    new Hyper("adam", 1e-3, 0.9, 0, 42)));
-            net.init();
+            List<String> classes = classes();
             String store = work.resolve("store").toString();
-            Map<String, Object> meta = new LinkedHashMap<>();
-            meta.put("name", "bench");
-            meta.put("version", "v1");
-            meta.put("input", Map.of("channels", 1, "height", 28, "width", 28));
-            meta.put("classes", classes);
-            meta.put("normalisation", NORM);
-            new ModelStore(store, new Configuration()).publish("bench", "v1", net, meta, Map.of());
+            MultiLayerNetwork net = publishModel(store);
 
             List<byte[]> files = new ArrayList<>();
             try (var walk = Files.walk(folder)) {
@@ -83,10 +74,18 @@ public class ScoreBench {
                 report("single-JVM decode + output(), " + pass, files.size(), t);
             }
             for (String pass : new String[]{"warm-up", "measured"}) {
+                StageCpu stages = StageCpu.register(spark);
+                double gc0 = StageCpu.gcSeconds();
+                double[] driver0 = StageCpu.driverAndJit();
                 long[] t = start();
                 ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("bench", store, folder.toString(), null,
                         work.resolve("scores-" + pass).toString(), 5, batch, false, false));
                 report("score on Spark " + master + " (Parquet out), " + pass, r.images(), t);
+                System.out.print(stages.report("    "));
+                double[] driver = StageCpu.driverAndJit();
+                System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
+                        StageCpu.gcSeconds() - gc0, driver[0] - driver0[0], driver[1] - driver0[1]);
+                spark.sparkContext().removeSparkListener(stages);
             }
         } finally {
             try (var files = Files.walk(work)) {
@@ -94,6 +93,26 @@ public class ScoreBench {
             }
             spark.stop();
         }
+    }
+
+    /** The Fashion-MNIST class names as MakeImages names its class directories. */
+    static List<String> classes() {
+        return IdxDataset.FASHION_CLASSES.stream().map(c -> c.replaceAll("[^A-Za-z0-9]+", "-")).toList();
+    }
+
+    /** Stores an untrained LeNet-5 (fixed seed) for 28x28 grey images as "bench" v1 in {@code store}; returns it. */
+    static MultiLayerNetwork publishModel(String store) {
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("lenet5", new ModelZoo.Input(1, 28, 28), classes().size(),
+                new Hyper("adam", 1e-3, 0.9, 0, 42)));
+        net.init();
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("name", "bench");
+        meta.put("version", "v1");
+        meta.put("input", Map.of("channels", 1, "height", 28, "width", 28));
+        meta.put("classes", classes());
+        meta.put("normalisation", NORM);
+        new ModelStore(store, new Configuration()).publish("bench", "v1", net, meta, Map.of());
+        return net;
     }
 
     static INDArray features(List<byte[]> encoded, ImageDecoder decoder, int classes) {

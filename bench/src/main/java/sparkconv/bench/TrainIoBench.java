@@ -22,13 +22,13 @@ import sparkconv.data.ImageSet;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.ShardFiles;
+import sparkconv.shards.ShardBytes;
 import sparkconv.shards.ShardWriter;
 import sparkconv.spark.KryoRegistrator;
 
 /**
  * The per-round costs of parameter averaging that do not depend on Spark's scheduling, measured side by side in one
- * JVM: reading one shard file (DL4J's {@code DataSet.load} vs {@link ShardFiles#decode}) and a Kryo round trip of
+ * JVM: reading one shard file (DL4J's {@code DataSet.load} vs {@link ShardBytes#decode}) and a Kryo round trip of
  * what each round broadcasts and returns per worker (LeNet-5 parameters + Nesterov state, ND4J's registrator vs
  * sparkconv's). The shard is the first 64 Fashion-MNIST training images, written as preprocess writes them.
  * Milliseconds per operation, median of 5 timed batches after a warm-up batch. Run by bench/run io. Arguments: [IDX_DIR]
@@ -56,7 +56,7 @@ public class TrainIoBench {
             ds.load(new ByteArrayInputStream(shard));
             return ds;
         });
-        double decode = millis(100, () -> ShardFiles.decode(shard));
+        double decode = millis(100, () -> ShardBytes.decode(shard));
         double nd4jTrip = millis(50, () -> nd4j.deserialize(nd4j.serialize(round, ANY), ANY));
         double oursTrip = millis(50, () -> ours.deserialize(ours.serialize(round, ANY), ANY));
 

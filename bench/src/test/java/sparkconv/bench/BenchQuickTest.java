@@ -22,7 +22,7 @@ class BenchQuickTest {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
                 "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
         File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
-        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "io")
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io")
                 .directory(root).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
@@ -37,6 +37,7 @@ class BenchQuickTest {
         assertTrue(out.contains("data 2x: epoch time"), out);
         assertTrue(out.contains("images per CPU-second (master"), "preprocess benchmark table: " + out);
         assertTrue(out.lines().filter(l -> l.contains("images per CPU-second (load")).count() >= 2, "score vs single-JVM rows: " + out);
+        assertTrue(out.lines().filter(l -> l.contains("peak live heap")).count() >= 4, "memory rows: " + out);
         assertTrue(out.contains("windows/s") || out.contains("SKIPPED render"), "render benchmark table: " + out);
         assertTrue(out.contains("| read one shard (") && out.contains("| Kryo round trip, LeNet-5"), "io benchmark table: " + out);
         assertTrue(out.contains("| per CPU-second |"), "train tables carry examples per CPU-second: " + out);

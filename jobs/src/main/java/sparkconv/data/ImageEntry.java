@@ -29,7 +29,8 @@ public record ImageEntry(String path, String key, String label, String split, by
         return reason == null;
     }
 
-    static String label(String key) {
+    /** The class of an image: the name of the directory holding it, or null for a top-level file. */
+    public static String label(String key) {
         String[] parts = key.split("/");
         return parts.length >= 2 ? parts[parts.length - 2] : null;
     }

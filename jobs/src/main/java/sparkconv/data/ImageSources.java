@@ -33,6 +33,7 @@ import sparkconv.spark.SparkSessions;
  */
 public final class ImageSources {
     public static final long DEFAULT_MAX_ENTRY_BYTES = 64L * 1024 * 1024;
+    static final int FILES_PER_TASK = 2000;
 
     public enum Format {
         IDX, CIFAR, FOLDER, ZIP, TAR;
@@ -75,9 +76,9 @@ public final class ImageSources {
         if (format == Format.FOLDER) {
             MessageDigest digest = sha256();
             long bytes = 0;
-            for (FileStatus f : folderFiles(source, conf)) {
-                digest.update((f.getPath() + "\t" + f.getLen() + "\t" + f.getModificationTime() + "\n").getBytes(StandardCharsets.UTF_8));
-                bytes += f.getLen();
+            for (FileRef f : folderFiles(source, conf)) {
+                digest.update((f.uri() + "\t" + f.length() + "\t" + f.modified() + "\n").getBytes(StandardCharsets.UTF_8));
+                bytes += f.length();
             }
             return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes, HexFormat.of().formatHex(digest.digest())));
         }
@@ -104,53 +105,91 @@ public final class ImageSources {
      * The files under an image folder, sorted, listed on the driver as Spark's own file index does. Hidden names
      * ({@code .x}, {@code _x}) are skipped as Hadoop and Spark skip them. Listing here rather than through the
      * {@code binaryFile} source keeps zero-byte files, which that source drops silently; they must be quarantined.
-     * {@code listStatus} is walked by hand: {@code listFiles} builds {@code LocatedFileStatus}es, whose permission
-     * fields make the local file system fork a {@code stat} process per file (minutes for 60,000 files).
+     * Symbolic links are listed as files (and quarantined when read), never followed. A local folder is walked with
+     * java.nio: Hadoop's local listing builds a Path (URI parse) and a status per file, most of a folder job's driver time.
      */
-    public static List<FileStatus> folderFiles(String source, Configuration conf) {
+    public static List<FileRef> folderFiles(String source, Configuration conf) {
         Path root = Fs.path(source);
-        FileSystem fs = Fs.fs(root, conf);
-        List<FileStatus> out = new ArrayList<>();
+        List<FileRef> out = new ArrayList<>();
         try {
-            if (!fs.exists(root)) {
-                throw new SparkconvException(source + ": no such file or directory");
-            }
-            if (!fs.getFileStatus(root).isDirectory()) {
-                throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
-            }
-            ArrayDeque<Path> dirs = new ArrayDeque<>(List.of(root));
-            while (!dirs.isEmpty()) {
-                for (FileStatus f : fs.listStatus(dirs.pop())) {
-                    String name = f.getPath().getName();
-                    if (name.startsWith(".") || name.startsWith("_")) {
-                        continue;
-                    }
-                    if (f.isDirectory() && !localSymlink(f.getPath().toString())) {
-                        dirs.push(f.getPath());
-                    } else {
-                        out.add(f);
-                    }
-                }
+            if ("file".equals(root.toUri().getScheme())) {
+                listLocal(java.nio.file.Path.of(root.toUri()), source, out);
+            } else {
+                listHadoop(root, source, conf, out);
             }
         } catch (IOException e) {
             throw new SparkconvException(source + ": cannot list: " + e.getMessage(), e);
         }
-        out.sort(Comparator.comparing(f -> f.getPath().toString()));
+        out.sort(Comparator.comparing(FileRef::uri));
         return out;
     }
 
-    /** Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing. */
+    private static boolean hidden(String name) {
+        return name.startsWith(".") || name.startsWith("_");
+    }
+
+    private static void listLocal(java.nio.file.Path root, String source, List<FileRef> out) throws IOException {
+        if (!Files.exists(root)) {
+            throw new SparkconvException(source + ": no such file or directory");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+        }
+        ArrayDeque<java.nio.file.Path> dirs = new ArrayDeque<>(List.of(root));
+        while (!dirs.isEmpty()) {
+            try (var children = Files.newDirectoryStream(dirs.pop())) {
+                for (java.nio.file.Path f : children) {
+                    if (hidden(f.getFileName().toString())) {
+                        continue;
+                    }
+                    var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    if (a.isDirectory()) {
+                        dirs.push(f);
+                    } else {
+                        out.add(new FileRef("file:" + f.toAbsolutePath(), a.size(), a.lastModifiedTime().toMillis()));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void listHadoop(Path root, String source, Configuration conf, List<FileRef> out) throws IOException {
+        FileSystem fs = Fs.fs(root, conf);
+        if (!fs.exists(root)) {
+            throw new SparkconvException(source + ": no such file or directory");
+        }
+        if (!fs.getFileStatus(root).isDirectory()) {
+            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+        }
+        ArrayDeque<Path> dirs = new ArrayDeque<>(List.of(root));
+        while (!dirs.isEmpty()) {
+            for (FileStatus f : fs.listStatus(dirs.pop())) {
+                if (hidden(f.getPath().getName())) {
+                    continue;
+                }
+                if (f.isDirectory()) {
+                    dirs.push(f.getPath());
+                } else {
+                    out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
+                }
+            }
+        }
+    }
+
+    /**
+     * Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing, and by
+     * more for large folders (at most {@link #FILES_PER_TASK} each): a task's list of files travels inside the task, and
+     * its outputs (a Parquet row group, say) are held until the task ends.
+     */
     private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
         Path root = Fs.path(source);
         String rootPath = root.toUri().getPath();
-        List<FileRef> files = new ArrayList<>();
-        for (FileStatus f : folderFiles(source, jsc.hadoopConfiguration())) {
-            files.add(new FileRef(f.getPath().toString(), f.getLen()));
-        }
+        List<FileRef> files = folderFiles(source, jsc.hadoopConfiguration());
         if (files.isEmpty()) {
             throw new SparkconvException(source + ": the folder holds no files");
         }
-        return jsc.parallelize(files, Math.min(files.size(), parallelism * 2)).mapPartitions(refs -> {
+        int tasks = Math.max(parallelism * 2, (files.size() + FILES_PER_TASK - 1) / FILES_PER_TASK);
+        return jsc.parallelize(files, Math.min(files.size(), tasks)).mapPartitions(refs -> {
             Configuration conf = new Configuration(); // one per task: building a Configuration parses XML resources
             return new Iterator<ImageEntry>() {
                 public boolean hasNext() {
@@ -165,26 +204,39 @@ public final class ImageSources {
         });
     }
 
-    record FileRef(String uri, long length) implements java.io.Serializable {
+    /** A listed file: its URI as Hadoop writes it, size and modification time (ms). */
+    public record FileRef(String uri, long length, long modified) implements java.io.Serializable {
     }
 
     /**
      * Local files are read with java.nio: Hadoop's local file system costs ~20 us of stream and statistics set-up per
      * open, more than decoding a small PNG, and it follows symbolic links, which are quarantined instead (a link can
-     * point anywhere on the machine). Other file systems have no links to follow.
+     * point anywhere on the machine): the file is opened without following links, so a link found at listing time or
+     * put in place since is refused by the open itself. Other file systems have no links to follow.
      */
     private static ImageEntry readFile(FileRef f, String key, long maxEntryBytes, Configuration conf) {
-        if (localSymlink(f.uri())) {
-            return ImageEntry.bad(f.uri(), key, 0, new BadImage(QuarantineReason.SYMLINK, "file is a symbolic link"));
-        }
+        Path p = new Path(f.uri());
+        boolean local = "file".equals(p.toUri().getScheme());
         if (f.length() > maxEntryBytes) {
             return ImageEntry.bad(f.uri(), key, f.length(), new BadImage(QuarantineReason.TOO_LARGE,
                     "file holds " + f.length() + " bytes, over the limit of " + maxEntryBytes));
         }
-        Path p = new Path(f.uri());
         try {
-            if ("file".equals(p.toUri().getScheme())) {
-                return ImageEntry.of(f.uri(), key, Files.readAllBytes(java.nio.file.Path.of(p.toUri())));
+            if (local) {
+                java.nio.file.Path file = java.nio.file.Path.of(p.toUri());
+                try (var in = Files.newByteChannel(file, java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) in.size());
+                    while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                        // read until full or at the end
+                    }
+                    return ImageEntry.of(f.uri(), key, buffer.position() == buffer.capacity() ? buffer.array()
+                            : java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+                } catch (IOException e) { // a link refused by NOFOLLOW_LINKS is a plain IOException ("Too many levels ...")
+                    if (Files.isSymbolicLink(file)) {
+                        return symlink(f, key);
+                    }
+                    throw e;
+                }
             }
             try (var in = p.getFileSystem(conf).open(p)) {
                 return ImageEntry.of(f.uri(), key, in.readAllBytes());
@@ -194,9 +246,8 @@ public final class ImageSources {
         }
     }
 
-    private static boolean localSymlink(String uri) {
-        java.net.URI u = new Path(uri).toUri();
-        return "file".equals(u.getScheme()) && Files.isSymbolicLink(java.nio.file.Path.of(u));
+    private static ImageEntry symlink(FileRef f, String key) {
+        return ImageEntry.bad(f.uri(), key, 0, new BadImage(QuarantineReason.SYMLINK, "file is a symbolic link"));
     }
 
     private static String relative(String root, String file) {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 import sparkconv.score.ScoreJob;
 
 @Command(name = "score",
-        description = "Score images (a folder tree, zip / tar(.gz) archives, or Parquet with path + content columns) with a "
+        description = "Score images (a folder tree, zip / tar(.gz) archives, Parquet with path + content columns, or the "
+                + "examples of a shard directory) with a "
                 + "stored model, on Spark: Parquet of path, predicted_class, class_name, probability, top_k, model_name, "
                 + "model_version, scored_at, error. Unreadable images get an error and null scores.")
 final class ScoreCommand implements Callable<Integer> {
@@ -26,7 +27,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, description = "images to score (any Hadoop URI)")
     String input;
 
-    @Option(names = "--format", description = "folder, zip, tar or parquet (default: detected)")
+    @Option(names = "--format", description = "folder, zip, tar, parquet or shards (default: detected)")
     String format;
 
     @Option(names = "--out", required = true, description = "Parquet directory to write (any Hadoop URI)")
@@ -38,7 +39,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "images per forward pass (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--labels", description = "images sit in <class>/ directories: report accuracy and the confusion matrix")
+    @Option(names = "--labels", description = "images sit in <class>/ directories (shards: their own labels): report accuracy and the confusion matrix")
     boolean labels;
 
     @Option(names = "--overwrite", description = "replace an existing output directory")

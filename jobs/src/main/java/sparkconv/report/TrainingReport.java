@@ -20,7 +20,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import sparkconv.shards.Manifest;
-import sparkconv.shards.ShardFiles;
+import sparkconv.shards.ShardBytes;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
 
@@ -74,7 +74,7 @@ public final class TrainingReport {
     }
 
     private static DataSet firstTestShard(Manifest manifest, String shardDir, Configuration conf) {
-        DataSet ds = ShardFiles.decode(Fs.readBytes(new Path(manifest.shardUris(shardDir, "test").get(0)), conf));
+        DataSet ds = ShardBytes.decode(Fs.readBytes(new Path(manifest.shardUris(shardDir, "test").get(0)), conf));
         return ds;
     }
 

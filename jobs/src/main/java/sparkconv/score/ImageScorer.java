@@ -18,7 +18,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import scala.collection.JavaConverters;
+import org.nd4j.linalg.factory.Nd4j;
 
 import sparkconv.SparkconvException;
 import sparkconv.data.BadImage;
@@ -91,8 +91,34 @@ public final class ImageScorer implements Serializable {
         for (StructField f : SCORE_COLUMNS.fields()) {
             out = out.add(f);
         }
-        MapPartitionsFunction<Row, Row> score = rows -> new Batches(rows, bytesIndex);
+        MapPartitionsFunction<Row, Row> score = rows -> score(rows, row -> row.isNullAt(bytesIndex) ? null : row.getAs(bytesIndex),
+                row -> row.isNullAt(bytesIndex) ? "no image bytes" : null, (row, scores) -> {
+                    Object[] values = new Object[row.length() + scores.length];
+                    for (int i = 0; i < row.length(); i++) {
+                        values[i] = row.get(i);
+                    }
+                    System.arraycopy(scores, 0, values, row.length(), scores.length);
+                    return RowFactory.create(values);
+                });
         return images.mapPartitions(score, Encoders.row(out));
+    }
+
+    /** How a scored item becomes an output row, given the values of the {@link #SCORE_COLUMNS}. */
+    public interface RowMaker<T> extends Serializable {
+        Row row(T item, Object[] scores);
+    }
+
+    /**
+     * Scores items in batches of the batch size: each item's encoded image is decoded, and the decodable ones of a batch
+     * go through the network in one forward pass. An item with a known error (or an image that cannot be decoded) gets
+     * that error and null scores.
+     *
+     * @param bytes the item's encoded image (null when it has none)
+     * @param error why the item cannot be scored before decoding, or null
+     */
+    public <T> Iterator<Row> score(Iterator<T> items, java.util.function.Function<T, byte[]> bytes,
+                                   java.util.function.Function<T, String> error, RowMaker<T> out) {
+        return new Batches<>(items, bytes, error, out);
     }
 
     /** Class probabilities of decoded pixels (N images of C*H*W bytes), with the same normalisation as the shards. */
@@ -102,21 +128,32 @@ public final class ImageScorer implements Serializable {
         for (int i = 0; i < pixels.size(); i++) {
             System.arraycopy(pixels.get(i), 0, all, i * size, size);
         }
-        INDArray features = ShardWriter.toDataSet(all, new int[pixels.size()], model.channels(), model.height(), model.width(),
-                model.classes().size(), model.normalisation()).getFeatures();
+        // through a buffer: Nd4j.create(float[], shape, order) copies value by value, twice as slow for a batch
+        INDArray features = Nd4j.create(Nd4j.createBuffer(ShardWriter.standardise(all, model.normalisation())),
+                pixels.size(), model.channels(), model.height(), model.width());
+        return probabilities(features);
+    }
+
+    /** Class probabilities of normalised features (N, C, H, W), from this JVM's copy of the network. */
+    INDArray probabilities(INDArray features) {
         return ModelCache.network(model).output(features, false);
     }
 
-    /** Pulls up to batchSize rows, scores the decodable ones in one forward pass, and hands the rows out. */
-    private final class Batches implements Iterator<Row> {
-        private final Iterator<Row> rows;
-        private final int bytesIndex;
+    /** Pulls up to batchSize items, scores the decodable ones in one forward pass, and hands the rows out. */
+    private final class Batches<T> implements Iterator<Row> {
+        private final Iterator<T> items;
+        private final java.util.function.Function<T, byte[]> bytes;
+        private final java.util.function.Function<T, String> knownError;
+        private final RowMaker<T> out;
         private final List<Row> ready = new ArrayList<>();
         private int next;
 
-        Batches(Iterator<Row> rows, int bytesIndex) {
-            this.rows = rows;
-            this.bytesIndex = bytesIndex;
+        Batches(Iterator<T> items, java.util.function.Function<T, byte[]> bytes, java.util.function.Function<T, String> knownError,
+                RowMaker<T> out) {
+            this.items = items;
+            this.bytes = bytes;
+            this.knownError = knownError;
+            this.out = out;
         }
 
         @Override
@@ -124,7 +161,7 @@ public final class ImageScorer implements Serializable {
             if (next == ready.size()) {
                 ready.clear();
                 next = 0;
-                if (rows.hasNext()) {
+                if (items.hasNext()) {
                     scoreBatch();
                 }
             }
@@ -140,59 +177,68 @@ public final class ImageScorer implements Serializable {
         }
 
         private void scoreBatch() {
-            List<Row> batch = new ArrayList<>(batchSize);
+            List<T> batch = new ArrayList<>(batchSize);
             List<byte[]> pixels = new ArrayList<>(batchSize);
             String[] errors = new String[batchSize];
             int[] slot = new int[batchSize];
-            while (batch.size() < batchSize && rows.hasNext()) {
-                Row row = rows.next();
+            while (batch.size() < batchSize && items.hasNext()) {
+                T item = items.next();
                 int i = batch.size();
-                batch.add(row);
+                batch.add(item);
                 slot[i] = -1;
-                if (row.isNullAt(bytesIndex)) {
-                    errors[i] = "no image bytes";
+                errors[i] = knownError.apply(item);
+                if (errors[i] != null) {
                     continue;
                 }
                 try {
-                    pixels.add(decoder.decode(row.getAs(bytesIndex)));
+                    pixels.add(decoder.decode(bytes.apply(item)));
                     slot[i] = pixels.size() - 1;
                 } catch (BadImage bad) {
                     errors[i] = bad.reason().code() + ": " + bad.getMessage();
                 }
             }
-            // one copy of the whole batch: a row view per image would cost a native shape-info allocation each
-            double[][] probs = pixels.isEmpty() ? null : probabilities(pixels).toDoubleMatrix();
+            float[] probs = pixels.isEmpty() ? null : flat(probabilities(pixels));
+            int classes = model.classes().size();
             for (int i = 0; i < batch.size(); i++) {
-                ready.add(withScores(batch.get(i), slot[i] < 0 ? null : probs[slot[i]], errors[i]));
+                ready.add(out.row(batch.get(i), scores(probs, slot[i] * classes, errors[i])));
             }
         }
     }
 
-    private Row withScores(Row row, double[] p, String error) {
-        Object[] values = new Object[row.length() + SCORE_COLUMNS.size()];
-        for (int i = 0; i < row.length(); i++) {
-            values[i] = row.get(i);
-        }
-        int at = row.length();
-        if (p != null) {
-            Integer[] order = new Integer[p.length];
-            for (int c = 0; c < p.length; c++) {
-                order[c] = c;
-            }
-            Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
-            List<Row> top = new ArrayList<>(topK);
+    /** All values, row after row, in one copy: a row view per image would cost a native shape-info allocation each. */
+    static float[] flat(INDArray probabilities) {
+        return probabilities.dup('c').data().asFloat();
+    }
+
+    /**
+     * The values of the {@link #SCORE_COLUMNS} for the probabilities {@code p[at .. at + classes)}, or for an error
+     * ({@code at < 0}): the top k by a partial selection (ties to the lower class index, as a stable sort would).
+     */
+    Object[] scores(float[] p, int at, String error) {
+        Object[] values = new Object[SCORE_COLUMNS.size()];
+        if (at >= 0) {
+            int classes = model.classes().size();
+            boolean[] taken = new boolean[classes];
+            Row[] top = new Row[topK];
             for (int k = 0; k < topK; k++) {
-                top.add(RowFactory.create(order[k], model.classes().get(order[k]), p[order[k]]));
+                int best = -1;
+                for (int c = 0; c < classes; c++) {
+                    if (!taken[c] && (best < 0 || p[at + c] > p[at + best])) {
+                        best = c;
+                    }
+                }
+                taken[best] = true;
+                top[k] = RowFactory.create(best, model.classes().get(best), (double) p[at + best]);
             }
-            values[at] = order[0];
-            values[at + 1] = model.classes().get(order[0]);
-            values[at + 2] = p[order[0]];
-            values[at + 3] = JavaConverters.asScalaBuffer(top); // Row encoders take Scala sequences, not java.util.List
+            values[0] = top[0].get(0);
+            values[1] = top[0].get(1);
+            values[2] = top[0].get(2);
+            values[3] = scala.collection.mutable.WrappedArray.make(top); // Row encoders take Scala sequences, not java.util.List
         }
-        values[at + 4] = model.name();
-        values[at + 5] = model.version();
-        values[at + 6] = scoredAt;
-        values[at + 7] = error;
-        return RowFactory.create(values);
+        values[4] = model.name();
+        values[5] = model.version();
+        values[6] = scoredAt;
+        values[7] = error;
+        return values;
     }
 }

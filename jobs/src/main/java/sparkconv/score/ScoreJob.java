@@ -1,6 +1,5 @@
 package sparkconv.score;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +9,6 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -23,36 +21,26 @@ import sparkconv.SparkconvException;
 import sparkconv.data.ImageEntry;
 import sparkconv.data.ImageSources;
 import sparkconv.eval.ClassificationMetrics;
+import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.element_at;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.split;
-import static org.apache.spark.sql.functions.when;
-
 /**
- * Bulk scoring: images from a folder tree, zip / tar(.gz) archives, or Parquet of binaries ({@code path}, {@code content})
- * scored on executors with {@link ImageScorer}; the result is Parquet with {@link #OUTPUT_COLUMNS}, written to a
+ * Bulk scoring: images from a folder tree, zip / tar(.gz) archives, Parquet of binaries ({@code path}, {@code content}) or
+ * the examples of a shard directory, scored on executors with {@link ImageScorer}; the result is Parquet with {@link #OUTPUT_COLUMNS}, written to a
  * hidden staging directory and renamed into place with its {@code _SUCCESS}, so readers see all of it or none.
  */
 public final class ScoreJob {
     public static final List<String> OUTPUT_COLUMNS = List.of("path", "predicted_class", "class_name", "probability", "top_k",
             "model_name", "model_version", "scored_at", "error");
-    static final StructType INPUT = new StructType()
-            .add("path", DataTypes.StringType, false)
-            .add("label", DataTypes.StringType, true)
-            .add("content", DataTypes.BinaryType, true)
-            .add("read_error", DataTypes.StringType, true);
 
     private ScoreJob() {
     }
 
     /**
-     * @param format the input's format; null detects it (Parquet by a {@code .parquet} name or {@code part-*.parquet} files)
-     * @param labels compare predictions with the class-directory names in the paths: accuracy and confusion matrix
+     * @param format the input's format (folder, zip, tar, parquet, shards); null detects it (Parquet by a {@code .parquet} name
+     *               or {@code part-*.parquet} files, shards by a {@code manifest.json})
+     * @param labels compare predictions with the class-directory names in the paths (a shard's own labels): accuracy and
+     *               confusion matrix
      */
     public record Request(String model, String store, String input, String format, String out, int topK, int batchSize,
                           boolean labels, boolean overwrite) {
@@ -72,16 +60,25 @@ public final class ScoreJob {
             throw new SparkconvException(r.out() + ": already exists (pass --overwrite to replace it)");
         }
         long start = System.nanoTime();
-        Dataset<Row> images = images(spark, r.input(), r.format());
+        LabelTally tally = null;
         if (r.labels()) {
-            checkLabels(images, model, r.input());
+            tally = new LabelTally(model.classes().size());
+            spark.sparkContext().register(tally, "label tally");
         }
-        Dataset<Row> scored = scorer.transform(images, "content")
-                .withColumn("error", coalesce(col("read_error"), col("error")))
-                .select(OUTPUT_COLUMNS.stream().map(Column::new).toArray(Column[]::new));
+        String format = r.format() != null ? r.format().toLowerCase(Locale.ROOT) : detect(spark, r.input());
+        JavaRDD<Row> scored = format.equals(SHARDS) ? ShardScoring.score(spark, r.input(), scorer, tally)
+                : scoreImages(spark, r.input(), format, scorer, tally);
         Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
         try {
-            scored.write().parquet(staging.toString());
+            // Parquet's dictionaries only cost here: paths and probabilities are (nearly) all distinct
+            spark.createDataFrame(scored, OUTPUT).write()
+                    .option("parquet.enable.dictionary#path", "false")
+                    .option("parquet.enable.dictionary#probability", "false")
+                    .option("parquet.enable.dictionary#top_k.list.element.probability", "false")
+                    .parquet(staging.toString());
+            if (tally != null) {
+                checkLabels(tally.value().keySet(), model, r.input());
+            }
             if (Fs.exists(target, conf)) {
                 Fs.delete(target, conf);
             }
@@ -91,32 +88,53 @@ public final class ScoreJob {
                 Fs.delete(staging, conf);
             }
         }
-        // The summary reads the committed Parquet (two small columns) rather than caching the scores in memory.
-        Dataset<Row> written = spark.read().parquet(target.toString());
-        Row counts = written.selectExpr("count(*)", "count(error)").first();
-        ClassificationMetrics metrics = r.labels() ? metrics(written, model) : null;
+        // Counts come from the committed Parquet (one small column): exact even if a task ran twice.
+        Row counts = spark.read().parquet(target.toString()).selectExpr("count(*)", "count(error)").first();
+        ClassificationMetrics metrics = tally == null ? null : metrics(tally.value(), model);
         return new Result(model, counts.getLong(0), counts.getLong(1), metrics, target.toString(), (System.nanoTime() - start) / 1e9);
     }
 
-    /** The input as rows of {@link #INPUT}: path, label (class directory), content, and why it could not be read. */
-    static Dataset<Row> images(SparkSession spark, String input, String format) {
-        String f = format != null ? format.toLowerCase(Locale.ROOT) : detect(spark, input);
-        if (f.equals("parquet")) {
+    static final String SHARDS = "shards";
+    /** The written rows: the input's path, then the score columns (error: why the input could not be read or scored). */
+    static final StructType OUTPUT = outputSchema();
+
+    private static StructType outputSchema() {
+        StructType out = new StructType().add("path", DataTypes.StringType, false);
+        for (var f : ImageScorer.SCORE_COLUMNS.fields()) {
+            out = out.add(f);
+        }
+        return out;
+    }
+
+    /**
+     * Encoded images scored straight from the RDD they are read into (no DataFrame of inputs to convert from): a folder
+     * tree, zip / tar archives, or Parquet with {@code path} and {@code content} columns.
+     */
+    private static JavaRDD<Row> scoreImages(SparkSession spark, String input, String format, ImageScorer scorer, LabelTally tally) {
+        if (format.equals("parquet")) {
             Dataset<Row> df = spark.read().parquet(Fs.uri(input));
             List<String> columns = Arrays.asList(df.columns());
             if (!columns.contains("path") || !columns.contains("content")) {
                 throw new SparkconvException(input + ": Parquet input needs 'path' and 'content' (binary) columns, has " + columns);
             }
-            return df.select(col("path"), classDirectory(col("path")).as("label"), col("content"), lit(null).cast("string").as("read_error"));
+            return df.select("path", "content").javaRDD().mapPartitions(rows -> scorer.score(rows,
+                    row -> row.getAs(1), row -> row.isNullAt(1) ? "no image bytes" : null,
+                    (row, scores) -> output(row.getString(0), ImageEntry.label(row.getString(0)), scores, tally)));
         }
-        ImageSources.Format sourceFormat = ImageSources.Format.parse(f);
-        JavaRDD<Row> rows = ImageSources.entries(spark, input, sourceFormat, ImageSources.DEFAULT_MAX_ENTRY_BYTES)
-                .map(ScoreJob::row);
-        return spark.createDataFrame(rows, INPUT);
+        return ImageSources.entries(spark, input, ImageSources.Format.parse(format), ImageSources.DEFAULT_MAX_ENTRY_BYTES)
+                .mapPartitions(entries -> scorer.score(entries, ImageEntry::content, e -> e.ok() ? null : e.reason() + ": " + e.detail(),
+                        (e, scores) -> output(e.path(), e.label(), scores, tally)));
     }
 
-    private static Row row(ImageEntry e) {
-        return RowFactory.create(e.path(), e.label(), e.content(), e.ok() ? null : e.reason() + ": " + e.detail());
+    /** An output row: path and score values; a scored image's label (when labels are tallied) is counted. */
+    static Row output(String path, String label, Object[] scores, LabelTally tally) {
+        if (tally != null && label != null && scores[0] != null) {
+            tally.add(new LabelTally.Scored(label, (Integer) scores[0]));
+        }
+        Object[] values = new Object[1 + scores.length];
+        values[0] = path;
+        System.arraycopy(scores, 0, values, 1, scores.length);
+        return RowFactory.create(values);
     }
 
     private static String detect(SparkSession spark, String input) {
@@ -124,6 +142,9 @@ public final class ScoreJob {
         Path p = Fs.path(input);
         if (p.getName().endsWith(".parquet")) {
             return "parquet";
+        }
+        if (Fs.exists(Fs.child(input, Manifest.FILE), conf)) {
+            return SHARDS;
         }
         try {
             var fs = Fs.fs(p, conf);
@@ -137,39 +158,33 @@ public final class ScoreJob {
         ImageSources.Format f = ImageSources.detect(input, conf);
         if (f != ImageSources.Format.FOLDER && f != ImageSources.Format.ZIP && f != ImageSources.Format.TAR) {
             throw new SparkconvException(input + ": looks like " + f.name().toLowerCase(Locale.ROOT)
-                    + " data; score reads image folders, zip / tar archives or Parquet of binaries");
+                    + " data; score reads image folders, zip / tar archives, Parquet of binaries or shard directories");
         }
         return f.name().toLowerCase(Locale.ROOT);
     }
 
-    /** Class directories the model does not know make accuracy meaningless: a clear error before scoring. */
-    private static void checkLabels(Dataset<Row> images, ScoringModel model, String input) {
-        List<String> unknown = new ArrayList<>();
-        for (Row r : images.where("read_error IS NULL").select("label").distinct().collectAsList()) {
-            if (!r.isNullAt(0) && !model.classes().contains(r.getString(0))) {
-                unknown.add(r.getString(0));
-            }
-        }
+    /**
+     * Class directories the model does not know make accuracy meaningless: an error, and the scores are not committed.
+     * Checked from the labels the scoring pass tallied, so the images are read once.
+     */
+    private static void checkLabels(java.util.Set<String> labels, ScoringModel model, String input) {
+        List<String> unknown = labels.stream().filter(l -> !model.classes().contains(l)).toList();
         if (!unknown.isEmpty()) {
             throw new SparkconvException(input + ": class directories " + new TreeSet<>(unknown) + " are not classes of " + model
                     + " " + model.classes() + "; --labels needs <class>/<file> names the model knows");
         }
     }
 
-    /** The class of an image is the name of the directory holding it: {@code .../<class>/<file>} or {@code archive!/<class>/<file>}. */
-    static Column classDirectory(Column path) {
-        return when(size(split(path, "/")).geq(2), element_at(split(path, "/"), -2));
-    }
-
-    private static ClassificationMetrics metrics(Dataset<Row> scored, ScoringModel model) {
+    private static ClassificationMetrics metrics(java.util.Map<String, long[]> tally, ScoringModel model) {
         Evaluation eval = new Evaluation(model.classes());
-        Dataset<Row> labelled = scored.where(col("error").isNull()).withColumn("label", classDirectory(col("path")));
-        for (Row r : labelled.where(col("label").isin(model.classes().toArray())).groupBy("label", "predicted_class").count().collectAsList()) {
-            int actual = model.classes().indexOf(r.getString(0));
-            for (long n = r.getLong(2); n > 0; n--) {
-                eval.eval(r.getInt(1), actual);
+        tally.forEach((label, predicted) -> {
+            int actual = model.classes().indexOf(label);
+            for (int p = 0; p < predicted.length; p++) {
+                for (long n = predicted[p]; n > 0; n--) {
+                    eval.eval(p, actual);
+                }
             }
-        }
+        });
         return ClassificationMetrics.of("scored", eval, model.classes());
     }
 }

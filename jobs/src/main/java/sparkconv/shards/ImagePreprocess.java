@@ -4,13 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
@@ -19,6 +15,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,36 +81,31 @@ public final class ImagePreprocess {
         List<String> cifarClasses = r.format() == ImageSources.Format.CIFAR ? CifarBatches.classNames(r.source(), conf) : null;
         double validation = r.validationFraction();
         double test = r.testFraction();
-        // One pass: decoded pixels (C*H*W bytes each) and the quarantined inputs' rows come back together; the driver
-        // needs the pixels anyway, for ShardWriter's normalisation and batching.
-        List<DecodedImage> good = new ArrayList<>();
-        List<Row> bad = new ArrayList<>();
-        for (DecodedImage d : decode(spark, r, cifarClasses).map(d -> d.ok()
-                ? new DecodedImage(null, d.key(), d.label(), split(d, validation, test), d.pixels(), d.bytes(), null, null)
-                : new DecodedImage(d.path(), d.key(), null, null, null, d.bytes(), d.reason(), d.detail())).collect()) {
-            if (d.ok()) {
-                good.add(d);
-            } else {
-                bad.add(RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
+        // Pixels stay on the executors, decoded once and kept serialized on local disk (counted, aggregated, sorted and
+        // shuffled into shards from there): a cache in memory would grow the executors' heap with the archive. Only
+        // counts, the histogram and per-shard metadata reach the driver.
+        JavaRDD<DecodedImage> decoded = decode(spark, r, cifarClasses)
+                .map(d -> d.ok() ? d.withSplit(split(d, validation, test)) : d)
+                .persist(StorageLevel.DISK_ONLY());
+        try {
+            ImageStats stats = ImageStats.of(decoded, SPLITS);
+            Map<String, Long> quarantined = stats.quarantined();
+            if (stats.usable() == 0) {
+                throw new SparkconvException(r.source() + ": no usable images: all " + quarantined.values().stream().mapToLong(Long::longValue).sum()
+                        + " inputs were quarantined " + quarantined);
             }
+            ShardWriter.Result shards = ShardWriter.write(spark, decoded, stats,
+                    new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), cifarClasses, sources, out, options);
+            JavaRDD<Row> bad = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
+            spark.createDataFrame(bad, QUARANTINE_SCHEMA).repartition(1).sortWithinPartitions("path")
+                    .write().mode(SaveMode.Overwrite).parquet(quarantineUri);
+            return new Result(shards, quarantined, quarantineUri);
+        } finally {
+            decoded.unpersist(false);
         }
-        Map<String, Long> quarantined = new TreeMap<>();
-        bad.forEach(row -> quarantined.merge(row.getString(1), 1L, Long::sum));
-        if (good.isEmpty()) {
-            throw new SparkconvException(r.source() + ": no usable images: all " + bad.size() + " inputs were quarantined " + quarantined);
-        }
-        good.sort(Comparator.comparing(DecodedImage::key));
-        List<String> classes = cifarClasses != null ? cifarClasses : new ArrayList<>(new TreeSet<>(good.stream().map(DecodedImage::label).toList()));
-        Map<String, ImageSet> splits = new LinkedHashMap<>();
-        for (String split : List.of("train", "validation", "test")) {
-            splits.put(split, imageSet(good, split, classes, r.decoder(), sources));
-        }
-        good.clear();
-        ShardWriter.Result shards = ShardWriter.write(spark, splits, out, options);
-        bad.sort(Comparator.comparing(row -> row.getString(0)));
-        spark.createDataFrame(bad, QUARANTINE_SCHEMA).coalesce(1).write().mode(SaveMode.Overwrite).parquet(quarantineUri);
-        return new Result(shards, quarantined, quarantineUri);
     }
+
+    private static final List<String> SPLITS = List.of("train", "validation", "test");
 
     private static JavaRDD<DecodedImage> decode(SparkSession spark, Request r, List<String> cifarClasses) {
         ImageDecoder decoder = r.decoder();
@@ -124,22 +116,6 @@ public final class ImagePreprocess {
                 ? DecodedImage.decode(ImageEntry.bad(e.path(), e.key(), e.bytes(), new BadImage(QuarantineReason.NO_CLASS_DIRECTORY,
                 "file is not inside a class directory (<class>/<file>)")), decoder)
                 : DecodedImage.decode(e, decoder));
-    }
-
-    private static ImageSet imageSet(List<DecodedImage> good, String split, List<String> classes, ImageDecoder decoder,
-                                     List<ImageSet.SourceFile> sources) {
-        List<DecodedImage> in = good.stream().filter(d -> d.split().equals(split)).toList();
-        byte[] pixels = new byte[in.size() * decoder.imageBytes()];
-        int[] labels = new int[in.size()];
-        Map<String, Integer> index = new LinkedHashMap<>();
-        for (int c = 0; c < classes.size(); c++) {
-            index.put(classes.get(c), c);
-        }
-        for (int i = 0; i < in.size(); i++) {
-            System.arraycopy(in.get(i).pixels(), 0, pixels, i * decoder.imageBytes(), decoder.imageBytes());
-            labels[i] = index.get(in.get(i).label());
-        }
-        return new ImageSet(decoder.channels(), decoder.height(), decoder.width(), classes, pixels, labels, sources);
     }
 
     /** The split an image belongs to: named by its path, else by a hash of its relative path (stable across runs). */

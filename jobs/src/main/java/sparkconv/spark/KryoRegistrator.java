@@ -7,8 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Kryo setup for every sparkconv Spark job: ND4J's registrator, with INDArrays written in one block by
- * {@link NdArraySerializer} instead of value by value, and Java serialization for records, which Kryo 4's field
- * serializer cannot construct (it writes final fields through Unsafe).
+ * {@link NdArraySerializer} instead of value by value; Java serialization for records, which Kryo 4's field
+ * serializer cannot construct (it writes final fields through Unsafe); decoded images with their compact serializer.
  */
 public final class KryoRegistrator implements org.apache.spark.serializer.KryoRegistrator {
     @Override
@@ -16,5 +16,6 @@ public final class KryoRegistrator implements org.apache.spark.serializer.KryoRe
         new Nd4jRegistrator().registerClasses(kryo);
         kryo.register(Nd4j.getBackend().getNDArrayClass(), new NdArraySerializer()); // replaces ND4J's serializer
         kryo.addDefaultSerializer(Record.class, JavaSerializer.class);
+        kryo.register(sparkconv.data.DecodedImage.class, new sparkconv.data.DecodedImage.KryoSerializer());
     }
 }

@@ -169,7 +169,7 @@ class ScoreJobTest {
     }
 
     @Test
-    void aModelThatDoesNotFitItsMetadataOrTheLabelsFailsBeforeScoring() throws Exception {
+    void aModelThatDoesNotFitItsMetadataOrTheLabelsFailsAndWritesNothing() throws Exception {
         publish("wrong-classes", network(new ModelZoo.Input(1, 28, 28), 4), new ModelZoo.Input(1, 28, 28), CLASSES);
         publish("wrong-channels", network(new ModelZoo.Input(1, 28, 28), 3), new ModelZoo.Input(3, 28, 28), CLASSES);
         Path zip = dir.resolve("a.zip");
@@ -186,5 +186,59 @@ class ScoreJobTest {
                 new ScoreJob.Request("tiny", store, zip.toString(), null, out, 1, 8, true, false)));
         assertTrue(labels.getMessage().contains("[zebra] are not classes of model tiny v1"), labels.getMessage());
         assertTrue(Files.notExists(dir.resolve("scores")), "nothing written");
+    }
+
+    @Test
+    void theExamplesOfAShardDirectoryAreScoredOnePassWithTheirOwnLabels() throws Exception {
+        for (var e : goodImages().entrySet()) {
+            TestImages.write(dir.resolve("imgs").resolve(e.getKey()), e.getValue());
+        }
+        String shards = dir.resolve("shards").toString();
+        Manifest m = sparkconv.shards.ImagePreprocess.run(spark, new sparkconv.shards.ImagePreprocess.Request(dir.resolve("imgs").toString(),
+                sparkconv.data.ImageSources.Format.FOLDER, "test", new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS),
+                1 << 20, 0.0, 0.25, 5, false), shards).shards().manifest();
+        String out = dir.resolve("scores").toString();
+        ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("tiny", store, shards, null, out, 3, 8, true, false));
+
+        assertEquals(12, r.images());
+        assertEquals(0, r.errors());
+        assertEquals(12, r.metrics().examples());
+        Map<String, Row> byPath = new LinkedHashMap<>();
+        for (Row row : spark.read().parquet(out).collectAsList()) {
+            byPath.put(row.getString(0), row);
+        }
+        Manifest.Normalisation n = m.normalisation();
+        long[][] confusion = new long[CLASSES.size()][CLASSES.size()];
+        for (String split : m.splits().keySet()) {
+            for (String uri : m.shardUris(shards, split)) {
+                org.nd4j.linalg.dataset.DataSet ds = new org.nd4j.linalg.dataset.DataSet();
+                try (var in = Files.newInputStream(Path.of(uri.replace("file:", "")))) {
+                    ds.load(in);
+                }
+                float[] f = ds.getFeatures().dup('c').data().asFloat();
+                for (int i = 0; i < ds.numExamples(); i++) {
+                    // the shard's pixels, back to bytes, then normalised as the model's metadata says
+                    byte[] px = new byte[28 * 28];
+                    for (int k = 0; k < px.length; k++) {
+                        px[k] = (byte) Math.round((f[i * px.length + k] * n.std() + n.mean()) / n.scale());
+                    }
+                    double[] expected = net.output(ShardWriter.toDataSet(px, new int[1], 1, 28, 28, CLASSES.size(), NORM).getFeatures(), false)
+                            .getRow(0).toDoubleVector();
+                    Row row = byPath.get(uri + "#" + i);
+                    int best = 0;
+                    for (int c = 1; c < expected.length; c++) {
+                        best = expected[c] > expected[best] ? c : best;
+                    }
+                    assertEquals(best, row.getInt(1), uri + "#" + i);
+                    assertEquals(expected[best], row.getDouble(3), 1e-4, uri + "#" + i);
+                    assertNull(row.get(8));
+                    confusion[ds.getLabels().getRow(i).argMax().getInt(0)][best]++;
+                }
+            }
+        }
+        assertEquals(12, byPath.size());
+        for (int a = 0; a < CLASSES.size(); a++) {
+            assertEquals(java.util.Arrays.toString(confusion[a]), java.util.Arrays.toString(r.metrics().confusion()[a]));
+        }
     }
 }

@@ -50,7 +50,7 @@ class ShardFilesTest {
                 new Manifest.Normalisation("standardise", 1 / 255.0, 0.4, 0.3));
         byte[] bytes = save(written);
         DataSet expected = dl4jLoad(bytes);
-        DataSet fast = ShardFiles.decode(bytes);
+        DataSet fast = ShardBytes.decode(bytes);
         assertSameArray(expected.getFeatures(), fast.getFeatures());
         assertSameArray(expected.getLabels(), fast.getLabels());
         assertNull(fast.getFeaturesMaskArray());
@@ -74,7 +74,7 @@ class ShardFilesTest {
                 Nd4j.ones(DataType.FLOAT, 2, 4), null);
         byte[] bytes = save(masked);
         DataSet expected = dl4jLoad(bytes);
-        DataSet read = ShardFiles.decode(bytes);
+        DataSet read = ShardBytes.decode(bytes);
         assertSameArray(expected.getFeatures(), read.getFeatures());
         assertSameArray(expected.getLabels(), read.getLabels());
         assertSameArray(expected.getFeaturesMaskArray(), read.getFeaturesMaskArray());
@@ -85,6 +85,6 @@ class ShardFilesTest {
         DataSet ds = new DataSet(Nd4j.rand(DataType.FLOAT, 4, 1, 3, 3), Nd4j.eye(4).castTo(DataType.FLOAT));
         byte[] bytes = save(ds);
         byte[] truncated = Arrays.copyOf(bytes, bytes.length - 10);
-        assertThrows(RuntimeException.class, () -> ShardFiles.decode(truncated));
+        assertThrows(RuntimeException.class, () -> ShardBytes.decode(truncated));
     }
 }
