@@ -168,17 +168,18 @@ public final class ScoreJob {
      * Checked from the labels the scoring pass tallied, so the images are read once.
      */
     private static void checkLabels(java.util.Set<String> labels, ScoringModel model, String input) {
-        List<String> unknown = labels.stream().filter(l -> !model.classes().contains(l)).toList();
+        List<String> unknown = labels.stream().filter(l -> model.classOfDirectory(l) < 0).toList();
         if (!unknown.isEmpty()) {
             throw new SparkconvException(input + ": class directories " + new TreeSet<>(unknown) + " are not classes of " + model
-                    + " " + model.classes() + "; --labels needs <class>/<file> names the model knows");
+                    + " " + model.classes() + "; --labels needs <class>/<file> names the model knows (a '/' in a class name is"
+                    + " written '_' in its directory name)");
         }
     }
 
     private static ClassificationMetrics metrics(java.util.Map<String, long[]> tally, ScoringModel model) {
         Evaluation eval = new Evaluation(model.classes());
         tally.forEach((label, predicted) -> {
-            int actual = model.classes().indexOf(label);
+            int actual = model.classOfDirectory(label);
             for (int p = 0; p < predicted.length; p++) {
                 for (long n = predicted[p]; n > 0; n--) {
                     eval.eval(p, actual);

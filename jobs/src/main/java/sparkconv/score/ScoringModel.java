@@ -107,6 +107,23 @@ public record ScoringModel(String name, String version, String uri, int channels
         }
     }
 
+    /**
+     * The class a label directory names: the class of that name, or, for a class name no directory can hold (a '/',
+     * as in Fashion-MNIST's "T-shirt/top"), the one whose name has each '/' written as '_'. -1 when none.
+     */
+    public int classOfDirectory(String directory) {
+        int exact = classes.indexOf(directory);
+        if (exact >= 0) {
+            return exact;
+        }
+        for (int c = 0; c < classes.size(); c++) {
+            if (classes.get(c).replace('/', '_').equals(directory)) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
     public String shape() {
         return height + "x" + width + "x" + channels;
     }

@@ -189,6 +189,23 @@ class ScoreJobTest {
     }
 
     @Test
+    void aClassNameWithASlashIsLabelledByItsDirectoryNameWithAnUnderscore() throws Exception {
+        List<String> classes = List.of("bird", "cat/kitten", "dog");
+        publish("slash", net, new ModelZoo.Input(1, 28, 28), classes);
+        List<TestImages.Entry> entries = new ArrayList<>();
+        goodImages().forEach((name, data) -> entries.add(TestImages.Entry.file(name.replace("cat/", "cat_kitten/"), data)));
+        Path zip = dir.resolve("slash.zip");
+        TestImages.zip(zip, entries.toArray(TestImages.Entry[]::new));
+
+        ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("slash", store, zip.toString(), null,
+                dir.resolve("slash-scores").toString(), 1, 8, true, false));
+
+        assertEquals(entries.size(), r.metrics().examples());
+        long[][] confusion = r.metrics().confusion();
+        assertEquals(4, java.util.Arrays.stream(confusion[1]).sum(), "the 4 cat_kitten/ images are class 1, cat/kitten");
+    }
+
+    @Test
     void theExamplesOfAShardDirectoryAreScoredOnePassWithTheirOwnLabels() throws Exception {
         for (var e : goodImages().entrySet()) {
             TestImages.write(dir.resolve("imgs").resolve(e.getKey()), e.getValue());
