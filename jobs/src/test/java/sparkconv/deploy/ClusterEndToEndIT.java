@@ -65,6 +65,12 @@ class ClusterEndToEndIT {
     static final Path STEP_LOGS = RUN_DIR.resolve("steps");
     /** Every training run: 2 epochs on 1,500 images, seed 42 (the default), so the runs are comparable. */
     static final String EPOCHS = "2";
+    /**
+     * One averaging round per epoch here (24 training shards, 2 workers x 20): each round's tasks fit 12 minibatches,
+     * long enough for the executor-kill test to find one running and kill it mid-task (with the default 10, the last
+     * round of an epoch has 2 minibatches per task and a kill could land just after it).
+     */
+    static final String AVERAGING = "20";
     /** Fashion-MNIST test images written as PNGs into the archive that score reads. */
     static final int SCORED = 100;
     static Map<String, String> cluster;
@@ -138,7 +144,8 @@ class ClusterEndToEndIT {
         // one OpenMP thread (the environment a worker gives an executor is only visible in /proc)
         Instant submitted = Instant.now();
         DeployScripts.Running train = startSubmit(STEP_LOGS.resolve("train-v1.log"),
-                "train", "--shards", shards, "--store", store, "--name", "fm", "--epochs", EPOCHS);
+                "train", "--shards", shards, "--store", store, "--name", "fm", "--epochs", EPOCHS,
+                "--averaging-frequency", AVERAGING);
         List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
         DeployScripts.Result trained = train.await(300);
         assertEquals(0, trained.exitCode(), trained.output());
@@ -266,7 +273,8 @@ class ClusterEndToEndIT {
         int driverUi = freePort();
         Instant submitted = Instant.now();
         DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
-                "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS);
+                "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS,
+                "--averaging-frequency", AVERAGING);
         List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
         String busy = executorInAnAveragingRound(train, driverUi);
         long roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
@@ -350,7 +358,8 @@ class ClusterEndToEndIT {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
         Configuration conf = new Configuration();
         Checkpoints checkpoints = new Checkpoints(store(), "fm-v3", conf);
-        String[] train = {"train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v3", "--epochs", EPOCHS};
+        String[] train = {"train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v3", "--epochs", EPOCHS,
+                "--averaging-frequency", AVERAGING};
         Instant submitted = Instant.now();
         DeployScripts.Running driver = startSubmit(STEP_LOGS.resolve("train-v3-driver-killed.log"), train);
         awaitOutput(driver, out -> out.contains("checkpoint epoch 1 -> "));
