@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -13,7 +12,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
-import sparkconv.spark.Fs;
+import sparkconv.shards.ShardFiles;
 import sparkconv.spark.SparkSessions;
 
 /**
@@ -49,7 +48,7 @@ final class ShardScoring {
         List<String> classes = m.classes();
         int parallelism = SparkSessions.javaContext(spark).defaultParallelism();
         return SparkSessions.javaContext(spark).parallelize(uris, Math.min(uris.size(), parallelism * 4)).flatMap(uri -> {
-            DataSet ds = load(uri);
+            DataSet ds = ShardFiles.read(uri);
             INDArray features = same ? ds.getFeatures() : ds.getFeatures().mul(a).addi(b);
             float[] probs = ImageScorer.flat(scorer.probabilities(features));
             float[] labels = tally == null ? null : ImageScorer.flat(ds.getLabels());
@@ -62,18 +61,6 @@ final class ShardScoring {
             }
             return rows.iterator();
         });
-    }
-
-    private static DataSet load(String uri) {
-        DataSet ds = new DataSet();
-        Path p = new Path(uri);
-        try (var in = Fs.fs(p, new Configuration()).open(p)) {
-            ds.load(in);
-        }
-        catch (java.io.IOException e) {
-            throw new SparkconvException(uri + ": cannot read shard: " + e.getMessage(), e);
-        }
-        return ds;
     }
 
     private static int argMax(float[] v, int from, int n) {

@@ -122,11 +122,8 @@ public final class ShardBytes {
 
     /** {@code Nd4j.write} layout: a shape-info buffer (LONG), then the data buffer; null if the data is not FLOAT. */
     private static INDArray readArray(ByteBuffer in) {
-        if (!ALLOCATION_MODE_NAME.equals(readUtf(in))) {
-            return null;
-        }
-        int infoLength = Math.toIntExact(in.getLong());
-        if (!"LONG".equals(readUtf(in))) {
+        int infoLength = readHeader(in, DataType.LONG);
+        if (infoLength < 0) {
             return null;
         }
         long[] info = new long[infoLength];
@@ -140,17 +137,21 @@ public final class ShardBytes {
         long[] stride = java.util.Arrays.copyOfRange(info, 1 + rank, 1 + 2 * rank);
         char order = (char) info[infoLength - 1];
 
-        if (!ALLOCATION_MODE_NAME.equals(readUtf(in))) {
-            return null;
-        }
-        int length = Math.toIntExact(in.getLong());
-        if (!"FLOAT".equals(readUtf(in))) {
+        int length = readHeader(in, DataType.FLOAT);
+        if (length < 0) {
             return null;
         }
         float[] data = new float[length];
         in.asFloatBuffer().get(data);
         in.position(in.position() + length * Float.BYTES);
         return Nd4j.create(data, shape, stride, order, DataType.FLOAT);
+    }
+
+    /** A buffer's header ({@code UTF allocation mode, long length, UTF data type}): its length, or -1 if not {@code type}. */
+    private static int readHeader(ByteBuffer in, DataType type) {
+        boolean mixedTypes = ALLOCATION_MODE_NAME.equals(readUtf(in));
+        int length = Math.toIntExact(in.getLong());
+        return mixedTypes && type.name().equals(readUtf(in)) ? length : -1;
     }
 
     /** {@code DataOutput.writeUTF}: an unsigned 16-bit length, then (for these ASCII names) the bytes. */
