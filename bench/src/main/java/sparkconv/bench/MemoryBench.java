@@ -35,7 +35,7 @@ public class MemoryBench {
         Path work = Files.createTempDirectory("memory-bench");
         long images;
         long start = System.nanoTime();
-        long cpu0 = ScoreBench.OS.getProcessCpuTime();
+        long cpu0 = Runs.OS.getProcessCpuTime();
         LiveHeap live = new LiveHeap();
         live.start();
         try {
@@ -59,10 +59,10 @@ public class MemoryBench {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        double cpu = (ScoreBench.OS.getProcessCpuTime() - cpu0) / 1e9;
+        double cpu = (Runs.OS.getProcessCpuTime() - cpu0) / 1e9;
         System.out.printf("%-10s %-6s %,7d images: peak live heap %,5d MiB (-Xmx %,d MiB), peak RSS %,6d MiB; %5.1f s wall, %5.1f CPU-s"
                         + " incl. GCs (master %s, load %.1f)%n", job, input, images, live.peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
-                peakRssKib() >> 10, seconds, cpu, master, ScoreBench.OS.getSystemLoadAverage());
+                peakRssKib() >> 10, seconds, cpu, master, Runs.OS.getSystemLoadAverage());
         spark.stop();
     }
 

@@ -1,6 +1,5 @@
 package sparkconv.bench;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,12 +27,10 @@ import sparkconv.store.ModelStore;
  * Scoring throughput: `score` on Spark over a folder of 28x28 PNGs (made by MakeImages) against a single-JVM loop of
  * MultiLayerNetwork.output() over the same images and batch size, with LeNet-5 (fixed seed, untrained: speed does not
  * depend on the weights). The loop is timed twice: over pre-decoded, normalised batches (output() alone, the strict
- * baseline) and with decoding in the loop (the same work as the job, minus Spark and Parquet). Each is run once to warm
- * up and once measured. Run by bench/run score. Arguments: DATA_DIR [MASTER] [BATCH]
+ * baseline) and with decoding in the loop (the same work as the job, minus Spark and Parquet). Each configuration runs as
+ * {@link Runs}: warm-up runs, then the median of measured runs. Run by bench/run score. Arguments: DATA_DIR [MASTER] [BATCH]
  */
 public class ScoreBench {
-    static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     static final Manifest.Normalisation NORM = new Manifest.Normalisation("standardise", 1 / 255.0, 0.286, 0.353);
 
     public static void main(String[] args) throws Exception {
@@ -59,34 +56,23 @@ public class ScoreBench {
             for (int from = 0; from < files.size(); from += batch) {
                 batches.add(features(files.subList(from, Math.min(files.size(), from + batch)), decoder, classes.size()));
             }
-            for (String pass : new String[]{"warm-up", "measured"}) {
-                long[] t = start();
+            Runs output = Runs.of("single-JVM output() on decoded batches", pass -> {
                 for (INDArray f : batches) {
                     net.output(f, false);
                 }
-                report("single-JVM output() on decoded batches, " + pass, files.size(), t);
-            }
-            for (String pass : new String[]{"warm-up", "measured"}) {
-                long[] t = start();
+                return files.size();
+            });
+            Runs decodeOutput = Runs.of("single-JVM decode + output()", pass -> {
                 for (int from = 0; from < files.size(); from += batch) {
                     net.output(features(files.subList(from, Math.min(files.size(), from + batch)), decoder, classes.size()), false);
                 }
-                report("single-JVM decode + output(), " + pass, files.size(), t);
-            }
-            for (String pass : new String[]{"warm-up", "measured"}) {
-                StageCpu stages = StageCpu.register(spark);
-                double gc0 = StageCpu.gcSeconds();
-                double[] driver0 = StageCpu.driverAndJit();
-                long[] t = start();
-                ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("bench", store, folder.toString(), null,
-                        work.resolve("scores-" + pass).toString(), 5, batch, false, false));
-                report("score on Spark " + master + " (Parquet out), " + pass, r.images(), t);
-                System.out.print(stages.report("    "));
-                double[] driver = StageCpu.driverAndJit();
-                System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
-                        StageCpu.gcSeconds() - gc0, driver[0] - driver0[0], driver[1] - driver0[1]);
-                spark.sparkContext().removeSparkListener(stages);
-            }
+                return files.size();
+            });
+            Runs score = StageCpu.runs(spark, "score on Spark " + master + " (Parquet out)", pass -> ScoreJob.run(spark,
+                    new ScoreJob.Request("bench", store, folder.toString(), null, work.resolve("scores-" + pass.replace(' ', '-')).toString(),
+                            5, batch, false, false)).images());
+            System.out.printf("Spark score / single-JVM decode + output(): %s; / output() alone on decoded batches: %.2fx%n",
+                    Runs.ratio(score.median() / decodeOutput.median(), 0.9), score.median() / output.median());
         } finally {
             try (var files = Files.walk(work)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -121,16 +107,5 @@ public class ScoreBench {
             System.arraycopy(decoder.decode(encoded.get(i)), 0, px, i * decoder.imageBytes(), decoder.imageBytes());
         }
         return ShardWriter.toDataSet(px, new int[encoded.size()], 1, 28, 28, classes, NORM).getFeatures();
-    }
-
-    static long[] start() {
-        return new long[]{System.nanoTime(), OS.getProcessCpuTime()};
-    }
-
-    static void report(String what, long n, long[] t) {
-        double s = (System.nanoTime() - t[0]) / 1e9;
-        double cpu = (OS.getProcessCpuTime() - t[1]) / 1e9;
-        System.out.printf("%-62s %,7d images in %6.2f s wall = %,7.0f images/s; %6.2f CPU-s = %,7.0f images per CPU-second (load %.1f)%n",
-                what, n, s, n / s, cpu, n / cpu, OS.getSystemLoadAverage());
     }
 }

@@ -28,6 +28,35 @@ final class StageCpu extends SparkListener {
         seconds.get(e.stageInfo().name())[1]++;
     }
 
+    /**
+     * {@link Runs} of a Spark job; after the median line, the task CPU of each stage of the last run, and that run's GC,
+     * driver-thread and JIT time (the JVM's CPU outside the tasks).
+     */
+    static Runs runs(SparkSession spark, String name, Runs.Work job) throws Exception {
+        StageCpu[] last = new StageCpu[1];
+        double[] gcDriverJit = new double[3];
+        Runs runs = Runs.of(name, pass -> {
+            if (last[0] != null) {
+                spark.sparkContext().removeSparkListener(last[0]);
+            }
+            last[0] = register(spark);
+            double gc0 = gcSeconds();
+            double[] driver0 = driverAndJit();
+            long n = job.run(pass);
+            double[] driver = driverAndJit();
+            gcDriverJit[0] = gcSeconds() - gc0;
+            gcDriverJit[1] = driver[0] - driver0[0];
+            gcDriverJit[2] = driver[1] - driver0[1];
+            return n;
+        });
+        spark.sparkContext().removeSparkListener(last[0]);
+        System.out.println("    task CPU of the last run's stages:");
+        System.out.print(last[0].report("    "));
+        System.out.printf("    %6.2f s in garbage collection, %.2f CPU-s on the driver thread, %.2f s compiling (JIT)%n",
+                gcDriverJit[0], gcDriverJit[1], gcDriverJit[2]);
+        return runs;
+    }
+
     /** Time the JVM's collectors have spent so far (pauses, and concurrent cycles where the collector reports them). */
     static double gcSeconds() {
         return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
