@@ -8,6 +8,9 @@ import org.apache.spark.util.AccumulatorV2;
 /**
  * How often each labelled class (by name, known to the model or not) was predicted as each class index: filled by the
  * scoring tasks as they write, so {@code --labels} costs no second pass over the images. Small: labels x classes.
+ * Exact under task retries and speculation: it is filled in the Parquet write's result stage (nothing scored is cached or
+ * shuffled), and Spark's DAGScheduler merges a result task's accumulator updates once per partition, dropping those of
+ * failed, killed and duplicate attempts (user accumulators do not count failed values).
  */
 final class LabelTally extends AccumulatorV2<LabelTally.Scored, Map<String, long[]>> {
     record Scored(String label, int predicted) {
