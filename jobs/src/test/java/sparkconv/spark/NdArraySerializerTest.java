@@ -2,6 +2,7 @@ package sparkconv.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,10 +23,19 @@ import scala.reflect.ClassTag$;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 
-/** INDArrays through Spark's Kryo serializer configured with sparkconv's registrator: exact round trips. */
+/**
+ * INDArrays through Spark's Kryo serializer configured as every sparkconv job is (conf/defaults.properties: sparkconv's
+ * registrator, no reference tracking): exact round trips.
+ */
 class NdArraySerializerTest {
-    private final SerializerInstance kryo = new KryoSerializer(new SparkConf()
-            .set("spark.kryo.registrator", KryoRegistrator.class.getName())).newInstance();
+    private static final SparkConf CONF = productConf();
+    private final SerializerInstance kryo = new KryoSerializer(CONF).newInstance();
+
+    private static SparkConf productConf() {
+        SparkConf conf = new SparkConf(false);
+        SparkSessions.defaults().forEach(conf::set);
+        return conf;
+    }
 
     @SuppressWarnings("unchecked")
     private <T> T roundTrip(T value) {
@@ -41,7 +51,8 @@ class NdArraySerializerTest {
 
     @Test
     void theRegistratorUsesTheBlockSerializer() {
-        var k = new KryoSerializer(new SparkConf().set("spark.kryo.registrator", KryoRegistrator.class.getName())).newKryo();
+        var k = new KryoSerializer(CONF).newKryo();
+        assertFalse(k.getReferences(), "conf/defaults.properties turns Kryo's reference tracking off");
         assertInstanceOf(NdArraySerializer.class, k.getSerializer(Nd4j.getBackend().getNDArrayClass()));
     }
 
