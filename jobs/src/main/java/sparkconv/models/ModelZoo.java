@@ -147,8 +147,8 @@ public final class ModelZoo {
                 .layer(avgPool(2))
                 .layer(conv(5, 16, 0))
                 .layer(avgPool(2))
-                .layer(new DenseLayer.Builder().nOut(120).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nOut(84).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nOut(120).activation(new VectorisedReLU()).build())
+                .layer(new DenseLayer.Builder().nOut(84).activation(new VectorisedReLU()).build())
                 .layer(output(numClasses));
     }
 
@@ -163,7 +163,7 @@ public final class ModelZoo {
 
     private static ConvolutionLayer.Builder convBuilder(int k, int filters, int padding) {
         return new ConvolutionLayer.Builder(k, k).stride(1, 1).padding(padding, padding).nOut(filters)
-                .convolutionMode(ConvolutionMode.Truncate).activation(Activation.RELU);
+                .convolutionMode(ConvolutionMode.Truncate).activation(new VectorisedReLU());
     }
 
     private static SubsamplingLayer maxPool(int k) {

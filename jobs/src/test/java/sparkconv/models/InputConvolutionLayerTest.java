@@ -2,6 +2,7 @@ package sparkconv.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,13 +18,15 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The zoo's first convolution skips the input gradient: its weight and bias gradients must equal DL4J's stock layer's,
- * and the network must stay an ordinary NCHW network (JSON, stored zips, outputs).
+ * The zoo's training path (first convolution without an input gradient, vectorised ReLU backprop, cached
+ * pre-activations) must give DL4J's stock gradients, and the network must stay an ordinary NCHW network (JSON, stored
+ * zips, outputs).
  */
 class InputConvolutionLayerTest {
     private static final ModelZoo.Input MNIST = new ModelZoo.Input(1, 28, 28);
@@ -44,12 +47,15 @@ class InputConvolutionLayerTest {
                 ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer(0)).getHelper());
         assertInstanceOf(MKLDNNConvHelper.class, helper.wrapped());
 
-        // The same network with DL4J's own ConvolutionLayer first, and the same parameters.
+        // The same network with DL4J's own ConvolutionLayer first and its own ReLU, and the same parameters.
         String json = fast.getLayerWiseConfigurations().toJson();
-        MultiLayerNetwork stock = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(
-                json.replace(InputConvolutionLayer.class.getName(), ConvolutionLayer.class.getName())));
+        assertTrue(json.contains(VectorisedReLU.class.getName()));
+        MultiLayerNetwork stock = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json
+                .replace(InputConvolutionLayer.class.getName(), ConvolutionLayer.class.getName())
+                .replace(VectorisedReLU.class.getName(), ActivationReLU.class.getName())));
         stock.init(fast.params().dup(), false);
         assertEquals(ConvolutionLayer.class, stock.getLayerWiseConfigurations().getConf(0).getLayer().getClass());
+        assertFalse(stock.getLayerWiseConfigurations().toJson().contains("sparkconv"));
 
         Nd4j.getRandom().setSeed(11);
         INDArray features = Nd4j.rand(DataType.FLOAT, 32, 1, 28, 28);
