@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why: in ND4J 1.0.0-M2.1 {@code ActivationReLU.backprop} runs the {@code relu_bp} op, whose CPU kernel calls a
  * {@code std::function} per element; with one OpenMP thread that took 2-3 ms of a LeNet-5 training step
- * (conv1's 64x6x28x28 output: 2.6 ms stock vs 1.2 ms this way, bench/RESULTS.md). The result is bit-for-bit the same.
+ * (conv1's 64x6x28x28 output: 2.6 ms stock vs 1.2 ms this way). The result is the same, bit for bit.
  */
 public class VectorisedReLU extends ActivationReLU {
     @Override
