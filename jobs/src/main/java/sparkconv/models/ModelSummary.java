@@ -117,7 +117,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
     private static String kind(Layer layer) {
         String n = layer.getClass().getSimpleName();
         return switch (n) {
-            case "ConvolutionLayer" -> "conv";
+            case "ConvolutionLayer", "InputConvolutionLayer" -> "conv";
             case "SubsamplingLayer" -> "pool";
             case "DenseLayer" -> "dense";
             case "OutputLayer" -> "output";

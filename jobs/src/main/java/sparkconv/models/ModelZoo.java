@@ -2,6 +2,7 @@ package sparkconv.models;
 
 import java.util.List;
 
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -107,6 +108,9 @@ public final class ModelZoo {
                 .updater(hyper.iupdater())
                 .l2(hyper.l2())
                 .weightInit(WeightInit.RELU)
+                // Keep each convolution's pre-activation from the forward pass for its backward pass; with the default
+                // (NONE) DL4J runs every convolution's forward pass a second time during backprop.
+                .cacheMode(CacheMode.DEVICE)
                 .list();
         switch (name) {
             case "seed-trace" -> seedTrace(list, numClasses);
@@ -125,7 +129,7 @@ public final class ModelZoo {
 
     /** The chapter's traced CNN: conv5x5x8 - pool2 - conv3x3x16 - pool2 - flatten - dense 10 (7,146 params at 32x32x1). */
     private static void seedTrace(NeuralNetConfiguration.ListBuilder list, int numClasses) {
-        list.layer(conv(5, 8, 0))
+        list.layer(inputConv(5, 8, 0))
                 .layer(maxPool(2))
                 .layer(conv(3, 16, 0))
                 .layer(maxPool(2))
@@ -139,18 +143,27 @@ public final class ModelZoo {
      */
     private static void lenet5(NeuralNetConfiguration.ListBuilder list, Input input, int numClasses) {
         int pad = Math.max(0, (32 - Math.min(input.height(), input.width())) / 2);
-        list.layer(conv(5, 6, pad))
+        list.layer(inputConv(5, 6, pad))
                 .layer(avgPool(2))
                 .layer(conv(5, 16, 0))
                 .layer(avgPool(2))
-                .layer(new DenseLayer.Builder().nOut(120).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nOut(84).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nOut(120).activation(new VectorisedReLU()).build())
+                .layer(new DenseLayer.Builder().nOut(84).activation(new VectorisedReLU()).build())
                 .layer(output(numClasses));
     }
 
     public static ConvolutionLayer conv(int k, int filters, int padding) {
+        return convBuilder(k, filters, padding).build();
+    }
+
+    /** {@link #conv} as a network's first layer: no gradient with respect to the input (see InputConvolutionLayer). */
+    static ConvolutionLayer inputConv(int k, int filters, int padding) {
+        return new InputConvolutionLayer(convBuilder(k, filters, padding));
+    }
+
+    private static ConvolutionLayer.Builder convBuilder(int k, int filters, int padding) {
         return new ConvolutionLayer.Builder(k, k).stride(1, 1).padding(padding, padding).nOut(filters)
-                .convolutionMode(ConvolutionMode.Truncate).activation(Activation.RELU).build();
+                .convolutionMode(ConvolutionMode.Truncate).activation(new VectorisedReLU());
     }
 
     private static SubsamplingLayer maxPool(int k) {
