@@ -5,7 +5,9 @@ import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Enumeration;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -13,8 +15,6 @@ import java.util.zip.GZIPInputStream;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
-import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -22,7 +22,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * The entries of one zip or tar(.gz) archive as {@link ImageEntry}s, lazily, one slice of them: entry {@code i} (counting
  * files only) belongs to slice {@code i % slices}, so several tasks share one archive without a shuffle. A zip is read
- * through its central directory (each slice reads only its entries); a tar is a stream, so each slice walks all headers
+ * through its central directory, streamed ({@link ZipDirectoryReader}: each slice reads only its own entries and holds one
+ * header at a time); a tar is a stream, so each slice walks all headers
  * but reads only its own entries' bytes.
  *
  * <p>Entries are never extracted to disk; still, names that are absolute or climb out with {@code ..}, and links, are
@@ -89,7 +90,7 @@ public final class ArchiveEntries implements Iterator<ImageEntry>, Closeable {
             if (size == 0) {
                 throw new BadImage(QuarantineReason.EMPTY_FILE, "zero-byte archive");
             }
-            return kind == Kind.ZIP ? zip(uri, new HadoopChannel(fs.open(p), size), slice, slices, maxEntryBytes)
+            return kind == Kind.ZIP ? zip(uri, channel(p, fs, size), size, slice, slices, maxEntryBytes)
                     : tar(uri, fs.open(p), slice, slices, maxEntryBytes);
         } catch (BadImage bad) {
             return slice == 0 ? List.of(ImageEntry.bad(uri, p.getName(), 0, bad)).iterator() : List.<ImageEntry>of().iterator();
@@ -99,39 +100,40 @@ public final class ArchiveEntries implements Iterator<ImageEntry>, Closeable {
         }
     }
 
-    private static ArchiveEntries zip(String uri, HadoopChannel channel, int slice, int slices, long max) throws IOException {
-        ZipFile zip;
-        try {
-            zip = new ZipFile(channel, uri, "UTF-8", true);
-        } catch (IOException e) {
-            channel.close();
-            throw e;
+    /** A local archive is read with java.nio (positioned reads, none of Hadoop's per-seek stream work), others through Hadoop. */
+    private static SeekableByteChannel channel(Path p, FileSystem fs, long size) throws IOException {
+        if ("file".equals(p.toUri().getScheme())) {
+            return FileChannel.open(java.nio.file.Path.of(p.toUri()), StandardOpenOption.READ);
         }
-        Enumeration<ZipArchiveEntry> entries = zip.getEntries();
+        return new HadoopChannel(fs.open(p), size);
+    }
+
+    private static ArchiveEntries zip(String uri, SeekableByteChannel channel, long size, int slice, int slices, long max) throws IOException {
+        ZipDirectoryReader zip = ZipDirectoryReader.open(channel, size);
         return new ArchiveEntries(uri, slice, slices, max, zip, () -> {
-            if (!entries.hasMoreElements()) {
+            ZipDirectoryReader.Entry e = zip.next();
+            if (e == null) {
                 return null;
             }
-            ZipArchiveEntry e = entries.nextElement();
             return new Raw() {
                 public String name() {
-                    return e.getName();
+                    return e.name();
                 }
 
                 public boolean directory() {
-                    return e.isDirectory();
+                    return e.directory();
                 }
 
                 public boolean link() {
-                    return e.isUnixSymlink();
+                    return e.unixSymlink();
                 }
 
                 public long declaredSize() {
-                    return e.getSize();
+                    return e.size();
                 }
 
                 public InputStream open() throws IOException {
-                    return zip.getInputStream(e);
+                    return zip.open(e);
                 }
             };
         });
