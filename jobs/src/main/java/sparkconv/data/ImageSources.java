@@ -331,15 +331,25 @@ public final class ImageSources {
         return file.startsWith(prefix) ? file.substring(prefix.length()) : file;
     }
 
-    /** One archive slice per task: every archive is cut into enough slices to keep all cores busy. */
+    /**
+     * Archive slices, one per task: every archive is cut into enough slices to keep all cores busy, and a zip into more
+     * when it holds over {@link #FILES_PER_TASK} entries a slice (its directory's record count is read on the driver from
+     * the end record alone): a task's outputs, a Parquet row group say, are held until it ends. A tar slice walks the
+     * whole stream, so a tar is cut only as the cores need.
+     */
     private static JavaRDD<ImageEntry> archiveEntries(JavaSparkContext jsc, String source, Format format, long maxEntryBytes, int parallelism) {
         List<FileStatus> archives = files(source, format, jsc.hadoopConfiguration());
-        int slices = Math.max(1, (parallelism + archives.size() - 1) / archives.size());
+        int coreSlices = Math.max(1, (parallelism + archives.size() - 1) / archives.size());
         List<ArchiveSlice> tasks = new ArrayList<>();
         for (FileStatus a : archives) {
             ArchiveEntries.Kind kind = ArchiveEntries.kindOf(a.getPath().getName());
             if (kind == null) {
                 kind = format == Format.ZIP ? ArchiveEntries.Kind.ZIP : ArchiveEntries.Kind.TAR;
+            }
+            int slices = coreSlices;
+            if (kind == ArchiveEntries.Kind.ZIP) {
+                long records = ArchiveEntries.zipRecords(a.getPath().toString(), jsc.hadoopConfiguration());
+                slices = (int) Math.max(slices, (records + FILES_PER_TASK - 1) / FILES_PER_TASK);
             }
             for (int s = 0; s < slices; s++) {
                 tasks.add(new ArchiveSlice(a.getPath().toString(), kind, s, slices));

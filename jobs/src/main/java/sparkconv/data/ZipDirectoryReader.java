@@ -65,13 +65,15 @@ final class ZipDirectoryReader implements Closeable {
     private final ByteBuffer directory = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN).flip();
     private long directoryNext;
     private long entries;
+    private final long records;
     private final ByteBuffer local = ByteBuffer.allocate(LOCAL_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final Inflater inflater = new Inflater(true);
 
-    private ZipDirectoryReader(SeekableByteChannel channel, long size, long directoryStart) {
+    private ZipDirectoryReader(SeekableByteChannel channel, long size, long[] directory) {
         this.channel = channel;
         this.size = size;
-        this.directoryNext = directoryStart;
+        this.directoryNext = directory[0];
+        this.records = directory[1];
     }
 
     /**
@@ -80,15 +82,18 @@ final class ZipDirectoryReader implements Closeable {
      */
     static ZipDirectoryReader open(SeekableByteChannel channel, long size) throws IOException {
         try {
-            return new ZipDirectoryReader(channel, size, directoryStart(channel, size));
+            return new ZipDirectoryReader(channel, size, directory(channel, size));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
     }
 
-    /** The offset of the first central file header: from the end record, or its Zip64 version when there is one. */
-    private static long directoryStart(SeekableByteChannel channel, long size) throws IOException {
+    /**
+     * The offset of the first central file header and the number of records, from the end record or its Zip64 version
+     * when there is one.
+     */
+    private static long[] directory(SeekableByteChannel channel, long size) throws IOException {
         int tailBytes = (int) Math.min(size, EOCD_BYTES + MAGIC16);
         ByteBuffer tail = ByteBuffer.allocate(tailBytes).order(ByteOrder.LITTLE_ENDIAN);
         readFully(channel, size - tailBytes, tail);
@@ -101,6 +106,7 @@ final class ZipDirectoryReader implements Closeable {
         }
         long eocd = size - tailBytes + at;
         long start = tail.getInt(at + 16) & MAGIC32;
+        long records = tail.getShort(at + 10) & MAGIC16;
         if (eocd >= 20) {
             ByteBuffer locator = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, eocd - 20, locator);
@@ -110,34 +116,25 @@ final class ZipDirectoryReader implements Closeable {
                 if (record.getInt(0) != ZIP64_EOCD) {
                     throw new IOException("the Zip64 locator points at no Zip64 end of central directory record");
                 }
+                records = record.getLong(32);
                 start = record.getLong(48);
             }
         }
         if (start < 0 || start > eocd) {
             throw new IOException("central directory offset " + start + " is outside the archive");
         }
-        return start;
+        return new long[] {start, records};
     }
 
-    /**
-     * The next entry of the central directory, or null after the last. A record that is neither a file header nor one of
-     * the records that follow the directory is corruption, an IOException: entries after it cannot be located, and
-     * stopping there quietly would drop them unreported.
-     */
+    /** The number of records (files and directories) the end record declares. */
+    long records() {
+        return records;
+    }
+
+    /** The next entry of the central directory, or null after the last; a corrupt record is an IOException. */
     Entry next() throws IOException {
-        if (!need(4)) {
-            throw new EOFException("central directory cut short after " + entries + " entries");
-        }
-        int signature = directory.getInt(directory.position());
-        if (signature == EOCD || signature == ZIP64_EOCD || signature == DIGITAL_SIGNATURE) {
+        if (!header()) {
             return null;
-        }
-        if (signature != CENTRAL_HEADER) {
-            throw new IOException("central directory record " + (entries + 1) + " is corrupt (no header signature)");
-        }
-        entries++;
-        if (!need(CENTRAL_BYTES)) {
-            throw new EOFException("central directory header cut short");
         }
         int at = directory.position();
         int platform = (directory.get(at + 5) & 0x0F);
@@ -154,7 +151,7 @@ final class ZipDirectoryReader implements Closeable {
         directory.position(at + CENTRAL_BYTES);
         byte[] rawName = take(nameBytes);
         byte[] extra = take(extraBytes);
-        take(commentBytes);
+        pass(commentBytes);
 
         String name = new String(rawName, StandardCharsets.UTF_8);
         ByteBuffer fields = ByteBuffer.wrap(extra).order(ByteOrder.LITTLE_ENDIAN);
@@ -190,6 +187,41 @@ final class ZipDirectoryReader implements Closeable {
         }
         int unixMode = platform == PLATFORM_UNIX ? (int) (externalAttributes >> 16) & MAGIC16 : 0;
         return new Entry(name, method, flags, compressed, uncompressed, offset, (unixMode & FILE_TYPE_BITS) == SYMLINK_TYPE);
+    }
+
+    /** Passes over the next record without building its entry (for records another slice reads); false after the last. */
+    boolean skip() throws IOException {
+        if (!header()) {
+            return false;
+        }
+        int at = directory.position();
+        int variable = (directory.getShort(at + 28) & MAGIC16) + (directory.getShort(at + 30) & MAGIC16) + (directory.getShort(at + 32) & MAGIC16);
+        directory.position(at + CENTRAL_BYTES);
+        pass(variable);
+        return true;
+    }
+
+    /**
+     * Makes the next record's fixed header available at the buffer's position: true for a file header, false for a
+     * record that ends the directory. Anything else is corruption, an IOException: entries after it cannot be located,
+     * and stopping there quietly would drop them unreported.
+     */
+    private boolean header() throws IOException {
+        if (!need(4)) {
+            throw new EOFException("central directory cut short after " + entries + " entries");
+        }
+        int signature = directory.getInt(directory.position());
+        if (signature == EOCD || signature == ZIP64_EOCD || signature == DIGITAL_SIGNATURE) {
+            return false;
+        }
+        if (signature != CENTRAL_HEADER) {
+            throw new IOException("central directory record " + (entries + 1) + " is corrupt (no header signature)");
+        }
+        entries++;
+        if (!need(CENTRAL_BYTES)) {
+            throw new EOFException("central directory header cut short");
+        }
+        return true;
     }
 
     /** The (decompressed) bytes of an entry; read them before the next call to {@link #open}. */
@@ -236,6 +268,17 @@ final class ZipDirectoryReader implements Closeable {
             directory.flip();
         }
         return directory.remaining() >= n;
+    }
+
+    private void pass(int n) throws IOException {
+        while (n > 0) {
+            if (!need(1)) {
+                throw new EOFException("central directory cut short");
+            }
+            int step = Math.min(n, directory.remaining());
+            directory.position(directory.position() + step);
+            n -= step;
+        }
     }
 
     private byte[] take(int n) throws IOException {

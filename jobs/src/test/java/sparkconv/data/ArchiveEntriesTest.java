@@ -49,6 +49,29 @@ class ArchiveEntriesTest {
     }
 
     @Test
+    void zipSlicesAreContiguousRunsOfTheDirectoryThatReadEveryFileOnce() throws Exception {
+        List<TestImages.Entry> files = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            files.add(TestImages.Entry.file(String.format("c%d/%02d.png", i % 3, i), new byte[] {(byte) i}));
+        }
+        Path zip = dir.resolve("many.zip");
+        TestImages.zip(zip, files.toArray(TestImages.Entry[]::new));
+        assertEquals(23, ArchiveEntries.zipRecords(zip.toUri().toString(), new Configuration()));
+        List<String> inOrder = files.stream().map(TestImages.Entry::name).toList();
+        for (int slices : List.of(1, 2, 5, 23, 30)) {
+            List<String> read = new ArrayList<>();
+            for (int s = 0; s < slices; s++) {
+                List<String> slice = new ArrayList<>();
+                ArchiveEntries.open(zip.toUri().toString(), ArchiveEntries.Kind.ZIP, s, slices, 1 << 20, new Configuration())
+                        .forEachRemaining(e -> slice.add(e.key()));
+                assertTrue(slice.size() <= (23 + slices - 1) / slices, slices + " slices: " + slice);
+                read.addAll(slice);
+            }
+            assertEquals(inOrder, read, slices + " slices, concatenated in order, are the archive");
+        }
+    }
+
+    @Test
     void zipSlipNamesAndSymlinksAreQuarantined() throws Exception {
         byte[] png = TestImages.grey(28, 28, 1, "png");
         Path zip = dir.resolve("evil.zip");

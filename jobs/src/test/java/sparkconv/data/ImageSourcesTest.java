@@ -74,6 +74,22 @@ class ImageSourcesTest {
     }
 
     @Test
+    void aLargeZipIsCutIntoSlicesOfAtMostFilesPerTask() throws Exception {
+        int n = 2 * ImageSources.FILES_PER_TASK + 1;
+        TestImages.Entry[] files = new TestImages.Entry[n];
+        for (int i = 0; i < n; i++) {
+            files[i] = TestImages.Entry.file(String.format("cat/%05d.png", i), new byte[] {(byte) i});
+        }
+        Path zip = dir.resolve("large.zip");
+        TestImages.zip(zip, files);
+        var entries = ImageSources.entries(spark, zip.toString(), ImageSources.Format.ZIP, 1 << 20).map(ImageEntry::key);
+        assertEquals(3, entries.getNumPartitions());
+        List<String> keys = entries.collect();
+        assertEquals(n, keys.size());
+        assertEquals(n, keys.stream().distinct().count());
+    }
+
+    @Test
     void aFolderOfEmptyDirectoriesIsAnError() throws Exception {
         Files.createDirectories(dir.resolve("none/cat"));
         SparkconvException e = assertThrows(SparkconvException.class,
