@@ -17,12 +17,12 @@ import sparkconv.shards.ImagePreprocess;
 import sparkconv.spark.SparkSessions;
 
 /**
- * Peak memory of one preprocess or score job over a folder or a zip of images (made by MakeImages), in a JVM of its own
+ * Peak memory of one preprocess or score job over a folder, a zip or a tar.gz of images (made by MakeImages), in a JVM of its own
  * with a fixed -Xmx: in local mode the driver and the executor are this one JVM, so its figures bound both. Peak live
  * heap: every half second a full collection runs and the heap still in use is sampled (without it, heap figures count
  * garbage the collector has not yet looked at); peak RSS is the kernel's high-water mark (VmHWM) of the whole process,
  * ND4J's off-heap buffers included. bench/run memory runs it at 1x and 10x the images.
- * Arguments: preprocess|score folder|zip DATA_DIR [MASTER]
+ * Arguments: preprocess|score folder|zip|tar DATA_DIR [MASTER]
  */
 public class MemoryBench {
     public static void main(String[] args) throws Exception {
@@ -30,7 +30,12 @@ public class MemoryBench {
         String input = args[1];
         Path data = Path.of(args[2]);
         String master = args.length > 3 ? args[3] : "local[2]";
-        Path source = data.resolve(input.equals("zip") ? "images.zip" : "folder");
+        ImageSources.Format format = ImageSources.Format.parse(input);
+        Path source = data.resolve(switch (format) {
+            case ZIP -> "images.zip";
+            case TAR -> "images.tar.gz";
+            default -> "folder";
+        });
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", master, "spark.ui.enabled", "false",
                 "spark.app.name", "memory-bench"));
         Path work = Files.createTempDirectory("memory-bench");
@@ -42,7 +47,7 @@ public class MemoryBench {
         try {
             if (job.equals("preprocess")) {
                 ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(source.toString(),
-                        input.equals("zip") ? ImageSources.Format.ZIP : ImageSources.Format.FOLDER, "bench",
+                        format, "bench",
                         new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS),
                         ImageSources.DEFAULT_MAX_ENTRY_BYTES, 0.1, 0.1, 64, false), work.resolve("shards").toString());
                 images = r.shards().manifest().splits().values().stream().mapToLong(s -> s.examples()).sum();

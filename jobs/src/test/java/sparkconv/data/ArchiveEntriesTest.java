@@ -72,6 +72,22 @@ class ArchiveEntriesTest {
     }
 
     @Test
+    void aCorruptTarHeaderIsReportedOnceWhateverTheSlices() throws Exception {
+        List<TestImages.Entry> files = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            files.add(TestImages.Entry.file("cat/" + i + ".png", new byte[] {(byte) i}));
+        }
+        Path tar = dir.resolve("broken.tar");
+        TestImages.tar(tar, false, files.toArray(TestImages.Entry[]::new));
+        byte[] bytes = java.nio.file.Files.readAllBytes(tar);
+        java.util.Arrays.fill(bytes, 2 * 1024, 2 * 1024 + 200, (byte) 'x'); // name to checksum of the third header (512-byte header + data block each)
+        java.nio.file.Files.write(tar, bytes);
+        List<ImageEntry> entries = read(tar, ArchiveEntries.Kind.TAR, 3, 1 << 20);
+        assertEquals(Map.of("cat/0.png", "ok", "cat/1.png", "ok", "entry #2", "unreadable"), reasonsByKey(entries));
+        assertEquals(3, entries.size());
+    }
+
+    @Test
     void zipSlipNamesAndSymlinksAreQuarantined() throws Exception {
         byte[] png = TestImages.grey(28, 28, 1, "png");
         Path zip = dir.resolve("evil.zip");
