@@ -3,10 +3,10 @@ package sparkconv.data;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.nio.file.LinkOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,9 +31,8 @@ import sparkconv.spark.SparkSessions;
 
 /**
  * Image sources read in parallel on Spark executors: a folder tree of images (its directories counted on the driver, their
- * files listed and read by tasks) and
- * zip / tar(.gz) archives (a file, a directory of archives, or a glob; each archive split into slices read by several
- * tasks). Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
+ * files listed and read by tasks) and zip / tar(.gz) archives (a file, a directory of archives, or a glob; each archive
+ * split into slices read by several tasks). Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
  */
 public final class ImageSources {
     public static final long DEFAULT_MAX_ENTRY_BYTES = 64L * 1024 * 1024;
@@ -207,8 +206,9 @@ public final class ImageSources {
     /**
      * A folder's files read by tasks that list them themselves: the driver counts the files of each directory (holding
      * only the counts) and cuts each directory into slices of at most {@link #FILES_PER_TASK} files, fewer when that
-     * leaves cores idle. A task lists its directory and reads the files whose name hashes to its slice, so the driver
-     * and every task hold O(directories + one slice), not O(files), however large the folder grows.
+     * leaves cores idle; slices of small directories share a task up to that size (a task costs a few ms to start). A task
+     * lists its directories and reads the files whose names hash to its slices, so the driver and every task hold
+     * O(directories + one task's files), not O(files), however large the folder grows.
      */
     private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
         String rootPath = Fs.path(source).toUri().getPath();
@@ -219,17 +219,30 @@ public final class ImageSources {
             throw new SparkconvException(source + ": the folder holds no files");
         }
         long perTask = Math.max(1, Math.min(FILES_PER_TASK, (files + parallelism * 2L - 1) / (parallelism * 2L)));
-        List<DirectorySlice> tasks = new ArrayList<>();
-        counts.forEach((directory, n) -> {
-            int slices = (int) ((n + perTask - 1) / perTask);
+        List<List<DirectorySlice>> tasks = new ArrayList<>();
+        List<DirectorySlice> task = new ArrayList<>();
+        long inTask = 0;
+        for (Map.Entry<String, Integer> d : counts.entrySet()) {
+            int slices = (int) ((d.getValue() + perTask - 1) / perTask);
+            long share = d.getValue() / slices;
             for (int s = 0; s < slices; s++) {
-                tasks.add(new DirectorySlice(directory, s, slices));
+                if (!task.isEmpty() && inTask + share > perTask) {
+                    tasks.add(task);
+                    task = new ArrayList<>();
+                    inTask = 0;
+                }
+                task.add(new DirectorySlice(d.getKey(), s, slices));
+                inTask += share;
             }
-        });
-        return jsc.parallelize(tasks, tasks.size()).flatMap(t -> {
+        }
+        tasks.add(task);
+        return jsc.parallelize(tasks, tasks.size()).flatMap(slices -> {
             Configuration conf = new Configuration(); // one per task: building a Configuration parses XML resources
-            return sliceFiles(t, conf).stream()
-                    .map(f -> readFile(f, relative(rootPath, new Path(f.uri()).toUri().getPath()), maxEntryBytes, conf)).iterator();
+            List<FileRef> refs = new ArrayList<>();
+            for (DirectorySlice t : slices) {
+                refs.addAll(sliceFiles(t, conf));
+            }
+            return refs.stream().map(f -> readFile(f, relative(rootPath, new Path(f.uri()).toUri().getPath()), maxEntryBytes, conf)).iterator();
         });
     }
 
