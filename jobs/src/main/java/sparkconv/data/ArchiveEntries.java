@@ -94,7 +94,7 @@ public final class ArchiveEntries implements Iterator<ImageEntry>, Closeable {
                     : tar(uri, fs.open(p), slice, slices, maxEntryBytes);
         } catch (BadImage bad) {
             return slice == 0 ? List.of(ImageEntry.bad(uri, p.getName(), 0, bad)).iterator() : List.<ImageEntry>of().iterator();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // whatever a malformed archive makes a parser throw, it is one bad input
             BadImage bad = new BadImage(QuarantineReason.UNREADABLE, "cannot open " + kind.name().toLowerCase() + " archive: " + e.getMessage());
             return slice == 0 ? List.of(ImageEntry.bad(uri, p.getName(), 0, bad)).iterator() : List.<ImageEntry>of().iterator();
         }
@@ -120,7 +120,7 @@ public final class ArchiveEntries implements Iterator<ImageEntry>, Closeable {
             try (ZipDirectoryReader zip = ZipDirectoryReader.open(channel(p, fs, size), size)) {
                 return zip.records();
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }

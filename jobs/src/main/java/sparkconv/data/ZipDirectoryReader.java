@@ -111,8 +111,12 @@ final class ZipDirectoryReader implements Closeable {
             ByteBuffer locator = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, eocd - 20, locator);
             if (locator.getInt(0) == ZIP64_LOCATOR) {
+                long zip64 = locator.getLong(8);
+                if (zip64 < 0 || zip64 > eocd - 20 - 56) {
+                    throw new IOException("the Zip64 locator points outside the archive (" + zip64 + ")");
+                }
                 ByteBuffer record = ByteBuffer.allocate(56).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(channel, locator.getLong(8), record);
+                readFully(channel, zip64, record);
                 if (record.getInt(0) != ZIP64_EOCD) {
                     throw new IOException("the Zip64 locator points at no Zip64 end of central directory record");
                 }
@@ -122,6 +126,9 @@ final class ZipDirectoryReader implements Closeable {
         }
         if (start < 0 || start > eocd) {
             throw new IOException("central directory offset " + start + " is outside the archive");
+        }
+        if (records < 0 || records > (eocd - start) / CENTRAL_BYTES) {
+            throw new IOException("the end record declares " + records + " entries, more than the central directory holds");
         }
         return new long[] {start, records};
     }

@@ -168,6 +168,22 @@ class ZipDirectoryReaderTest {
     }
 
     @Test
+    void anEndRecordDeclaringMoreEntriesThanFitIsOneUnreadableArchive() throws Exception {
+        Path zip = dir.resolve("lying.zip");
+        TestImages.zip(zip, TestImages.Entry.file("cat/a.png", TestImages.grey(28, 28, 1, "png")));
+        byte[] bytes = Files.readAllBytes(zip);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(bytes.length - 22 + 10, (short) 60000);
+        Files.write(zip, bytes);
+        assertEquals(-1, ArchiveEntries.zipRecords(zip.toUri().toString(), new Configuration()));
+        List<ImageEntry> read = new ArrayList<>();
+        for (int slice = 0; slice < 3; slice++) {
+            ArchiveEntries.open(zip.toUri().toString(), ArchiveEntries.Kind.ZIP, slice, 3, 1 << 20, new Configuration()).forEachRemaining(read::add);
+        }
+        assertEquals(1, read.size());
+        assertTrue(read.get(0).detail().contains("declares 60000 entries"), read.get(0).detail());
+    }
+
+    @Test
     void aTruncatedArchiveCannotBeOpened() throws Exception {
         Path zip = dir.resolve("cut.zip");
         TestImages.zip(zip, TestImages.Entry.file("cat/a.png", TestImages.grey(28, 28, 1, "png")));
