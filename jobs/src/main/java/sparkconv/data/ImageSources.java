@@ -268,14 +268,17 @@ public final class ImageSources {
         Path dir = new Path(t.directory());
         if (local(dir)) {
             java.nio.file.Path d = java.nio.file.Path.of(dir.toUri());
-            try (var listing = Files.newDirectoryStream(d)) {
-                for (java.nio.file.Path f : listing) {
-                    String name = f.getFileName().toString();
-                    if (!hidden(name) && t.holds(name)) {
-                        BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                        if (!a.isDirectory()) {
-                            out.add(new FileRef(localUri(f), a.size(), a.lastModifiedTime().toMillis()));
-                        }
+            // names only (java.io's list builds no Path per entry: each of a directory's slices lists all of it)
+            String[] names = d.toFile().list();
+            if (names == null) {
+                throw new IOException(t.directory() + ": cannot list the directory");
+            }
+            for (String name : names) {
+                if (!hidden(name) && t.holds(name)) {
+                    java.nio.file.Path f = d.resolve(name);
+                    BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (!a.isDirectory()) {
+                        out.add(new FileRef(localUri(f), a.size(), a.lastModifiedTime().toMillis()));
                     }
                 }
             }
