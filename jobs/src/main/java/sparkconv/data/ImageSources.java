@@ -3,21 +3,24 @@ package sparkconv.data;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -27,9 +30,9 @@ import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 
 /**
- * Image sources read in parallel on Spark executors: a folder tree of images (listed on the driver, read by tasks) and
- * zip / tar(.gz) archives (a file, a directory of archives, or a glob; each archive split into slices read by several
- * tasks). Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
+ * Image sources read in parallel on Spark executors: a folder tree of images (its directories counted on the driver, their
+ * files listed and read by tasks) and zip / tar(.gz) archives (a file, a directory of archives, or a glob; each archive
+ * split into slices read by several tasks). Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
  */
 public final class ImageSources {
     public static final long DEFAULT_MAX_ENTRY_BYTES = 64L * 1024 * 1024;
@@ -76,12 +79,12 @@ public final class ImageSources {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         if (format == Format.FOLDER) {
             MessageDigest digest = sha256();
-            long bytes = 0;
-            for (FileRef f : folderFiles(source, conf)) {
+            long[] bytes = {0};
+            walkFolder(source, conf, (directory, f) -> {
                 digest.update((f.uri() + "\t" + f.length() + "\t" + f.modified() + "\n").getBytes(StandardCharsets.UTF_8));
-                bytes += f.length();
-            }
-            return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes, HexFormat.of().formatHex(digest.digest())));
+                bytes[0] += f.length();
+            });
+            return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes[0], HexFormat.of().formatHex(digest.digest())));
         }
         List<ImageSet.SourceFile> out = new ArrayList<>();
         for (FileStatus s : files(source, format, conf)) {
@@ -102,108 +105,196 @@ public final class ImageSources {
         };
     }
 
+    /** Receives the files of a folder source, each with the URI of the directory that holds it. */
+    interface FileVisitor {
+        void visit(String directory, FileRef file);
+    }
+
     /**
-     * The files under an image folder, sorted, listed on the driver as Spark's own file index does. Hidden names
-     * ({@code .x}, {@code _x}) are skipped as Hadoop and Spark skip them. Listing here rather than through the
-     * {@code binaryFile} source keeps zero-byte files, which that source drops silently; they must be quarantined.
-     * Symbolic links are listed as files (and quarantined when read), never followed. A local folder is walked with
-     * java.nio: Hadoop's local listing builds a Path (URI parse) and a status per file, most of a folder job's driver time.
+     * Visits every file under an image folder in URI order, holding one directory's listing at a time per level of
+     * depth, never the whole tree's. Hidden names ({@code .x}, {@code _x}) are skipped as Hadoop and Spark skip them.
+     * Listing here rather than through the {@code binaryFile} source keeps zero-byte files, which that source drops
+     * silently; they must be quarantined. Symbolic links are visited as files (and quarantined when read), never
+     * followed. A local folder is walked with java.nio: Hadoop's local listing builds a Path (URI parse) and a status per
+     * file, most of a folder job's driver time.
      */
-    public static List<FileRef> folderFiles(String source, Configuration conf) {
+    static void walkFolder(String source, Configuration conf, FileVisitor visitor) {
         Path root = Fs.path(source);
-        List<FileRef> out = new ArrayList<>();
         try {
-            if ("file".equals(root.toUri().getScheme())) {
-                listLocal(java.nio.file.Path.of(root.toUri()), source, out);
+            if (local(root)) {
+                java.nio.file.Path dir = java.nio.file.Path.of(root.toUri());
+                if (!Files.exists(dir)) {
+                    throw new SparkconvException(source + ": no such file or directory");
+                }
+                if (!Files.isDirectory(dir)) {
+                    throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+                }
+                walkLocal(dir, visitor);
             } else {
-                listHadoop(root, source, conf, out);
+                FileSystem fs = Fs.fs(root, conf);
+                if (!fs.exists(root)) {
+                    throw new SparkconvException(source + ": no such file or directory");
+                }
+                if (!fs.getFileStatus(root).isDirectory()) {
+                    throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+                }
+                walkHadoop(fs, fs.getFileStatus(root).getPath(), visitor);
             }
         } catch (IOException e) {
             throw new SparkconvException(source + ": cannot list: " + e.getMessage(), e);
         }
-        out.sort(Comparator.comparing(FileRef::uri));
-        return out;
+    }
+
+    private static boolean local(Path p) {
+        return "file".equals(p.toUri().getScheme());
     }
 
     private static boolean hidden(String name) {
         return name.startsWith(".") || name.startsWith("_");
     }
 
-    private static void listLocal(java.nio.file.Path root, String source, List<FileRef> out) throws IOException {
-        if (!Files.exists(root)) {
-            throw new SparkconvException(source + ": no such file or directory");
-        }
-        if (!Files.isDirectory(root)) {
-            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
-        }
-        ArrayDeque<java.nio.file.Path> dirs = new ArrayDeque<>(List.of(root));
-        while (!dirs.isEmpty()) {
-            try (var children = Files.newDirectoryStream(dirs.pop())) {
-                for (java.nio.file.Path f : children) {
-                    if (hidden(f.getFileName().toString())) {
-                        continue;
-                    }
-                    var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                    if (a.isDirectory()) {
-                        dirs.push(f);
-                    } else {
-                        out.add(new FileRef("file:" + f.toAbsolutePath(), a.size(), a.lastModifiedTime().toMillis()));
-                    }
+    /**
+     * A listed name and what it is. Children sort by name with a '/' after a directory's, which orders a directory's
+     * whole subtree exactly where its files' URIs sort among its siblings.
+     */
+    private record Child(String name, String uri, boolean directory, long length, long modified) {
+        static final Comparator<Child> URI_ORDER = Comparator.comparing(c -> c.directory() ? c.name() + "/" : c.name());
+    }
+
+    private static void walkLocal(java.nio.file.Path dir, FileVisitor visitor) throws IOException {
+        List<Child> children = new ArrayList<>();
+        try (var listing = Files.newDirectoryStream(dir)) {
+            for (java.nio.file.Path f : listing) {
+                String name = f.getFileName().toString();
+                if (!hidden(name)) {
+                    BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    children.add(new Child(name, localUri(f), a.isDirectory(), a.size(), a.lastModifiedTime().toMillis()));
                 }
+            }
+        }
+        children.sort(Child.URI_ORDER);
+        String uri = localUri(dir);
+        for (Child c : children) {
+            if (c.directory()) {
+                walkLocal(dir.resolve(c.name()), visitor);
+            } else {
+                visitor.visit(uri, new FileRef(c.uri(), c.length(), c.modified()));
             }
         }
     }
 
-    private static void listHadoop(Path root, String source, Configuration conf, List<FileRef> out) throws IOException {
-        FileSystem fs = Fs.fs(root, conf);
-        if (!fs.exists(root)) {
-            throw new SparkconvException(source + ": no such file or directory");
+    private static String localUri(java.nio.file.Path p) {
+        return "file:" + p.toAbsolutePath();
+    }
+
+    private static void walkHadoop(FileSystem fs, Path dir, FileVisitor visitor) throws IOException {
+        List<Child> children = new ArrayList<>();
+        for (FileStatus f : fs.listStatus(dir)) {
+            if (!hidden(f.getPath().getName())) {
+                children.add(new Child(f.getPath().getName(), f.getPath().toString(), f.isDirectory(), f.getLen(), f.getModificationTime()));
+            }
         }
-        if (!fs.getFileStatus(root).isDirectory()) {
-            throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
-        }
-        ArrayDeque<Path> dirs = new ArrayDeque<>(List.of(root));
-        while (!dirs.isEmpty()) {
-            for (FileStatus f : fs.listStatus(dirs.pop())) {
-                if (hidden(f.getPath().getName())) {
-                    continue;
-                }
-                if (f.isDirectory()) {
-                    dirs.push(f.getPath());
-                } else {
-                    out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
-                }
+        children.sort(Child.URI_ORDER);
+        for (Child c : children) {
+            if (c.directory()) {
+                walkHadoop(fs, new Path(c.uri()), visitor);
+            } else {
+                visitor.visit(dir.toString(), new FileRef(c.uri(), c.length(), c.modified()));
             }
         }
     }
 
     /**
-     * Files read by about twice as many tasks as cores, each task reading a contiguous run of the sorted listing, and by
-     * more for large folders (at most {@link #FILES_PER_TASK} each): a task's list of files travels inside the task, and
-     * its outputs (a Parquet row group, say) are held until the task ends.
+     * A folder's files read by tasks that list them themselves: the driver counts the files of each directory (holding
+     * only the counts) and cuts each directory into slices of at most {@link #FILES_PER_TASK} files, fewer when that
+     * leaves cores idle; slices of small directories share a task up to that size (a task costs a few ms to start). A task
+     * lists its directories and reads the files whose names hash to its slices, so the driver and every task hold
+     * O(directories + one task's files), not O(files), however large the folder grows.
      */
     private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
-        Path root = Fs.path(source);
-        String rootPath = root.toUri().getPath();
-        List<FileRef> files = folderFiles(source, jsc.hadoopConfiguration());
-        if (files.isEmpty()) {
+        String rootPath = Fs.path(source).toUri().getPath();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        walkFolder(source, jsc.hadoopConfiguration(), (directory, f) -> counts.merge(directory, 1, Integer::sum));
+        long files = counts.values().stream().mapToLong(Integer::longValue).sum();
+        if (files == 0) {
             throw new SparkconvException(source + ": the folder holds no files");
         }
-        int tasks = Math.max(parallelism * 2, (files.size() + FILES_PER_TASK - 1) / FILES_PER_TASK);
-        return jsc.parallelize(files, Math.min(files.size(), tasks)).mapPartitions(refs -> {
+        long perTask = Math.max(1, Math.min(FILES_PER_TASK, (files + parallelism * 2L - 1) / (parallelism * 2L)));
+        List<List<DirectorySlice>> tasks = new ArrayList<>();
+        List<DirectorySlice> task = new ArrayList<>();
+        long inTask = 0;
+        for (Map.Entry<String, Integer> d : counts.entrySet()) {
+            int slices = (int) ((d.getValue() + perTask - 1) / perTask);
+            long share = d.getValue() / slices;
+            for (int s = 0; s < slices; s++) {
+                if (!task.isEmpty() && inTask + share > perTask) {
+                    tasks.add(task);
+                    task = new ArrayList<>();
+                    inTask = 0;
+                }
+                task.add(new DirectorySlice(d.getKey(), s, slices));
+                inTask += share;
+            }
+        }
+        tasks.add(task);
+        return jsc.parallelize(tasks, tasks.size()).flatMap(slices -> {
             Configuration conf = new Configuration(); // one per task: building a Configuration parses XML resources
-            return new Iterator<ImageEntry>() {
-                public boolean hasNext() {
-                    return refs.hasNext();
-                }
-
-                public ImageEntry next() {
-                    FileRef f = refs.next();
-                    String local = f.localPath();
-                    return readFile(f, relative(rootPath, local != null ? local : new Path(f.uri()).toUri().getPath()), maxEntryBytes, conf);
-                }
-            };
+            List<FileRef> refs = new ArrayList<>();
+            for (DirectorySlice t : slices) {
+                refs.addAll(sliceFiles(t, conf));
+            }
+            return refs.stream().map(f -> readFile(f, relative(rootPath, f.path()), maxEntryBytes, conf)).iterator();
         });
+    }
+
+    /** One task's share of a directory of a folder source: the files whose name hashes to {@code slice} of {@code slices}. */
+    record DirectorySlice(String directory, int slice, int slices) implements java.io.Serializable {
+        boolean holds(String name) {
+            return sliceOf(name, slices) == slice;
+        }
+    }
+
+    /** A name's slice: the high bits of its mixed hash scaled to [0, slices), spread evenly even for names like 00001.png. */
+    static int sliceOf(String name, int slices) {
+        long mixed = (name.hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
+        return (int) ((mixed * slices) >>> 32);
+    }
+
+    /**
+     * The files (not directories) directly in a slice's directory that belong to the slice, sorted by URI. Only the
+     * slice's own entries are examined and kept; the directory's other names are passed over as they are listed.
+     */
+    static List<FileRef> sliceFiles(DirectorySlice t, Configuration conf) throws IOException {
+        List<FileRef> out = new ArrayList<>();
+        Path dir = new Path(t.directory());
+        if (local(dir)) {
+            java.nio.file.Path d = java.nio.file.Path.of(dir.toUri());
+            // names only (java.io's list builds no Path per entry: each of a directory's slices lists all of it)
+            String[] names = d.toFile().list();
+            if (names == null) {
+                throw new IOException(t.directory() + ": cannot list the directory");
+            }
+            for (String name : names) {
+                if (!hidden(name) && t.holds(name)) {
+                    java.nio.file.Path f = d.resolve(name);
+                    BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (!a.isDirectory()) {
+                        out.add(new FileRef(localUri(f), a.size(), a.lastModifiedTime().toMillis()));
+                    }
+                }
+            }
+        } else {
+            FileSystem fs = dir.getFileSystem(conf);
+            for (RemoteIterator<FileStatus> listing = fs.listStatusIterator(dir); listing.hasNext(); ) {
+                FileStatus f = listing.next();
+                String name = f.getPath().getName();
+                if (!hidden(name) && t.holds(name) && !f.isDirectory()) {
+                    out.add(new FileRef(f.getPath().toString(), f.getLen(), f.getModificationTime()));
+                }
+            }
+        }
+        out.sort(Comparator.comparing(FileRef::uri));
+        return out;
     }
 
     /** A listed file: its URI as Hadoop writes it, size and modification time (ms). */
@@ -216,6 +307,12 @@ public final class ImageSources {
          */
         String localPath() {
             return uri.startsWith(LOCAL) && !uri.startsWith(LOCAL + "//") ? uri.substring(LOCAL.length()) : null;
+        }
+
+        /** The file's path without scheme and authority. */
+        String path() {
+            String local = localPath();
+            return local != null ? local : new Path(uri).toUri().getPath();
         }
     }
 
@@ -234,7 +331,7 @@ public final class ImageSources {
         try {
             if (local != null) {
                 java.nio.file.Path file = java.nio.file.Path.of(local);
-                try (var in = Files.newByteChannel(file, java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (var in = Files.newByteChannel(file, java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
                     java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) in.size());
                     while (buffer.hasRemaining() && in.read(buffer) >= 0) {
                         // read until full or at the end
@@ -266,15 +363,25 @@ public final class ImageSources {
         return file.startsWith(prefix) ? file.substring(prefix.length()) : file;
     }
 
-    /** One archive slice per task: every archive is cut into enough slices to keep all cores busy. */
+    /**
+     * Archive slices, one per task: every archive is cut into enough slices to keep all cores busy, and a zip into more
+     * when it holds over {@link #FILES_PER_TASK} entries a slice (its directory's record count is read on the driver from
+     * the end record alone): a task's outputs, a Parquet row group say, are held until it ends. A tar slice walks the
+     * whole stream, so a tar is cut only as the cores need.
+     */
     private static JavaRDD<ImageEntry> archiveEntries(JavaSparkContext jsc, String source, Format format, long maxEntryBytes, int parallelism) {
         List<FileStatus> archives = files(source, format, jsc.hadoopConfiguration());
-        int slices = Math.max(1, (parallelism + archives.size() - 1) / archives.size());
+        int coreSlices = Math.max(1, (parallelism + archives.size() - 1) / archives.size());
         List<ArchiveSlice> tasks = new ArrayList<>();
         for (FileStatus a : archives) {
             ArchiveEntries.Kind kind = ArchiveEntries.kindOf(a.getPath().getName());
             if (kind == null) {
                 kind = format == Format.ZIP ? ArchiveEntries.Kind.ZIP : ArchiveEntries.Kind.TAR;
+            }
+            int slices = coreSlices;
+            if (kind == ArchiveEntries.Kind.ZIP) {
+                long records = ArchiveEntries.zipRecords(a.getPath().toString(), jsc.hadoopConfiguration());
+                slices = (int) Math.max(slices, (records + FILES_PER_TASK - 1) / FILES_PER_TASK);
             }
             for (int s = 0; s < slices; s++) {
                 tasks.add(new ArchiveSlice(a.getPath().toString(), kind, s, slices));

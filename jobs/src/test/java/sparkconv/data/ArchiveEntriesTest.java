@@ -49,6 +49,45 @@ class ArchiveEntriesTest {
     }
 
     @Test
+    void zipSlicesAreContiguousRunsOfTheDirectoryThatReadEveryFileOnce() throws Exception {
+        List<TestImages.Entry> files = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            files.add(TestImages.Entry.file(String.format("c%d/%02d.png", i % 3, i), new byte[] {(byte) i}));
+        }
+        Path zip = dir.resolve("many.zip");
+        TestImages.zip(zip, files.toArray(TestImages.Entry[]::new));
+        assertEquals(23, ArchiveEntries.zipRecords(zip.toUri().toString(), new Configuration()));
+        List<String> inOrder = files.stream().map(TestImages.Entry::name).toList();
+        for (int slices : List.of(1, 2, 5, 23, 30)) {
+            List<String> read = new ArrayList<>();
+            for (int s = 0; s < slices; s++) {
+                List<String> slice = new ArrayList<>();
+                ArchiveEntries.open(zip.toUri().toString(), ArchiveEntries.Kind.ZIP, s, slices, 1 << 20, new Configuration())
+                        .forEachRemaining(e -> slice.add(e.key()));
+                assertTrue(slice.size() <= (23 + slices - 1) / slices, slices + " slices: " + slice);
+                read.addAll(slice);
+            }
+            assertEquals(inOrder, read, slices + " slices, concatenated in order, are the archive");
+        }
+    }
+
+    @Test
+    void aCorruptTarHeaderIsReportedOnceWhateverTheSlices() throws Exception {
+        List<TestImages.Entry> files = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            files.add(TestImages.Entry.file("cat/" + i + ".png", new byte[] {(byte) i}));
+        }
+        Path tar = dir.resolve("broken.tar");
+        TestImages.tar(tar, false, files.toArray(TestImages.Entry[]::new));
+        byte[] bytes = java.nio.file.Files.readAllBytes(tar);
+        java.util.Arrays.fill(bytes, 2 * 1024, 2 * 1024 + 200, (byte) 'x'); // name to checksum of the third header (512-byte header + data block each)
+        java.nio.file.Files.write(tar, bytes);
+        List<ImageEntry> entries = read(tar, ArchiveEntries.Kind.TAR, 3, 1 << 20);
+        assertEquals(Map.of("cat/0.png", "ok", "cat/1.png", "ok", "entry #2", "unreadable"), reasonsByKey(entries));
+        assertEquals(3, entries.size());
+    }
+
+    @Test
     void zipSlipNamesAndSymlinksAreQuarantined() throws Exception {
         byte[] png = TestImages.grey(28, 28, 1, "png");
         Path zip = dir.resolve("evil.zip");

@@ -1,0 +1,85 @@
+package sparkconv.data;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import sparkconv.LocalSpark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Folder and zip sources on a real HDFS (MiniDFSCluster), read through Hadoop: the same entries in the same slices as locally. */
+class ImageSourcesHdfsTest {
+    private static MiniDFSCluster hdfs;
+    private static File base;
+    private static String root;
+    static SparkSession spark;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        spark = LocalSpark.get();
+        base = Files.createTempDirectory("sparkconv-hdfs").toFile();
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
+        conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
+        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        hdfs.waitActive();
+        root = "hdfs://127.0.0.1:" + hdfs.getNameNodePort();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (hdfs != null) {
+            hdfs.shutdown(true);
+        }
+    }
+
+    /** Each slice's entries as "key size content-hash", partition by partition. */
+    private static List<List<String>> slices(String source, ImageSources.Format format) {
+        return ImageSources.entries(spark, source, format, 1 << 20)
+                .map(e -> e.key() + " " + e.bytes() + " " + Arrays.hashCode(e.content())).glom().collect();
+    }
+
+    @Test
+    void aFolderAndAZipOnHdfsAreReadAsTheirLocalCopies() throws Exception {
+        Path local = dir.resolve("images");
+        List<TestImages.Entry> files = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            files.add(TestImages.Entry.file(String.format("cat/%03d.png", i), TestImages.grey(4, 4, i, "png")));
+        }
+        files.add(TestImages.Entry.file("dog/puppies/p.png", TestImages.grey(4, 4, 99, "png")));
+        files.add(TestImages.Entry.file("dog-x/q.png", TestImages.grey(4, 4, 98, "png")));
+        for (TestImages.Entry f : files) {
+            TestImages.write(local.resolve("folder").resolve(f.name()), f.data());
+        }
+        TestImages.write(local.resolve("folder/cat/.hidden.png"), new byte[1]);
+        Files.createDirectories(local.resolve("folder/empty"));
+        TestImages.zip(local.resolve("images.zip"), files.toArray(TestImages.Entry[]::new));
+        FileSystem fs = hdfs.getFileSystem();
+        fs.mkdirs(new org.apache.hadoop.fs.Path(root + "/in"));
+        fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path(root + "/in"));
+
+        List<List<String>> folder = slices(root + "/in/images/folder", ImageSources.Format.FOLDER);
+        assertEquals(slices(local.resolve("folder").toString(), ImageSources.Format.FOLDER), folder);
+        assertEquals(files.size(), folder.stream().mapToLong(List::size).sum());
+        assertEquals(slices(local.resolve("images.zip").toString(), ImageSources.Format.ZIP),
+                slices(root + "/in/images/images.zip", ImageSources.Format.ZIP));
+        assertEquals(ImageSources.fingerprint(spark, local.resolve("folder").toString(), ImageSources.Format.FOLDER).get(0).bytes(),
+                ImageSources.fingerprint(spark, root + "/in/images/folder", ImageSources.Format.FOLDER).get(0).bytes());
+    }
+}
