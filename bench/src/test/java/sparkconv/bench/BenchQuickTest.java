@@ -7,6 +7,7 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
@@ -35,8 +36,12 @@ class BenchQuickTest {
         assertTrue(out.contains("| adam | 5 |") && out.contains("| nesterovs | 5 |"), out);
         assertTrue(out.contains("2 workers / 1 worker: "), out);
         assertTrue(out.contains("data 2x: epoch time"), out);
-        assertTrue(out.contains("images per CPU-second (master"), "preprocess benchmark table: " + out);
-        assertTrue(out.lines().filter(l -> l.contains("images per CPU-second (load")).count() >= 2, "score vs single-JVM rows: " + out);
+        for (String source : List.of("folder", "zip", "tar.gz")) {
+            assertTrue(out.lines().anyMatch(l -> l.startsWith(source + " ") && l.contains("per CPU-second")),
+                    "preprocess " + source + " median line: " + out);
+        }
+        assertTrue(out.contains("task CPU of the last run's stages:"), "stage CPU of Spark runs: " + out);
+        assertTrue(out.contains("Spark score / single-JVM decode + output(): "), "score vs single-JVM ratio: " + out);
         assertTrue(out.lines().filter(l -> l.contains("peak live heap")).count() >= 4, "memory rows: " + out);
         assertTrue(out.contains("windows/s") || out.contains("SKIPPED render"), "render benchmark table: " + out);
         assertTrue(out.contains("| read one shard (") && out.contains("| Kryo round trip, LeNet-5"), "io benchmark table: " + out);
