@@ -1,15 +1,12 @@
 package sparkconv.data;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,13 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.MiniHdfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Folder and zip sources on a real HDFS (MiniDFSCluster), read through Hadoop: the same entries in the same slices as locally. */
 class ImageSourcesHdfsTest {
-    private static MiniDFSCluster hdfs;
-    private static File base;
+    private static MiniHdfs hdfs;
     private static String root;
     static SparkSession spark;
 
@@ -33,19 +30,14 @@ class ImageSourcesHdfsTest {
     @BeforeAll
     static void start() throws Exception {
         spark = LocalSpark.get();
-        base = Files.createTempDirectory("sparkconv-hdfs").toFile();
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
-        conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        hdfs.waitActive();
-        root = "hdfs://127.0.0.1:" + hdfs.getNameNodePort();
+        hdfs = MiniHdfs.start();
+        root = hdfs.uri();
     }
 
     @AfterAll
     static void stop() {
         if (hdfs != null) {
-            hdfs.shutdown(true);
+            hdfs.close();
         }
     }
 
@@ -70,7 +62,7 @@ class ImageSourcesHdfsTest {
         TestImages.write(local.resolve("folder/cat/.hidden.png"), new byte[1]);
         Files.createDirectories(local.resolve("folder/empty"));
         TestImages.zip(local.resolve("images.zip"), files.toArray(TestImages.Entry[]::new));
-        FileSystem fs = hdfs.getFileSystem();
+        FileSystem fs = hdfs.fileSystem();
         fs.mkdirs(new org.apache.hadoop.fs.Path(root + "/in"));
         fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path(root + "/in"));
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
-import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import sparkconv.LocalSpark;
+import sparkconv.MiniHdfs;
 import sparkconv.SparkconvException;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
@@ -37,25 +36,19 @@ import sparkconv.train.TrainingRun;
 
 /** The model store and the whole preprocess -> train -> store path against a real HDFS (MiniDFSCluster) via hdfs:// URIs. */
 public class ModelStoreHdfsTest {
-    private static MiniDFSCluster hdfs;
-    private static File base;
+    private static MiniHdfs hdfs;
     private static String root;
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        base = Files.createTempDirectory("sparkconv-hdfs").toFile();
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
-        conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        hdfs.waitActive();
-        root = "hdfs://127.0.0.1:" + hdfs.getNameNodePort();
+        hdfs = MiniHdfs.start();
+        root = hdfs.uri();
     }
 
     @AfterAll
     static void stopHdfs() {
         if (hdfs != null) {
-            hdfs.shutdown(true);
+            hdfs.close();
         }
     }
 
@@ -112,13 +105,13 @@ public class ModelStoreHdfsTest {
         net.init();
 
         // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go
-        MiniDFSCluster.DataNodeProperties dataNode = hdfs.stopDataNode(0);
+        MiniDFSCluster.DataNodeProperties dataNode = hdfs.cluster().stopDataNode(0);
         SparkconvException failure;
         try {
             failure = assertThrows(SparkconvException.class, () -> store.publish("fm-fault", "v1", net, Map.of(), Map.of()));
         } finally {
-            hdfs.restartDataNode(dataNode, true);
-            hdfs.waitActive();
+            hdfs.cluster().restartDataNode(dataNode, true);
+            hdfs.cluster().waitActive();
         }
         assertTrue(failure.getMessage().startsWith(storeRoot + "/models/fm-fault/v1: could not write model version: "), failure.getMessage());
         assertEquals(List.of(), store.versionNames("fm-fault"), "no version visible");
