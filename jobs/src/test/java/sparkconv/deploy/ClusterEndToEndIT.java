@@ -66,11 +66,14 @@ class ClusterEndToEndIT {
     /** Every training run: 2 epochs on 1,500 images, seed 42 (the default), so the runs are comparable. */
     static final String EPOCHS = "2";
     /**
-     * One averaging round per epoch here (24 training shards, 2 workers x 20): each round's tasks fit 12 minibatches,
-     * long enough for the executor-kill test to find one running and kill it mid-task (with the default 10, the last
-     * round of an epoch has 2 minibatches per task and a kill could land just after it).
+     * Shards of 16 images (94 training shards) and one averaging round per epoch (2 workers x 48): each round's tasks fit
+     * 47 minibatches, long enough for the executor-kill test to find one running and kill it mid-task. With shards of
+     * 64 a task fitted 12 minibatches, and once training got faster a kill could land just after the round (the driver's
+     * REST API reports a task as running a little after it ends); with the default averaging of 10 the last round of
+     * an epoch is a partial one.
      */
-    static final String AVERAGING = "20";
+    static final String SHARD_BATCH = "16";
+    static final String AVERAGING = "48";
     /** Fashion-MNIST test images written as PNGs into the archive that score reads. */
     static final int SCORED = 100;
     static Map<String, String> cluster;
@@ -136,7 +139,7 @@ class ClusterEndToEndIT {
         String store = store();
 
         DeployScripts.Result pre = submit("preprocess", "--data", TestData.fashionMnist().toString(), "--limit", "2000",
-                "--validation", "500", "--out", shards);
+                "--validation", "500", "--batch", SHARD_BATCH, "--out", shards);
         assertEquals(0, pre.exitCode(), pre.output());
         assertTrue(Fs.exists(Fs.child(shards, "_SUCCESS"), new Configuration()), "shards complete in HDFS");
 
