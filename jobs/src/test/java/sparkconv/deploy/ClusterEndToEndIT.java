@@ -272,30 +272,41 @@ class ClusterEndToEndIT {
     @Order(3)
     void trainingSurvivesAnExecutorKilledMidEpoch() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
-        Path log = STEP_LOGS.resolve("train-v2-executor-killed.log");
-        int driverUi = freePort();
-        Instant submitted = Instant.now();
-        DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
-                "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS,
-                "--averaging-frequency", AVERAGING);
-        List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
-        String busy = executorInAnAveragingRound(train, driverUi);
-        long roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
-        Executor victim = executors.stream().filter(e -> e.commandLine().contains(" --executor-id " + busy + " ")).findFirst()
-                .orElseThrow(() -> new AssertionError("no process for executor " + busy + " among " + executors));
-        assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
-        long killedAt = System.nanoTime();
-
-        DeployScripts.Result trained = train.await(300);
-        assertEquals(0, trained.exitCode(), trained.output());
+        // The kill is timed from outside (the driver's REST API says which executor runs a task of the round) and can
+        // land just after the task ended: then no task was lost, and the run is repeated as a new version, at most 3 times.
+        String version = null;
+        DeployScripts.Result trained = null;
+        String busy = null;
+        Executor victim = null;
+        long roundsReported = 0;
+        long killedAt = 0;
+        for (int attempt = 1; attempt <= 3 && (trained == null || !trained.output().contains("ExecutorLostFailure")); attempt++) {
+            version = attempt == 1 ? "v2" : "v2-attempt" + attempt;
+            Path log = STEP_LOGS.resolve("train-" + version + "-executor-killed.log");
+            int driverUi = freePort();
+            Instant submitted = Instant.now();
+            DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
+                    "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", version, "--epochs", EPOCHS,
+                    "--averaging-frequency", AVERAGING);
+            List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
+            String running = executorInAnAveragingRound(train, driverUi);
+            busy = running;
+            roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
+            victim = executors.stream().filter(e -> e.commandLine().contains(" --executor-id " + running + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no process for executor " + running + " among " + executors));
+            assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
+            killedAt = System.nanoTime();
+            trained = train.await(300);
+            assertEquals(0, trained.exitCode(), trained.output());
+        }
         assertTrue(trained.output().contains("ExecutorLostFailure"), "the killed executor's task was lost and re-run:\n" + trained.output());
-        double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", "v2"));
+        double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", version));
         // the standalone master replaced the killed executor: the application (the newest) had 3 executors in all
         assertEquals(3, executorsOfNewestApplication(), "executor directories of the training application");
         System.out.printf("executor %s (pid %d) killed during an averaging round (after %d progress reports); its task "
                 + "re-ran and training finished %.1f s later; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n",
                 busy, victim.pid(), roundsReported,
-                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters("v2", "v1"));
+                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters(version, "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
     }
 
