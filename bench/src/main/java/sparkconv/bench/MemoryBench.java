@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 import sparkconv.data.ImageDecoder;
+import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.score.ScoreJob;
 import sparkconv.shards.ImagePreprocess;
@@ -30,7 +31,7 @@ public class MemoryBench {
         String input = args[1];
         Path data = Path.of(args[2]);
         String master = args.length > 3 ? args[3] : "local[2]";
-        ImageSources.Format format = ImageSources.Format.parse(input);
+        ImageReader.Format format = ImageReader.Format.parse(input);
         Path source = data.resolve(switch (format) {
             case ZIP -> "images.zip";
             case TAR -> "images.tar.gz";

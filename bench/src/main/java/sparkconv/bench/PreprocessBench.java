@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 import sparkconv.data.ImageDecoder;
+import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.shards.ImagePreprocess;
 import sparkconv.shards.Manifest;
@@ -30,7 +31,7 @@ public class PreprocessBench {
         Path work = Files.createTempDirectory("preprocess-bench");
         try {
             for (String[] source : new String[][]{{"folder", "folder", "FOLDER"}, {"zip", "images.zip", "ZIP"}, {"tar.gz", "images.tar.gz", "TAR"}}) {
-                run(spark, source[0], data.resolve(source[1]), ImageSources.Format.valueOf(source[2]), work);
+                run(spark, source[0], data.resolve(source[1]), ImageReader.Format.valueOf(source[2]), work);
             }
         } finally {
             try (var files = Files.walk(work)) {
@@ -41,7 +42,7 @@ public class PreprocessBench {
     }
 
     /** {@link Runs} of preprocess from one source, each run into a fresh directory. */
-    static void run(SparkSession spark, String name, Path source, ImageSources.Format format, Path work) throws Exception {
+    static void run(SparkSession spark, String name, Path source, ImageReader.Format format, Path work) throws Exception {
         StageCpu.runs(spark, name, pass -> {
             ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(source.toString(), format, "bench",
                     new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS), ImageSources.DEFAULT_MAX_ENTRY_BYTES, 0.1, 0.1, 64, false),

@@ -4,19 +4,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.SparkSession;
-
-import sparkconv.spark.Fs;
-import sparkconv.spark.SparkSessions;
 
 /**
  * CIFAR-10 binary batches ({@code data_batch_N.bin}, {@code test_batch.bin}): records of one label byte and 3,072
- * pixel bytes (32x32 red plane, then green, then blue), read one file per task. Class names come from
- * {@code batches.meta.txt} when present. Records of {@code test_batch} form the test split.
+ * pixel bytes (32x32 red plane, then green, then blue), read by {@link CifarReader}. Records of {@code test_batch}
+ * form the test split; a record whose label is not a class is quarantined as {@code bad-label}.
  */
 public final class CifarBatches {
     public static final int SIDE = 32;
@@ -27,24 +20,6 @@ public final class CifarBatches {
     static final String META = "batches.meta.txt";
 
     private CifarBatches() {
-    }
-
-    public static List<String> classNames(String dir, Configuration conf) {
-        Path meta = Fs.child(dir, META);
-        if (!Fs.exists(meta, conf)) {
-            return CLASSES;
-        }
-        List<String> names = Arrays.stream(Fs.readString(meta, conf).split("\\R")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        return names.isEmpty() ? CLASSES : names;
-    }
-
-    public static JavaRDD<DecodedImage> read(SparkSession spark, String dir, List<String> classes, ImageDecoder decoder) {
-        List<String> uris = new ArrayList<>();
-        for (FileStatus s : ImageSources.files(dir, ImageSources.Format.CIFAR, spark.sparkContext().hadoopConfiguration())) {
-            uris.add(s.getPath().toString());
-        }
-        return SparkSessions.javaContext(spark).parallelize(uris, uris.size())
-                .flatMap(uri -> records(uri, Fs.readBytes(new Path(uri), new Configuration()), classes, decoder).iterator());
     }
 
     static List<DecodedImage> records(String uri, byte[] data, List<String> classes, ImageDecoder decoder) {
@@ -65,7 +40,7 @@ public final class CifarBatches {
             }
             int label = data[at] & 0xff;
             if (label >= classes.size()) {
-                out.add(new DecodedImage(path, key, null, split, null, RECORD, QuarantineReason.CORRUPT_IMAGE.code(),
+                out.add(new DecodedImage(path, key, null, split, null, RECORD, QuarantineReason.BAD_LABEL.code(),
                         "label " + label + " is outside 0.." + (classes.size() - 1)));
                 continue;
             }

@@ -8,7 +8,10 @@ import org.apache.hadoop.fs.Path;
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
 
-/** MNIST-layout datasets (Fashion-MNIST, MNIST): four IDX files, raw or gzipped, in one directory. */
+/**
+ * MNIST-layout datasets (Fashion-MNIST, MNIST): four IDX files, raw or gzipped, in one directory, or one pair of an
+ * images file and its labels file ({@link IdxReader}).
+ */
 public final class IdxDataset {
     public static final String DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
     public static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -41,8 +44,11 @@ public final class IdxDataset {
     }
 
     private static ImageSet read(Path root, String prefix, List<String> classNames, Configuration conf) {
-        Path imagesPath = find(root, prefix + "-images-idx3-ubyte", conf);
-        Path labelsPath = find(root, prefix + "-labels-idx1-ubyte", conf);
+        return pair(find(root, prefix + "-images-idx3-ubyte", conf), find(root, prefix + "-labels-idx1-ubyte", conf), classNames, conf);
+    }
+
+    /** One images file (count x rows x cols) with its labels file (count). */
+    public static ImageSet pair(Path imagesPath, Path labelsPath, List<String> classNames, Configuration conf) {
         byte[] imageBytes = Fs.readBytes(imagesPath, conf);
         byte[] labelBytes = Fs.readBytes(labelsPath, conf);
         IdxFile images = IdxFile.parse(imagesPath.toString(), imageBytes);

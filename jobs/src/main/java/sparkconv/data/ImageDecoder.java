@@ -25,7 +25,8 @@ import sparkconv.SparkconvException;
  * natives (~700 MB, excluded from our build) and decodes in C++ outside the JVM's memory checks; ImageIO is pure Java,
  * so a hostile file fails with an exception inside one task, and it reads PNG and JPEG (all we accept) quickly.
  * TwelveMonkeys would add CMYK JPEG and more formats; none is needed for training data, so it is not a dependency.
- * Before any decoding, the declared size is checked from the header ({@link ImageHeader}) against {@code maxPixels}.
+ * Before any decoding, a PNG's chunk CRCs are verified ({@link PngChunks}) and the declared size is checked from the
+ * header ({@link ImageHeader}) against {@code maxPixels}.
  *
  * <p>Resizing: the shorter side is scaled to the target (bilinear) and the longer side centre-cropped, so the aspect
  * ratio is kept. Grey is ITU-R BT.601 luma of RGB; transparent pixels are composited over black.
@@ -60,11 +61,15 @@ public record ImageDecoder(int channels, int height, int width, long maxPixels) 
     /** Pixels (C, H, W) of an encoded PNG / JPEG; any problem is a {@link BadImage}. */
     public byte[] decode(byte[] content) {
         ImageHeader header = ImageHeader.read(content);
+        boolean png = header.format().equals("PNG");
+        if (png) {
+            PngChunks.verify(content); // before the declared size is trusted: the IHDR's CRC covers it
+        }
         if (header.pixels() > maxPixels) {
             throw new BadImage(QuarantineReason.DECOMPRESSION_BOMB, String.format("%s header declares %dx%d = %,d pixels, over the limit of %,d",
                     header.format(), header.width(), header.height(), header.pixels(), maxPixels));
         }
-        BufferedImage img = header.format().equals("PNG") ? PngDecoder.decode(content) : null;
+        BufferedImage img = png ? PngDecoder.decode(content) : null;
         if (img == null) {
             img = READERS.get().computeIfAbsent(header.format(), Reader::new).read(header.format(), content);
         }

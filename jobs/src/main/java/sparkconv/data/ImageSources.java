@@ -8,12 +8,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
@@ -32,77 +30,36 @@ import sparkconv.spark.SparkSessions;
 /**
  * Image sources read in parallel on Spark executors: a folder tree of images (its directories counted on the driver, their
  * files listed and read by tasks) and zip / tar(.gz) archives (a file, a directory of archives, or a glob; each archive
- * split into slices read by several tasks). Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
+ * split into slices read by several tasks): the reading that {@link FolderReader}, {@link ArchiveReader} and
+ * {@link CifarReader} share. Nothing is decoded here; see {@link ImageDecoder} and {@link DecodedImage}.
  */
 public final class ImageSources {
     public static final long DEFAULT_MAX_ENTRY_BYTES = 64L * 1024 * 1024;
     /** Each task also pays a fixed cost (its closure and Hadoop conf deserialised, an output file opened and committed). */
     static final int FILES_PER_TASK = 5000;
 
-    public enum Format {
-        IDX, CIFAR, FOLDER, ZIP, TAR;
-
-        public static Format parse(String text) {
-            try {
-                return valueOf(text.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new SparkconvException("unknown --format '" + text + "' (auto, idx, cifar, folder, zip, tar)");
-            }
-        }
-    }
-
     private ImageSources() {
     }
 
-    /** What {@code --format auto} means for a source: IDX or CIFAR files in a directory, an archive, else a folder tree. */
-    public static Format detect(String source, Configuration conf) {
-        Path p = Fs.path(source);
-        ArchiveEntries.Kind kind = ArchiveEntries.kindOf(p.getName());
-        if (kind != null) {
-            return kind == ArchiveEntries.Kind.ZIP ? Format.ZIP : Format.TAR;
-        }
-        FileStatus[] children = list(p, conf);
-        if (Arrays.stream(children).anyMatch(s -> s.getPath().getName().matches(".*-idx3-ubyte(\\.gz)?"))) {
-            return Format.IDX;
-        }
-        if (Arrays.stream(children).anyMatch(s -> s.getPath().getName().matches("(data|test)_batch.*\\.bin"))) {
-            return Format.CIFAR;
-        }
-        return Format.FOLDER;
+    /** A folder's fingerprint: one digest of every file's URI, size and modification time, in URI order. */
+    static List<ImageSet.SourceFile> folderFingerprint(String source, Configuration conf) {
+        MessageDigest digest = sha256();
+        long[] bytes = {0};
+        walkFolder(source, conf, (directory, f) -> {
+            digest.update((f.uri() + "\t" + f.length() + "\t" + f.modified() + "\n").getBytes(StandardCharsets.UTF_8));
+            bytes[0] += f.length();
+        });
+        return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes[0], HexFormat.of().formatHex(digest.digest())));
     }
 
-    /**
-     * A fingerprint of the inputs from their listing (path, size, modification time), for "inputs unchanged" checks:
-     * hashing every image's bytes would cost as much as decoding them.
-     */
-    public static List<ImageSet.SourceFile> fingerprint(SparkSession spark, String source, Format format) {
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        if (format == Format.FOLDER) {
-            MessageDigest digest = sha256();
-            long[] bytes = {0};
-            walkFolder(source, conf, (directory, f) -> {
-                digest.update((f.uri() + "\t" + f.length() + "\t" + f.modified() + "\n").getBytes(StandardCharsets.UTF_8));
-                bytes[0] += f.length();
-            });
-            return List.of(new ImageSet.SourceFile(Fs.uri(source), bytes[0], HexFormat.of().formatHex(digest.digest())));
-        }
+    /** Listed files' fingerprints: one per file, a digest of its path, size and modification time. */
+    static List<ImageSet.SourceFile> fileFingerprint(List<FileStatus> files) {
         List<ImageSet.SourceFile> out = new ArrayList<>();
-        for (FileStatus s : files(source, format, conf)) {
+        for (FileStatus s : files) {
             String line = s.getPath() + "\t" + s.getLen() + "\t" + s.getModificationTime();
             out.add(new ImageSet.SourceFile(s.getPath().toString(), s.getLen(), Checksums.sha256(line.getBytes(StandardCharsets.UTF_8))));
         }
         return out;
-    }
-
-    /** The undecoded images of a folder tree or archives, spread over about twice the default parallelism. */
-    public static JavaRDD<ImageEntry> entries(SparkSession spark, String source, Format format, long maxEntryBytes) {
-        JavaSparkContext jsc = SparkSessions.javaContext(spark);
-        int parallelism = jsc.defaultParallelism();
-        return switch (format) {
-            case FOLDER -> folderEntries(jsc, source, maxEntryBytes, parallelism);
-            case ZIP, TAR -> archiveEntries(jsc, source, format, maxEntryBytes, parallelism);
-            default -> throw new SparkconvException(source + ": " + format.name().toLowerCase(Locale.ROOT) + " is not an image folder or archive");
-        };
     }
 
     /** Receives the files of a folder source, each with the URI of the directory that holds it. */
@@ -127,7 +84,7 @@ public final class ImageSources {
                     throw new SparkconvException(source + ": no such file or directory");
                 }
                 if (!Files.isDirectory(dir)) {
-                    throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+                    throw new SparkconvException(source + ": not a directory (pass --format zip, tar, cifar or idx for a file)");
                 }
                 walkLocal(dir, visitor);
             } else {
@@ -136,7 +93,7 @@ public final class ImageSources {
                     throw new SparkconvException(source + ": no such file or directory");
                 }
                 if (!fs.getFileStatus(root).isDirectory()) {
-                    throw new SparkconvException(source + ": not a directory (pass --format zip or tar for an archive)");
+                    throw new SparkconvException(source + ": not a directory (pass --format zip, tar, cifar or idx for a file)");
                 }
                 walkHadoop(fs, fs.getFileStatus(root).getPath(), visitor);
             }
@@ -211,7 +168,9 @@ public final class ImageSources {
      * lists its directories and reads the files whose names hash to its slices, so the driver and every task hold
      * O(directories + one task's files), not O(files), however large the folder grows.
      */
-    private static JavaRDD<ImageEntry> folderEntries(JavaSparkContext jsc, String source, long maxEntryBytes, int parallelism) {
+    static JavaRDD<ImageEntry> folderEntries(SparkSession spark, String source, long maxEntryBytes) {
+        JavaSparkContext jsc = SparkSessions.javaContext(spark);
+        int parallelism = jsc.defaultParallelism();
         String rootPath = Fs.path(source).toUri().getPath();
         Map<String, Integer> counts = new LinkedHashMap<>();
         walkFolder(source, jsc.hadoopConfiguration(), (directory, f) -> counts.merge(directory, 1, Integer::sum));
@@ -364,19 +323,20 @@ public final class ImageSources {
     }
 
     /**
-     * Archive slices, one per task: every archive is cut into enough slices to keep all cores busy, and a zip into more
+     * Archive slices, one per task (an archive whose name says no kind is read as {@code unnamed}): every archive is cut into enough slices to keep all cores busy, and a zip into more
      * when it holds over {@link #FILES_PER_TASK} entries a slice (its directory's record count is read on the driver from
      * the end record alone): a task's outputs, a Parquet row group say, are held until it ends. A tar slice walks the
      * whole stream, so a tar is cut only as the cores need.
      */
-    private static JavaRDD<ImageEntry> archiveEntries(JavaSparkContext jsc, String source, Format format, long maxEntryBytes, int parallelism) {
-        List<FileStatus> archives = files(source, format, jsc.hadoopConfiguration());
+    static JavaRDD<ImageEntry> archiveEntries(SparkSession spark, List<FileStatus> archives, ArchiveEntries.Kind unnamed, long maxEntryBytes) {
+        JavaSparkContext jsc = SparkSessions.javaContext(spark);
+        int parallelism = jsc.defaultParallelism();
         int coreSlices = Math.max(1, (parallelism + archives.size() - 1) / archives.size());
         List<ArchiveSlice> tasks = new ArrayList<>();
         for (FileStatus a : archives) {
             ArchiveEntries.Kind kind = ArchiveEntries.kindOf(a.getPath().getName());
             if (kind == null) {
-                kind = format == Format.ZIP ? ArchiveEntries.Kind.ZIP : ArchiveEntries.Kind.TAR;
+                kind = unnamed;
             }
             int slices = coreSlices;
             if (kind == ArchiveEntries.Kind.ZIP) {
@@ -395,10 +355,10 @@ public final class ImageSources {
     }
 
     /**
-     * The files of an archive or CIFAR source, sorted: a file, a glob, or a directory (its archives, or its CIFAR
-     * {@code *.bin} batches).
+     * The files of a source of archives or CIFAR batches, sorted: a file, a glob, or a directory (its files whose names
+     * {@code wanted} accepts); none is an error naming {@code what} was looked for.
      */
-    public static List<FileStatus> files(String source, Format format, Configuration conf) {
+    static List<FileStatus> files(String source, Configuration conf, java.util.function.Predicate<String> wanted, String what) {
         Path p = Fs.path(source);
         FileSystem fs = Fs.fs(p, conf);
         List<FileStatus> out = new ArrayList<>();
@@ -410,7 +370,7 @@ public final class ImageSources {
             for (FileStatus m : matched) {
                 if (m.isDirectory()) {
                     for (FileStatus child : fs.listStatus(m.getPath())) {
-                        if (child.isFile() && wanted(child.getPath().getName(), format)) {
+                        if (child.isFile() && wanted.test(child.getPath().getName())) {
                             out.add(child);
                         }
                     }
@@ -422,26 +382,10 @@ public final class ImageSources {
             throw new SparkconvException(source + ": cannot list: " + e.getMessage(), e);
         }
         if (out.isEmpty()) {
-            throw new SparkconvException(source + ": no " + (format == Format.CIFAR ? "CIFAR-10 *.bin batches" : "zip / tar archives") + " found");
+            throw new SparkconvException(source + ": no " + what + " found");
         }
         out.sort(Comparator.comparing(s -> s.getPath().toString()));
         return out;
-    }
-
-    private static boolean wanted(String name, Format format) {
-        return format == Format.CIFAR ? name.endsWith(".bin") : ArchiveEntries.kindOf(name) != null;
-    }
-
-    private static FileStatus[] list(Path p, Configuration conf) {
-        try {
-            FileSystem fs = Fs.fs(p, conf);
-            if (!fs.exists(p)) {
-                throw new SparkconvException(p + ": no such file or directory");
-            }
-            return fs.getFileStatus(p).isDirectory() ? fs.listStatus(p) : new FileStatus[0];
-        } catch (IOException e) {
-            throw new SparkconvException(p + ": cannot list: " + e.getMessage(), e);
-        }
     }
 
     private static MessageDigest sha256() {

@@ -6,12 +6,14 @@ public enum QuarantineReason {
     NOT_AN_IMAGE("not-an-image"),
     UNSUPPORTED_FORMAT("unsupported-format"),
     CORRUPT_IMAGE("corrupt-image"),
+    CHECKSUM_MISMATCH("checksum-mismatch"),
     DECOMPRESSION_BOMB("decompression-bomb"),
     TOO_LARGE("too-large"),
     UNSAFE_PATH("unsafe-path"),
     SYMLINK("symlink"),
     NO_CLASS_DIRECTORY("no-class-directory"),
     TRUNCATED_RECORD("truncated-record"),
+    BAD_LABEL("bad-label"),
     UNREADABLE("unreadable");
 
     private final String code;

@@ -102,7 +102,12 @@ final class ZipDirectoryReader implements Closeable {
             at--;
         }
         if (at < 0) {
-            throw new IOException("no end of central directory record: not a zip archive, or truncated");
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 4)).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, 0, head);
+            boolean zipStart = head.capacity() == 4 && head.getInt(0) == LOCAL_HEADER;
+            throw new IOException(zipStart
+                    ? "truncated zip: it starts with a zip entry but has no end-of-central-directory record (cut short in a copy or download?)"
+                    : "not a zip archive: no zip entry at its start and no end-of-central-directory record");
         }
         long eocd = size - tailBytes + at;
         long start = tail.getInt(at + 16) & MAGIC32;

@@ -1,5 +1,6 @@
 package sparkconv.jobs;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -11,6 +12,8 @@ import picocli.CommandLine.Option;
 import sparkconv.SparkconvException;
 import sparkconv.data.ImageDecoder;
 import sparkconv.data.IdxDataset;
+import sparkconv.data.IdxReader;
+import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.ImagePreprocess;
@@ -32,9 +35,14 @@ final class PreprocessCommand implements Callable<Integer> {
             description = "IDX directory (any Hadoop URI) with the four IDX files, when --source is not given (default ${DEFAULT-VALUE})")
     String data;
 
-    @Option(names = "--source", description = "image source (any Hadoop URI): an IDX or CIFAR-10 directory, an image folder tree, "
-            + "a zip / tar(.gz) archive, a directory of archives or a glob")
+    @Option(names = "--source", description = "image source (any Hadoop URI): an IDX or CIFAR-10 directory, an IDX images file "
+            + "(read with its labels file), a CIFAR-10 .bin batch, an image folder tree, a zip / tar(.gz) archive, a directory "
+            + "of archives or a glob")
     String source;
+
+    @Option(names = "--idx-labels", paramLabel = "FILE", description = "IDX: the labels file of an IDX images file given as --source "
+            + "(default: the file beside it named with labels/idx1 for images/idx3)")
+    String idxLabels;
 
     @Option(names = "--format", defaultValue = "auto", description = "auto, idx, cifar, folder, zip or tar (default ${DEFAULT-VALUE})")
     String format;
@@ -60,11 +68,11 @@ final class PreprocessCommand implements Callable<Integer> {
     @Option(names = "--channels", description = "images: 1 (grey) or 3 (RGB) (default 3 for CIFAR, else 1)")
     Integer channels;
 
-    @Option(names = "--validation-fraction", defaultValue = "0.1", description = "images: share of images for validation, by path hash (default ${DEFAULT-VALUE})")
+    @Option(names = "--validation-fraction", defaultValue = "0.1", description = "images: share of images for validation, by path hash; a lone IDX pair: the share before the test share, in file order (default ${DEFAULT-VALUE})")
     double validationFraction;
 
     @Option(names = "--test-fraction", defaultValue = "0.1", description = "images: share of images for test, by path hash; "
-            + "ignored for CIFAR (its test batch) and paths under test/ (default ${DEFAULT-VALUE})")
+            + "ignored for CIFAR (its test batch) and paths under test/; a lone IDX pair: its last share (default ${DEFAULT-VALUE})")
     double testFraction;
 
     @Option(names = "--max-pixels", defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS,
@@ -86,19 +94,23 @@ final class PreprocessCommand implements Callable<Integer> {
         SparkSession spark = sparkOptions.session("preprocess");
         String input = source != null ? source : data;
         // --data is the IDX directory (the quickstart's path); --source is detected unless --format says otherwise
-        ImageSources.Format f = source == null ? ImageSources.Format.IDX
-                : format.equals("auto") ? ImageSources.detect(input, spark.sparkContext().hadoopConfiguration())
-                : ImageSources.Format.parse(format);
-        if (f == ImageSources.Format.IDX) {
-            Jobs.print(run(spark, input, dataset != null ? dataset : "fashion-mnist", out, batch, validation, limit, overwrite));
+        ImageReader reader = source == null ? new IdxReader(data, null)
+                : ImageReader.open(source, format, spark.sparkContext().hadoopConfiguration());
+        if (reader instanceof IdxReader idx) {
+            String name = dataset != null ? dataset : "fashion-mnist";
+            Jobs.print(Preprocess.idx(spark, new IdxReader(idx.source(), idxLabels), name, classes(name), out, batch, validation, limit,
+                    new Preprocess.PairSplit(validationFraction, testFraction), overwrite));
             return 0;
         }
-        boolean cifar = f == ImageSources.Format.CIFAR;
-        ModelZoo.Input shape = ModelZoo.Input.parse((size != null ? size : cifar ? "32x32" : "28x28") + "x"
-                + (channels != null ? channels : cifar ? 3 : 1));
+        if (idxLabels != null) {
+            throw new SparkconvException("--idx-labels goes with an IDX images file; " + input + " is " + reader.format().code() + " data");
+        }
+        int[] defaults = ((ImageReader.Records) reader).defaultShape();
+        ModelZoo.Input shape = ModelZoo.Input.parse((size != null ? size : defaults[1] + "x" + defaults[2]) + "x"
+                + (channels != null ? channels : defaults[0]));
         ImageDecoder decoder = new ImageDecoder(shape.channels(), shape.height(), shape.width(), maxPixels);
         String name = dataset != null ? dataset : Fs.path(input).getName();
-        ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(input, f, name, decoder, maxFileBytes,
+        ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(input, reader.format(), name, decoder, maxFileBytes,
                 validationFraction, testFraction, batch, overwrite), out);
         Jobs.print(r.shards());
         if (!r.shards().upToDate()) {
@@ -109,12 +121,15 @@ final class PreprocessCommand implements Callable<Integer> {
 
     static ShardWriter.Result run(SparkSession spark, String data, String dataset, String out, int batch, int validation,
                                   int limit, boolean overwrite) {
-        var classes = switch (dataset) {
+        return Preprocess.idx(spark, data, dataset, classes(dataset), out, batch, validation, limit, overwrite);
+    }
+
+    private static List<String> classes(String dataset) {
+        return switch (dataset) {
             case "fashion-mnist" -> IdxDataset.FASHION_CLASSES;
             case "mnist" -> IdxDataset.DIGIT_CLASSES;
             default -> throw new SparkconvException("unknown --dataset '" + dataset + "' (fashion-mnist or mnist)");
         };
-        return Preprocess.idx(spark, data, dataset, classes, out, batch, validation, limit, overwrite);
     }
 
     static String quarantineSummary(Map<String, Long> quarantined, String uri) {

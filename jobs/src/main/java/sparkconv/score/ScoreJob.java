@@ -19,6 +19,7 @@ import org.nd4j.evaluation.classification.Evaluation;
 
 import sparkconv.SparkconvException;
 import sparkconv.data.ImageEntry;
+import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.eval.ClassificationMetrics;
 import sparkconv.shards.Manifest;
@@ -121,7 +122,11 @@ public final class ScoreJob {
                     row -> row.getAs(1), row -> row.isNullAt(1) ? "no image bytes" : null,
                     (row, scores) -> output(row.getString(0), ImageEntry.label(row.getString(0)), scores, tally)));
         }
-        return ImageSources.entries(spark, input, ImageSources.Format.parse(format), ImageSources.DEFAULT_MAX_ENTRY_BYTES)
+        if (!(ImageReader.of(input, ImageReader.Format.parse(format)) instanceof ImageReader.Encoded images)) {
+            throw new SparkconvException(input + ": " + format + " data holds no image files; score reads image folders, zip / tar "
+                    + "archives, Parquet of binaries or shard directories");
+        }
+        return images.entries(spark, ImageSources.DEFAULT_MAX_ENTRY_BYTES)
                 .mapPartitions(entries -> scorer.score(entries, ImageEntry::content, e -> e.ok() ? null : e.reason() + ": " + e.detail(),
                         (e, scores) -> output(e.path(), e.label(), scores, tally)));
     }
@@ -155,12 +160,7 @@ public final class ScoreJob {
         } catch (java.io.IOException e) {
             throw new SparkconvException(input + ": cannot list: " + e.getMessage(), e);
         }
-        ImageSources.Format f = ImageSources.detect(input, conf);
-        if (f != ImageSources.Format.FOLDER && f != ImageSources.Format.ZIP && f != ImageSources.Format.TAR) {
-            throw new SparkconvException(input + ": looks like " + f.name().toLowerCase(Locale.ROOT)
-                    + " data; score reads image folders, zip / tar archives, Parquet of binaries or shard directories");
-        }
-        return f.name().toLowerCase(Locale.ROOT);
+        return ImageReader.detect(input, conf).code();
     }
 
     /**

@@ -20,14 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import sparkconv.SparkconvException;
-import sparkconv.data.BadImage;
-import sparkconv.data.CifarBatches;
 import sparkconv.data.DecodedImage;
 import sparkconv.data.ImageDecoder;
-import sparkconv.data.ImageEntry;
+import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSet;
-import sparkconv.data.ImageSources;
-import sparkconv.data.QuarantineReason;
 import sparkconv.spark.Fs;
 
 /**
@@ -53,13 +49,20 @@ public final class ImagePreprocess {
      * @param validationFraction share of images (outside a named split) that go to validation, by path hash
      * @param testFraction       share that goes to test, by path hash (CIFAR: its test batch is the test split)
      */
-    public record Request(String source, ImageSources.Format format, String dataset, ImageDecoder decoder, long maxEntryBytes,
+    public record Request(String source, ImageReader.Format format, String dataset, ImageDecoder decoder, long maxEntryBytes,
                           double validationFraction, double testFraction, int batchSize, boolean overwrite) {
         public Request {
             if (validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1) {
                 throw new SparkconvException("validation and test fractions must be >= 0 and leave a training share, got "
                         + validationFraction + " and " + testFraction);
             }
+            if (!(ImageReader.of(source, format) instanceof ImageReader.Records)) {
+                throw new SparkconvException(source + ": " + format.code() + " data is read whole (Preprocess.idx), not image by image");
+            }
+        }
+
+        ImageReader.Records reader() {
+            return (ImageReader.Records) ImageReader.of(source, format);
         }
     }
 
@@ -69,7 +72,8 @@ public final class ImagePreprocess {
 
     public static Result run(SparkSession spark, Request r, String out) {
         var conf = spark.sparkContext().hadoopConfiguration();
-        List<ImageSet.SourceFile> sources = ImageSources.fingerprint(spark, r.source(), r.format());
+        ImageReader.Records reader = r.reader();
+        List<ImageSet.SourceFile> sources = reader.fingerprint(conf);
         ShardWriter.Options options = new ShardWriter.Options(r.dataset(), r.batchSize(), r.overwrite(), lineage(r));
         Manifest done = ShardWriter.completeFor(out, sources, options, conf);
         String quarantineUri = Fs.child(out, QUARANTINE).toString();
@@ -78,13 +82,13 @@ public final class ImagePreprocess {
             return new Result(new ShardWriter.Result(done, true), Map.of(), quarantineUri);
         }
 
-        List<String> cifarClasses = r.format() == ImageSources.Format.CIFAR ? CifarBatches.classNames(r.source(), conf) : null;
+        List<String> classes = reader.classNames(conf);
         double validation = r.validationFraction();
         double test = r.testFraction();
         // Pixels stay on the executors, decoded once and kept serialized on local disk (counted, aggregated, sorted and
         // shuffled into shards from there): a cache in memory would grow the executors' heap with the archive. Only
         // counts, the histogram and per-shard metadata reach the driver.
-        JavaRDD<DecodedImage> decoded = decode(spark, r, cifarClasses)
+        JavaRDD<DecodedImage> decoded = reader.decode(spark, r.decoder(), r.maxEntryBytes())
                 .map(d -> d.ok() ? d.withSplit(split(d, validation, test)) : d)
                 .persist(StorageLevel.DISK_ONLY());
         try {
@@ -92,10 +96,10 @@ public final class ImagePreprocess {
             Map<String, Long> quarantined = stats.quarantined();
             if (stats.usable() == 0) {
                 throw new SparkconvException(r.source() + ": no usable images: all " + quarantined.values().stream().mapToLong(Long::longValue).sum()
-                        + " inputs were quarantined " + quarantined);
+                        + " inputs were quarantined " + quarantined + examples(decoded));
             }
             ShardWriter.Result shards = ShardWriter.write(spark, decoded, stats,
-                    new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), cifarClasses, sources, out, options);
+                    new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), classes, sources, out, options);
             JavaRDD<Row> bad = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
             spark.createDataFrame(bad, QUARANTINE_SCHEMA).repartition(1).sortWithinPartitions("path")
                     .write().mode(SaveMode.Overwrite).parquet(quarantineUri);
@@ -107,16 +111,16 @@ public final class ImagePreprocess {
 
     private static final List<String> SPLITS = List.of("train", "validation", "test");
 
-    private static JavaRDD<DecodedImage> decode(SparkSession spark, Request r, List<String> cifarClasses) {
-        ImageDecoder decoder = r.decoder();
-        if (r.format() == ImageSources.Format.CIFAR) {
-            return CifarBatches.read(spark, r.source(), cifarClasses, decoder);
+    /** Examples of what was quarantined, for the error when nothing is usable: a user fixes the input from these. */
+    private static String examples(JavaRDD<DecodedImage> decoded) {
+        StringBuilder sb = new StringBuilder();
+        for (DecodedImage d : decoded.filter(d -> !d.ok()).take(EXAMPLES)) {
+            sb.append("; ").append(d.path()).append(": ").append(d.detail());
         }
-        return ImageSources.entries(spark, r.source(), r.format(), r.maxEntryBytes()).map(e -> e.ok() && e.label() == null
-                ? DecodedImage.decode(ImageEntry.bad(e.path(), e.key(), e.bytes(), new BadImage(QuarantineReason.NO_CLASS_DIRECTORY,
-                "file is not inside a class directory (<class>/<file>)")), decoder)
-                : DecodedImage.decode(e, decoder));
+        return sb.toString();
     }
+
+    private static final int EXAMPLES = 3;
 
     /** The split an image belongs to: named by its path, else by a hash of its relative path (stable across runs). */
     static String split(DecodedImage d, double validation, double test) {
@@ -139,7 +143,7 @@ public final class ImagePreprocess {
     private static Map<String, String> lineage(Request r) {
         Map<String, String> lineage = new LinkedHashMap<>();
         lineage.put("job", "preprocess");
-        lineage.put("format", r.format().name().toLowerCase(java.util.Locale.ROOT));
+        lineage.put("format", r.format().code());
         lineage.put("input", r.decoder().channels() + "x" + r.decoder().height() + "x" + r.decoder().width());
         lineage.put("resize", ImageDecoder.RESIZE);
         lineage.put("maxPixels", Long.toString(r.decoder().maxPixels()));

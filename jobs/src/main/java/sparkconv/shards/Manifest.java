@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -20,18 +21,31 @@ import sparkconv.spark.Fs;
 /**
  * {@code manifest.json} of a shard directory: the contract between preprocessing (data, charts) and
  * training / scoring. Shard files hold one serialized DL4J {@code DataSet} minibatch each, as dl4j-spark's
- * {@code fitPaths} expects. Readers reject a newer {@link #VERSION} with a clear message.
+ * {@code fitPaths} expects. Readers reject a newer {@link #VERSION} with a clear message. A field added as optional
+ * (absent in older manifests, ignored by older readers, as {@code quarantined}) keeps the version; a change older
+ * readers would misread bumps it.
+ *
+ * @param quarantined inputs left out by reason, for jobs that quarantine (image preprocess: every reason seen, possibly
+ *                    none); absent (null) for jobs that do not, and in manifests written before it was added
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Manifest(String format, int version, String dataset, Shape shape, List<String> classes, int batchSize,
                        Normalisation normalisation, Map<String, Split> splits, List<ImageSet.SourceFile> sources,
-                       Map<String, String> lineage) implements Serializable {
+                       Map<String, String> lineage,
+                       @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Long> quarantined) implements Serializable {
 
     public static final String FORMAT = "sparkconv-shards";
     public static final int VERSION = 1;
     public static final String FILE = "manifest.json";
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    /** A manifest of a job that quarantines nothing. */
+    public Manifest(String format, int version, String dataset, Shape shape, List<String> classes, int batchSize,
+                    Normalisation normalisation, Map<String, Split> splits, List<ImageSet.SourceFile> sources,
+                    Map<String, String> lineage) {
+        this(format, version, dataset, shape, classes, batchSize, normalisation, splits, sources, lineage, null);
+    }
 
     /** Input shape, channel-first. */
     public record Shape(int channels, int height, int width) implements Serializable {

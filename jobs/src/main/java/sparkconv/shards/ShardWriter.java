@@ -137,7 +137,7 @@ public final class ShardWriter {
                 ShardPlan.sortKey(splits.indexOf(d.split()), d.key(), d.path()), new Tuple2<>(classNames.indexOf(d.label()), d.pixels())));
         int sortTasks = writers > 0 ? writers : (int) Math.max(1, (stats.usable() + KEYS_PER_SORT_TASK - 1) / KEYS_PER_SORT_TASK);
         String[] boundaries = plan.partitions() == 1 ? new String[0] : boundaryKeys(keyed.keys(), plan, sortTasks);
-        return commit(spark, layout, sources, out, options, stagingUri -> keyed
+        return commit(spark, layout, sources, out, options, stats.quarantined(), stagingUri -> keyed
                 .repartitionAndSortWithinPartitions(new ShardPlan.Partitioner(boundaries))
                 .mapPartitionsWithIndex((p, records) -> plan.write(p, records, stagingUri, layout).iterator(), true)
                 .collect());
@@ -179,7 +179,7 @@ public final class ShardWriter {
         }
         JavaSparkContext jsc = SparkSessions.javaContext(spark);
         int slices = Math.max(1, Math.min(tasks.size(), jsc.defaultParallelism() * 4));
-        return commit(spark, layout, sources, out, options, stagingUri -> jsc.parallelize(tasks, slices)
+        return commit(spark, layout, sources, out, options, null, stagingUri -> jsc.parallelize(tasks, slices)
                 .mapPartitions(part -> {
                     // one Configuration per task: each new one re-parses Hadoop's XML resources (~ms)
                     Configuration taskConf = new Configuration();
@@ -219,9 +219,11 @@ public final class ShardWriter {
     /**
      * Runs {@code writeShards} into a fresh staging directory, writes the manifest from the shards it reports, and renames
      * the staging directory into place: readers see all shards or none.
+     *
+     * @param quarantined inputs left out by reason, for the manifest; null when the job quarantines nothing
      */
     private static Result commit(SparkSession spark, Layout layout, List<ImageSet.SourceFile> sources, String out, Options options,
-                                 java.util.function.Function<String, List<WrittenShard>> writeShards) {
+                                 Map<String, Long> quarantined, java.util.function.Function<String, List<WrittenShard>> writeShards) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path target = Fs.path(out);
         Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
@@ -246,7 +248,8 @@ public final class ShardWriter {
                 splitMeta.put(split, new Manifest.Split(examples, classCounts, shards));
             }
             Manifest manifest = new Manifest(Manifest.FORMAT, Manifest.VERSION, options.dataset(), layout.shape(), layout.classNames(),
-                    options.batchSize(), layout.norm(), splitMeta, sources, lineage(options));
+                    options.batchSize(), layout.norm(), splitMeta, sources, lineage(options),
+                    quarantined == null ? null : new java.util.TreeMap<>(quarantined));
             Fs.writeString(new Path(staging, Manifest.FILE), manifest.toJson(), conf);
             Fs.writeString(new Path(staging, SUCCESS), "", conf);
             if (Fs.exists(target, conf)) {

@@ -8,6 +8,8 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
+import sparkconv.SparkconvException;
+
 /**
  * The one SparkSession factory. Configuration layers, lowest first: {@code conf/defaults.properties}, whatever
  * spark-submit already put in the SparkConf, then explicit overrides (pipeline spec, then CLI flags).
@@ -52,7 +54,25 @@ public final class SparkSessions {
     }
 
     public static SparkSession getOrCreate(Map<String, String> overrides) {
+        if (SparkSession.getActiveSession().isEmpty()) {
+            checkHeap(Runtime.getRuntime().maxMemory());
+        }
         return SparkSession.builder().config(conf(overrides)).getOrCreate();
+    }
+
+    /** What Spark's memory manager requires of the driver JVM's heap: 1.5 x its 300 MiB reserve. */
+    static final long MIN_HEAP = 450L << 20;
+
+    /**
+     * Spark refuses a driver heap under {@link #MIN_HEAP} from deep inside its start-up, logging its own stack trace;
+     * checked here first, the user gets one line that says what to change.
+     */
+    static void checkHeap(long maxHeap) {
+        if (maxHeap < MIN_HEAP) {
+            throw new SparkconvException(String.format("the JVM has %d MiB of heap, and Spark needs at least %d MiB: raise -Xmx "
+                    + "(./sparkconv takes it from SPARKCONV_JAVA_OPTS, e.g. SPARKCONV_JAVA_OPTS=-Xmx2g; spark-submit: --driver-memory 2g)",
+                    maxHeap >> 20, MIN_HEAP >> 20));
+        }
     }
 
     public static JavaSparkContext javaContext(SparkSession session) {

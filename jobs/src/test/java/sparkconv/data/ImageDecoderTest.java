@@ -89,12 +89,30 @@ class ImageDecoderTest {
     }
 
     @Test
-    void pngWithGarbageDataIsCorrupt() {
+    void pngWithGarbageDataFailsItsChecksum() {
         byte[] png = TestImages.grey(28, 28, 5, "png");
         for (int i = 41; i < png.length - 12; i++) {
             png[i] = (byte) (i * 31);
         }
-        assertEquals(QuarantineReason.CORRUPT_IMAGE, reasonOf(grey28, png));
+        assertEquals(QuarantineReason.CHECKSUM_MISMATCH, reasonOf(grey28, png));
+    }
+
+    /** Both paths: the direct decoder's (8-bit grey) and ImageIO's (with alpha); ImageIO alone would decode them all. */
+    @Test
+    void aPngWhoseChunkCrcIsWrongIsQuarantinedWhicheverDecoderWouldReadIt() throws Exception {
+        byte[] direct = TestImages.grey(28, 28, 5, "png");
+        byte[] viaImageIo = TestImages.encode(new BufferedImage(28, 28, BufferedImage.TYPE_INT_ARGB), "png");
+        for (byte[] png : new byte[][]{direct, viaImageIo}) {
+            assertEquals(28 * 28, grey28.decode(png).length);
+            for (String chunk : new String[]{"IHDR", "IDAT", "IEND"}) {
+                byte[] damaged = TestImages.pngWithBadCrc(png, chunk);
+                assertTrue(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(damaged)) != null, "ImageIO ignores the CRC");
+                BadImage bad = assertThrows(BadImage.class, () -> grey28.decode(damaged));
+                assertEquals(QuarantineReason.CHECKSUM_MISMATCH, bad.reason());
+                assertTrue(bad.getMessage().startsWith("PNG: " + chunk + " chunk at byte ") && bad.getMessage().contains("fails its CRC"),
+                        bad.getMessage());
+            }
+        }
     }
 
     @Test

@@ -42,8 +42,8 @@ class ImageSourcesHdfsTest {
     }
 
     /** Each slice's entries as "key size content-hash", partition by partition. */
-    private static List<List<String>> slices(String source, ImageSources.Format format) {
-        return ImageSources.entries(spark, source, format, 1 << 20)
+    private static List<List<String>> slices(String source, ImageReader.Format format) {
+        return ((ImageReader.Encoded) ImageReader.of(source, format)).entries(spark, 1 << 20)
                 .map(e -> e.key() + " " + e.bytes() + " " + Arrays.hashCode(e.content())).glom().collect();
     }
 
@@ -66,12 +66,12 @@ class ImageSourcesHdfsTest {
         fs.mkdirs(new org.apache.hadoop.fs.Path(root + "/in"));
         fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path(root + "/in"));
 
-        List<List<String>> folder = slices(root + "/in/images/folder", ImageSources.Format.FOLDER);
-        assertEquals(slices(local.resolve("folder").toString(), ImageSources.Format.FOLDER), folder);
+        List<List<String>> folder = slices(root + "/in/images/folder", ImageReader.Format.FOLDER);
+        assertEquals(slices(local.resolve("folder").toString(), ImageReader.Format.FOLDER), folder);
         assertEquals(files.size(), folder.stream().mapToLong(List::size).sum());
-        assertEquals(slices(local.resolve("images.zip").toString(), ImageSources.Format.ZIP),
-                slices(root + "/in/images/images.zip", ImageSources.Format.ZIP));
-        assertEquals(ImageSources.fingerprint(spark, local.resolve("folder").toString(), ImageSources.Format.FOLDER).get(0).bytes(),
-                ImageSources.fingerprint(spark, root + "/in/images/folder", ImageSources.Format.FOLDER).get(0).bytes());
+        assertEquals(slices(local.resolve("images.zip").toString(), ImageReader.Format.ZIP),
+                slices(root + "/in/images/images.zip", ImageReader.Format.ZIP));
+        assertEquals(new FolderReader(local.resolve("folder").toString()).fingerprint(new org.apache.hadoop.conf.Configuration()).get(0).bytes(),
+                new FolderReader(root + "/in/images/folder").fingerprint(spark.sparkContext().hadoopConfiguration()).get(0).bytes());
     }
 }

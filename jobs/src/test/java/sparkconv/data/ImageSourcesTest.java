@@ -61,7 +61,7 @@ class ImageSourcesTest {
     void everyFileIsReadOnceBySlicesOfLargeDirectoriesAndTasksSharedBySmallOnes() throws Exception {
         Path root = dir.resolve("folder");
         List<String> files = writeTree(root);
-        List<List<String>> partitions = ImageSources.entries(spark, root.toString(), ImageSources.Format.FOLDER, 1 << 20)
+        List<List<String>> partitions = new FolderReader(root.toString()).entries(spark, 1 << 20)
                 .map(ImageEntry::key).glom().collect();
 
         assertEquals(files.stream().sorted().toList(), partitions.stream().flatMap(List::stream).sorted().toList(),
@@ -74,7 +74,7 @@ class ImageSourcesTest {
             List<String> big = p.stream().filter(k -> k.startsWith("big/")).toList();
             assertEquals(big.stream().sorted().toList(), big, "a slice is read in name order");
         }
-        assertEquals(partitions, ImageSources.entries(spark, root.toString(), ImageSources.Format.FOLDER, 1 << 20)
+        assertEquals(partitions, new FolderReader(root.toString()).entries(spark, 1 << 20)
                 .map(ImageEntry::key).glom().collect(), "the same slices on every run");
     }
 
@@ -87,7 +87,7 @@ class ImageSourcesTest {
         }
         Path zip = dir.resolve("large.zip");
         TestImages.zip(zip, files);
-        var entries = ImageSources.entries(spark, zip.toString(), ImageSources.Format.ZIP, 1 << 20).map(ImageEntry::key);
+        var entries = new ArchiveReader(zip.toString(), ArchiveEntries.Kind.ZIP).entries(spark, 1 << 20).map(ImageEntry::key);
         assertEquals(3, entries.getNumPartitions());
         List<String> keys = entries.collect();
         assertEquals(n, keys.size());
@@ -98,7 +98,7 @@ class ImageSourcesTest {
     void aFolderOfEmptyDirectoriesIsAnError() throws Exception {
         Files.createDirectories(dir.resolve("none/cat"));
         SparkconvException e = assertThrows(SparkconvException.class,
-                () -> ImageSources.entries(spark, dir.resolve("none").toString(), ImageSources.Format.FOLDER, 1 << 20));
+                () -> new FolderReader(dir.resolve("none").toString()).entries(spark, 1 << 20));
         assertTrue(e.getMessage().contains("holds no files"), e.getMessage());
     }
 
@@ -122,7 +122,7 @@ class ImageSourcesTest {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         lines.forEach(l -> digest.update(l.getBytes(StandardCharsets.UTF_8)));
 
-        List<ImageSet.SourceFile> fingerprint = ImageSources.fingerprint(spark, root.toString(), ImageSources.Format.FOLDER);
+        List<ImageSet.SourceFile> fingerprint = new FolderReader(root.toString()).fingerprint(spark.sparkContext().hadoopConfiguration());
         assertEquals(1, fingerprint.size());
         assertEquals(HexFormat.of().formatHex(digest.digest()), fingerprint.get(0).sha256());
         assertEquals(bytes, fingerprint.get(0).bytes());

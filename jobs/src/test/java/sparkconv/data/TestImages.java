@@ -71,6 +71,24 @@ public final class TestImages {
         return png;
     }
 
+    /**
+     * The PNG with one bit of the chunk {@code type}'s stored CRC flipped: what a bit flip in storage or transfer does to
+     * a file whose pixels still decode.
+     */
+    public static byte[] pngWithBadCrc(byte[] png, String type) {
+        byte[] out = png.clone();
+        int at = 8;
+        while (at + 8 <= out.length) {
+            int length = java.nio.ByteBuffer.wrap(out, at, 4).getInt();
+            if (new String(out, at + 4, 4, StandardCharsets.ISO_8859_1).equals(type)) {
+                out[at + 8 + length] ^= 0x01;
+                return out;
+            }
+            at += 12 + length;
+        }
+        throw new IllegalArgumentException("no " + type + " chunk");
+    }
+
     /** A JPEG whose SOF0 segment declares width x height. */
     public static byte[] jpegDeclaring(int width, int height) {
         byte[] jpg = grey(8, 8, 1, "jpeg");

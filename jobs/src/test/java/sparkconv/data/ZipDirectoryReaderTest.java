@@ -190,8 +190,13 @@ class ZipDirectoryReaderTest {
         byte[] bytes = Files.readAllBytes(zip);
         Files.write(zip, Arrays.copyOf(bytes, bytes.length - 10));
         IOException e = assertThrows(IOException.class, () -> readStreaming(zip));
-        assertTrue(e.getMessage().contains("no end of central directory record"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("truncated zip:") && e.getMessage().contains("no end-of-central-directory record"), e.getMessage());
         ImageEntry only = ArchiveEntries.open(zip.toUri().toString(), ArchiveEntries.Kind.ZIP, 0, 1, 1 << 20, new Configuration()).next();
         assertEquals("unreadable", only.reason());
+
+        Path notZip = dir.resolve("notes.zip");
+        Files.write(notZip, TestImages.text("these are notes, not an archive"));
+        IOException other = assertThrows(IOException.class, () -> readStreaming(notZip));
+        assertTrue(other.getMessage().startsWith("not a zip archive:"), other.getMessage());
     }
 }

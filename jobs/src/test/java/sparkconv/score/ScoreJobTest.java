@@ -101,14 +101,15 @@ class ScoreJobTest {
         entries.add(TestImages.Entry.file("bird/notes.txt", TestImages.text("not an image")));
         entries.add(TestImages.Entry.file("../escape/x.png", png));
         entries.add(TestImages.Entry.symlink("cat/link.png", "/etc/passwd"));
+        entries.add(TestImages.Entry.file("dog/crc.png", TestImages.pngWithBadCrc(png, "IDAT")));
         Path zip = dir.resolve("mixed.zip");
         TestImages.zip(zip, entries.toArray(TestImages.Entry[]::new));
         String out = dir.resolve("scores").toString();
 
         ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("tiny:latest", store, zip.toString(), null, out, 2, 5, true, false));
 
-        assertEquals(good.size() + 5, r.images());
-        assertEquals(5, r.errors());
+        assertEquals(good.size() + 6, r.images());
+        assertEquals(6, r.errors());
         assertTrue(Files.exists(dir.resolve("scores/_SUCCESS")));
         Dataset<Row> df = spark.read().parquet(out);
         assertEquals(ScoreJob.OUTPUT_COLUMNS, List.of(df.columns()));
@@ -138,7 +139,7 @@ class ScoreJobTest {
             assertNotNull(row.getTimestamp(7));
         }
         Map<String, String> errorStarts = Map.of("cat/empty.png", "empty-file", "dog/cut.png", "corrupt-image",
-                "bird/notes.txt", "not-an-image", "../escape/x.png", "unsafe-path", "cat/link.png", "symlink");
+                "bird/notes.txt", "not-an-image", "../escape/x.png", "unsafe-path", "cat/link.png", "symlink", "dog/crc.png", "checksum-mismatch: PNG: IDAT chunk");
         errorStarts.forEach((entry, reason) -> {
             Row row = byEntry.get(entry);
             assertTrue(row.getString(8).startsWith(reason), entry + ": " + row.getString(8));
@@ -212,7 +213,7 @@ class ScoreJobTest {
         }
         String shards = dir.resolve("shards").toString();
         Manifest m = sparkconv.shards.ImagePreprocess.run(spark, new sparkconv.shards.ImagePreprocess.Request(dir.resolve("imgs").toString(),
-                sparkconv.data.ImageSources.Format.FOLDER, "test", new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS),
+                sparkconv.data.ImageReader.Format.FOLDER, "test", new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS),
                 1 << 20, 0.0, 0.25, 5, false), shards).shards().manifest();
         String out = dir.resolve("scores").toString();
         ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("tiny", store, shards, null, out, 3, 8, true, false));
