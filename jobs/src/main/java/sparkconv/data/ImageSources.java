@@ -323,10 +323,10 @@ public final class ImageSources {
     }
 
     /**
-     * Archive slices, one per task (an archive whose name says no kind is read as {@code unnamed}): every archive is cut into enough slices to keep all cores busy, and a zip into more
+     * Archive slices, one per task: every archive is cut into enough slices to keep all cores busy, and a zip into more
      * when it holds over {@link #FILES_PER_TASK} entries a slice (its directory's record count is read on the driver from
      * the end record alone): a task's outputs, a Parquet row group say, are held until it ends. A tar slice walks the
-     * whole stream, so a tar is cut only as the cores need.
+     * whole stream, so a tar is cut only as the cores need. An archive whose name says no kind is read as {@code unnamed}.
      */
     static JavaRDD<ImageEntry> archiveEntries(SparkSession spark, List<FileStatus> archives, ArchiveEntries.Kind unnamed, long maxEntryBytes) {
         JavaSparkContext jsc = SparkSessions.javaContext(spark);

@@ -56,13 +56,15 @@ public final class ImagePreprocess {
                 throw new SparkconvException("validation and test fractions must be >= 0 and leave a training share, got "
                         + validationFraction + " and " + testFraction);
             }
-            if (!(ImageReader.of(source, format) instanceof ImageReader.Records)) {
-                throw new SparkconvException(source + ": " + format.code() + " data is read whole (Preprocess.idx), not image by image");
-            }
+            reader(); // IDX is refused here, not mid-job
         }
 
+        /** The source's reader: one that reads image by image. */
         ImageReader.Records reader() {
-            return (ImageReader.Records) ImageReader.of(source, format);
+            if (!(ImageReader.of(source, format) instanceof ImageReader.Records reader)) {
+                throw new SparkconvException(source + ": " + format.code() + " data is read whole (Preprocess.idx), not image by image");
+            }
+            return reader;
         }
     }
 

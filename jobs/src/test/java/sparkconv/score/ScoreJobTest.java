@@ -117,7 +117,7 @@ class ScoreJobTest {
         for (Row row : df.collectAsList()) {
             byEntry.put(row.getString(0).substring(row.getString(0).indexOf("!/") + 2), row);
         }
-        assertEquals(good.size() + 5, byEntry.size());
+        assertEquals(good.size() + 6, byEntry.size());
         for (var e : good.entrySet()) {
             Row row = byEntry.get(e.getKey());
             double[] expected = reference(e.getValue());
