@@ -21,9 +21,9 @@ final class PngChunks {
         int at = SIGNATURE;
         while (at + 8 <= b.length) {
             int length = int32(b, at);
-            String type = new String(b, at + 4, 4, StandardCharsets.ISO_8859_1);
+            int type = int32(b, at + 4); // compared as a number: no String per chunk
             if (length < 0 || at + 12L + length > b.length) {
-                throw new BadImage(QuarantineReason.CORRUPT_IMAGE, "PNG: truncated " + printable(type) + " chunk at byte " + at);
+                throw new BadImage(QuarantineReason.CORRUPT_IMAGE, "PNG: truncated " + name(type) + " chunk at byte " + at);
             }
             crc.reset();
             crc.update(b, at + 4, 4 + length);
@@ -31,9 +31,9 @@ final class PngChunks {
             if ((int) crc.getValue() != stored) {
                 throw new BadImage(QuarantineReason.CHECKSUM_MISMATCH, String.format(
                         "PNG: %s chunk at byte %d fails its CRC (stored %08x, computed %08x): the file is damaged",
-                        printable(type), at, stored, (int) crc.getValue()));
+                        name(type), at, stored, (int) crc.getValue()));
             }
-            if (type.equals("IEND")) {
+            if (type == IEND) {
                 return;
             }
             at += 12 + length;
@@ -41,10 +41,13 @@ final class PngChunks {
         throw new BadImage(QuarantineReason.CORRUPT_IMAGE, "PNG: truncated (no IEND chunk)");
     }
 
+    private static final int IEND = 0x49454e44;
+
     /** A chunk type as text, or its hex when damage made it no chunk name (four ASCII letters). */
-    private static String printable(String type) {
-        return type.chars().allMatch(Character::isLetter) ? type
-                : "0x" + java.util.HexFormat.of().formatHex(type.getBytes(StandardCharsets.ISO_8859_1));
+    private static String name(int type) {
+        byte[] text = {(byte) (type >>> 24), (byte) (type >>> 16), (byte) (type >>> 8), (byte) type};
+        String s = new String(text, StandardCharsets.ISO_8859_1);
+        return s.chars().allMatch(c -> c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') ? s : String.format("0x%08x", type);
     }
 
     private static int int32(byte[] b, int at) {
