@@ -56,11 +56,15 @@ public final class ImagePreprocess {
                 throw new SparkconvException("validation and test fractions must be >= 0 and leave a training share, got "
                         + validationFraction + " and " + testFraction);
             }
-            reader(); // IDX is refused here, not mid-job
+            reader(source, format); // IDX is refused here, not mid-job
         }
 
         /** The source's reader: one that reads image by image. */
         ImageReader.Records reader() {
+            return reader(source, format);
+        }
+
+        private static ImageReader.Records reader(String source, ImageReader.Format format) {
             if (!(ImageReader.of(source, format) instanceof ImageReader.Records reader)) {
                 throw new SparkconvException(source + ": " + format.code() + " data is read whole (Preprocess.idx), not image by image");
             }
