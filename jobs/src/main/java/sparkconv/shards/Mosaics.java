@@ -42,6 +42,27 @@ public final class Mosaics {
     private Mosaics() {
     }
 
+    /** What segment-preprocess makes: mosaics per split, mosaics per shard and the seed of item choice and placement. */
+    public record Params(int train, int validation, int test, int batchSize, long seed) {
+        public Params {
+            if (train < 1 || validation < 0 || test < 1) {
+                throw new SparkconvException("--train " + train + ", --validation " + validation + ", --test " + test
+                        + ": need at least 1 training and 1 test mosaic (validation may be 0)");
+            }
+            if (batchSize < 1) {
+                throw new SparkconvException("--batch must be at least 1, got " + batchSize);
+            }
+        }
+
+        public Map<String, Integer> sizes() {
+            Map<String, Integer> sizes = new LinkedHashMap<>();
+            sizes.put("train", train);
+            sizes.put("validation", validation);
+            sizes.put("test", test);
+            return sizes;
+        }
+    }
+
     /** The mosaics of one split: pixels N x C x 2H x 2W and masks N x 2H x 2W (class index per pixel). */
     record Split(int count, byte[] pixels, byte[] masks) {
     }
