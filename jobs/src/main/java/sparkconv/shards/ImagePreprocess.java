@@ -29,6 +29,7 @@ import sparkconv.data.ImageSet;
 import sparkconv.data.ImageSources;
 import sparkconv.data.QuarantineReason;
 import sparkconv.spark.Fs;
+import sparkconv.spark.ParquetSchemas;
 
 /**
  * Image folders, zip / tar archives and CIFAR-10 batches into the same shards + manifest as IDX data. Images are read
@@ -40,11 +41,7 @@ import sparkconv.spark.Fs;
 public final class ImagePreprocess {
     private static final Logger LOG = LoggerFactory.getLogger(ImagePreprocess.class);
     public static final String QUARANTINE = "quarantine";
-    public static final StructType QUARANTINE_SCHEMA = new StructType()
-            .add("path", DataTypes.StringType, false)
-            .add("reason", DataTypes.StringType, false)
-            .add("bytes", DataTypes.LongType, false)
-            .add("detail", DataTypes.StringType, true);
+    public static final StructType QUARANTINE_SCHEMA = ParquetSchemas.IMAGE_QUARANTINE.type();
 
     private ImagePreprocess() {
     }

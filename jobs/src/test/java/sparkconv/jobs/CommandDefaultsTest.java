@@ -63,7 +63,7 @@ class CommandDefaultsTest {
     @Test
     void helpExitsZeroForEveryCommandAndShowsEveryEffectiveDefault() {
         for (var e : commands().entrySet()) {
-            MainTest.Run r = MainTest.run((e.getKey() + " --help").split(" "));
+            CommandHarness.Result r = CommandHarness.run((e.getKey() + " --help").split(" "));
             assertEquals(0, r.code(), e.getKey() + " --help: " + r.errors());
             assertTrue(r.out().contains("Usage: sparkconv " + e.getKey()), e.getKey() + ": " + r.out());
             String help = r.out().replaceAll("\\s+", "");
