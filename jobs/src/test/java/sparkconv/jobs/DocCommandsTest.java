@@ -35,7 +35,7 @@ import sparkconv.TestData;
  * go under the document's working directory ({@code ../} ones against the repository root, as the docs mean them).
  * The data shrink the documented ways: {@code --limit 1000 --validation 100} for IDX preprocess and the quickstart,
  * {@code --epochs 1} for training, {@code --set limit=1000 --set validation=100 --set epochs=1} for pipeline specs
- * that have those parameters. A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
+ * that have those parameters, the last {@value #NIFTY_DAYS} days of the NIFTY-50 CSV for the chart walkthroughs. A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
  * required part when that has no placeholder; otherwise its options are checked against the command.</li>
  * <li>Lines that need a cluster or HDFS ({@code spark://}, {@code hdfs://}, {@code yarn}, {@code k8s://}), or input the
  * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only.</li>
@@ -55,6 +55,9 @@ class DocCommandsTest {
 
     /** Options whose value is a path or URI: relocated under the document's working directory when relative. */
     static final Set<String> PATH_OPTIONS = Set.of("--out", "--in", "--shards", "--store", "--csv", "--data", "--source", "--input");
+
+    /** Trading days of the NIFTY-50 CSV the walkthroughs run on (of 4,954): ~1,400 20-day windows instead of ~4,900. */
+    static final int NIFTY_DAYS = 1500;
 
     /** Commands whose input the docs do not create: parsed only, with why. */
     static final Map<String, String> NOT_CREATED = Map.of(
@@ -181,20 +184,37 @@ class DocCommandsTest {
         }
 
         /** Relative paths as the docs mean them: under the working directory, "../" against the repository root. */
-        List<String> relocate(List<String> args) {
+        List<String> relocate(List<String> args) throws IOException {
             List<String> out = new ArrayList<>(args);
             for (int i = 0; i < out.size(); i++) {
                 String a = out.get(i);
                 if (PATH_OPTIONS.contains(a) && i + 1 < out.size()) {
-                    out.set(i + 1, local(out.get(i + 1)));
+                    out.set(i + 1, sampled(local(out.get(i + 1))));
                 } else if (a.equals("--set") && i + 1 < out.size() && out.get(i + 1).matches("(root|csv|data)=.*")) {
                     String[] kv = out.get(i + 1).split("=", 2);
-                    out.set(i + 1, kv[0] + "=" + local(kv[1]));
+                    out.set(i + 1, kv[0] + "=" + sampled(local(kv[1])));
                 } else if (a.endsWith(".yaml") && !a.startsWith("/")) {
                     out.set(i, ROOT.resolve(a).toString());
                 }
             }
             return out;
+        }
+
+        /**
+         * The NIFTY-50 CSV shrunk the way docs/nifty.md says any daily CSV may be: its header and its last
+         * {@link #NIFTY_DAYS} days (a contiguous stretch, so windows, labels and the embargo stay what they are).
+         */
+        String sampled(String path) throws IOException {
+            if (!path.endsWith("NIFTY50.csv") || !Files.isRegularFile(Path.of(path))) {
+                return path;
+            }
+            List<String> lines = Files.readAllLines(Path.of(path));
+            List<String> sample = new ArrayList<>(List.of(lines.get(0)));
+            sample.addAll(lines.subList(Math.max(1, lines.size() - NIFTY_DAYS), lines.size()));
+            Path out = work.resolve("NIFTY50.csv");
+            Files.createDirectories(work);
+            Files.write(out, sample);
+            return out.toString();
         }
 
         String local(String value) {

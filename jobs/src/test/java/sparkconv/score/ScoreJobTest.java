@@ -96,6 +96,7 @@ class ScoreJobTest {
         TestImages.zip(zip, entries.toArray(TestImages.Entry[]::new));
         String out = dir.resolve("scores").toString();
 
+        int loadsBefore = ModelCache.loads(); // other test classes in this JVM load their own models
         ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request("tiny:latest", store, zip.toString(), null, out, 2, 5, true, false));
 
         assertEquals(good.size() + 5, r.images());
@@ -136,7 +137,7 @@ class ScoreJobTest {
             assertTrue(row.isNullAt(1) && row.isNullAt(2) && row.isNullAt(3) && row.isNullAt(4), entry + " has null scores");
         });
         assertEquals(good.size(), r.metrics().examples());
-        assertEquals(1, ModelCache.loads(), "the network is read once per executor JVM, not per task or record");
+        assertTrue(ModelCache.loads() - loadsBefore <= 1, "the network is read once per executor JVM, not per task or record");
     }
 
     @Test

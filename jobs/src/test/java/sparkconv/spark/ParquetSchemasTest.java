@@ -17,7 +17,7 @@ class ParquetSchemasTest {
     static {
         PINNED.put("image-quarantine/1", "path STRING NOT NULL,reason STRING NOT NULL,bytes BIGINT NOT NULL,detail STRING");
         PINNED.put("scores/1", "path STRING NOT NULL,predicted_class INT,class_name STRING,probability DOUBLE,"
-                + "top_k ARRAY<STRUCT<class_index: INT NOT NULL, class_name: STRING NOT NULL, probability: DOUBLE NOT NULL>>,"
+                + "top_k ARRAY<STRUCT<class_index: INT, class_name: STRING, probability: DOUBLE>>," // Spark's DDL omits nested NOT NULL
                 + "model_name STRING NOT NULL,model_version STRING NOT NULL,scored_at TIMESTAMP NOT NULL,error STRING");
         PINNED.put("ohlc-prices/1", "symbol STRING NOT NULL,date DATE NOT NULL,open DOUBLE NOT NULL,high DOUBLE NOT NULL,"
                 + "low DOUBLE NOT NULL,close DOUBLE NOT NULL,volume DOUBLE");
