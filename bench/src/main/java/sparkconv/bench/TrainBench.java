@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
 import sparkconv.eval.SparkEvaluator;
+import sparkconv.jobs.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
@@ -45,7 +46,8 @@ public final class TrainBench implements Callable<Integer> {
     String mode;
     @Option(names = "--master", defaultValue = "local[2]", description = "Spark master for --mode spark")
     String master;
-    @Option(names = "--model", defaultValue = "lenet5")
+    // Options without a defaultValue here take the product's train.* default from conf/defaults.properties (main).
+    @Option(names = "--model")
     String model;
     @Option(names = "--epochs", defaultValue = "4")
     int epochs;
@@ -53,15 +55,15 @@ public final class TrainBench implements Callable<Integer> {
     int limit;
     @Option(names = "--repeat", defaultValue = "1", description = "copies of the training split per epoch (scaling runs)")
     int repeat;
-    @Option(names = "--workers", defaultValue = "0")
+    @Option(names = "--workers")
     int workers;
-    @Option(names = "--averaging-frequency", defaultValue = "10")
+    @Option(names = "--averaging-frequency")
     int averagingFrequency;
-    @Option(names = "--updater", defaultValue = "nesterovs")
+    @Option(names = "--updater")
     String updater;
-    @Option(names = "--lr", defaultValue = "0.02")
+    @Option(names = "--lr")
     double lr;
-    @Option(names = "--lr-schedule", defaultValue = "exp:0.8")
+    @Option(names = "--lr-schedule")
     String lrSchedule;
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST)
     String data;
@@ -69,11 +71,22 @@ public final class TrainBench implements Callable<Integer> {
     String work;
     @Option(names = "--label", defaultValue = "")
     String label;
+    @Option(names = "--momentum")
+    double momentum;
+    @Option(names = "--l2")
+    double l2;
+    @Option(names = "--seed")
+    long seed;
+    @Option(names = "--prefetch")
+    int prefetch;
     @Option(names = "--stats", description = "collect Spark training statistics and print where the time went (stderr)")
     boolean stats;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainBench()).execute(args));
+        ConfDefaults train = new ConfDefaults();
+        System.exit(new CommandLine(new TrainBench()).setDefaultValueProvider(arg ->
+                arg instanceof CommandLine.Model.OptionSpec o && o.defaultValue() == null ? train.value("train", o.longestName()) : null)
+                .execute(args));
     }
 
     @Override
@@ -83,7 +96,7 @@ public final class TrainBench implements Callable<Integer> {
         String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit);
         Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
-        Hyper hyper = new Hyper(updater, lr, 0.9, 1e-4, 42);
+        Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
         LrSchedule schedule = LrSchedule.parse(lrSchedule);
         ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, hyper));
@@ -117,7 +130,7 @@ public final class TrainBench implements Callable<Integer> {
             if (repeat > 1) {
                 manifest = withTrainPaths(manifest, repeat);
             }
-            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, 2, hyper, stats,
+            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, stats,
                     new TrainControl(schedule, 0, false));
             // CPU seconds of an epoch's training: from the previous epoch's "done" line (after its validation) to this
             // epoch's 100% progress line (before its validation). In local mode the executors are this JVM.

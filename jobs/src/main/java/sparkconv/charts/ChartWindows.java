@@ -43,6 +43,9 @@ public final class ChartWindows {
                 }
             }
             TimeSplits.requireTimeSplit(split);
+            if (split.equals("time")) {
+                TimeSplits.requireFractions(trainFraction, validationFraction);
+            }
             new Labels(horizon, deadBand); // validates --horizon and --dead-band (fields are not assigned yet here)
         }
 

@@ -48,16 +48,21 @@ public final class TimeSplits {
         }
     }
 
+    /** The time split's shares of the dates: train > 0, validation >= 0, and some left for the test period. */
+    public static void requireFractions(double trainFraction, double validationFraction) {
+        if (trainFraction <= 0 || validationFraction < 0 || trainFraction + validationFraction >= 1) {
+            throw new SparkconvException("--train " + trainFraction + " and --validation " + validationFraction
+                    + " must be fractions with train > 0 and train + validation < 1 (the rest is the test period)");
+        }
+    }
+
     /**
      * Train / validation / test by date: the first {@code trainFraction} of the distinct window end dates go to
      * train, the next {@code validationFraction} to validation, the rest to test; then the embargo.
      */
     public static Fold byDate(List<Window> windows, double trainFraction, double validationFraction, int embargo,
                               int window, int horizon) {
-        if (trainFraction <= 0 || validationFraction < 0 || trainFraction + validationFraction >= 1) {
-            throw new SparkconvException("--train " + trainFraction + " and --validation " + validationFraction
-                    + " must be fractions with train > 0 and train + validation < 1 (the rest is the test period)");
-        }
+        requireFractions(trainFraction, validationFraction);
         List<LocalDate> dates = calendar(windows);
         LocalDate trainEnd = dates.get(Math.max(0, (int) (dates.size() * trainFraction) - 1));
         LocalDate validationEnd = dates.get(Math.max(0, (int) (dates.size() * (trainFraction + validationFraction)) - 1));

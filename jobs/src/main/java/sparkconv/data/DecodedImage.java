@@ -31,6 +31,14 @@ public record DecodedImage(String path, String key, String label, String split, 
         }
     }
 
+    /** Registers {@link KryoSerializer} with sparkconv's Kryo (listed in META-INF/services). */
+    public static final class KryoRegistration implements sparkconv.spark.KryoRegistrator.Registration {
+        @Override
+        public void register(Kryo kryo) {
+            kryo.register(DecodedImage.class, new KryoSerializer());
+        }
+    }
+
     /**
      * Field by field: decoded images are cached serialized and shuffled, and the Java serialization records get by
      * default writes a class description per image (several times the cost, and the size, of a 28x28 image).

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,7 +24,10 @@ import org.apache.spark.sql.types.StructType;
 
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
+import sparkconv.spark.JobDescriptions;
+import sparkconv.spark.ParquetSchemas;
 import sparkconv.spark.SparkSessions;
+import sparkconv.spark.StagedCommit;
 
 /**
  * OHLC CSV files into an ingested directory, as a Spark job: {@code prices/} (Parquet, schema {@link #PRICES_SCHEMA},
@@ -37,22 +39,8 @@ public final class OhlcIngest {
     public static final String PRICES = "prices";
     public static final String QUARANTINE = "quarantine";
     public static final String SUMMARY = "summary.json";
-    public static final String SUCCESS = "_SUCCESS";
-    public static final StructType PRICES_SCHEMA = new StructType()
-            .add("symbol", DataTypes.StringType, false)
-            .add("date", DataTypes.DateType, false)
-            .add("open", DataTypes.DoubleType, false)
-            .add("high", DataTypes.DoubleType, false)
-            .add("low", DataTypes.DoubleType, false)
-            .add("close", DataTypes.DoubleType, false)
-            .add("volume", DataTypes.DoubleType, true);
-    public static final StructType QUARANTINE_SCHEMA = new StructType()
-            .add("source", DataTypes.StringType, false)
-            .add("line", DataTypes.IntegerType, false)
-            .add("symbol", DataTypes.StringType, true)
-            .add("raw", DataTypes.StringType, false)
-            .add("reason", DataTypes.StringType, false)
-            .add("detail", DataTypes.StringType, false);
+    public static final StructType PRICES_SCHEMA = ParquetSchemas.OHLC_PRICES.type();
+    public static final StructType QUARANTINE_SCHEMA = ParquetSchemas.OHLC_QUARANTINE.type();
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private OhlcIngest() {
@@ -93,9 +81,10 @@ public final class OhlcIngest {
         }
 
         JavaSparkContext jsc = SparkSessions.javaContext(spark);
-        List<FileOutcome> outcomes = jsc.parallelize(uris, Math.max(1, Math.min(uris.size(), jsc.defaultParallelism())))
-                .map(OhlcIngest::parseFile)
-                .collect();
+        List<FileOutcome> outcomes = JobDescriptions.step(spark.sparkContext(), "parse " + uris.size() + " CSV file(s)",
+                () -> jsc.parallelize(uris, Math.max(1, Math.min(uris.size(), jsc.defaultParallelism())))
+                        .map(OhlcIngest::parseFile)
+                        .collect());
         List<OhlcCsv.Parsed> parsed = new ArrayList<>();
         for (FileOutcome o : outcomes) {
             if (o.error() != null) {
@@ -120,23 +109,18 @@ public final class OhlcIngest {
         }
         Summary summary = new Summary(uris, priceRows.size(), quarantineRows.size(), bySymbol, byReason);
 
-        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
-        try {
-            spark.createDataFrame(priceRows, PRICES_SCHEMA).orderBy("symbol", "date").coalesce(1)
-                    .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, PRICES).toString());
-            spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).orderBy("source", "line").coalesce(1)
-                    .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, QUARANTINE).toString());
+        StagedCommit.commit(target, conf, true, "ingested prices", staging -> {
+            JobDescriptions.step(spark.sparkContext(), "write " + priceRows.size() + " price rows and "
+                    + quarantineRows.size() + " quarantined rows as Parquet", () -> {
+                        spark.createDataFrame(priceRows, PRICES_SCHEMA).orderBy("symbol", "date").coalesce(1)
+                                .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, PRICES).toString());
+                        spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).orderBy("source", "line").coalesce(1)
+                                .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, QUARANTINE).toString());
+                        return null;
+                    });
             Fs.writeString(new Path(staging, SUMMARY), summary.toJson(), conf);
-            Fs.writeString(new Path(staging, SUCCESS), "", conf);
-            if (Fs.exists(target, conf)) {
-                Fs.delete(target, conf);
-            }
-            Fs.rename(staging, target, conf);
-        } finally {
-            if (Fs.exists(staging, conf)) {
-                Fs.delete(staging, conf);
-            }
-        }
+            return null;
+        });
         return summary;
     }
 
@@ -152,8 +136,8 @@ public final class OhlcIngest {
     /** The validated prices of an ingested directory, sorted by symbol and date. */
     public static Dataset<Row> prices(SparkSession spark, String dir) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        if (!Fs.exists(Fs.child(dir, SUCCESS), conf)) {
-            throw new SparkconvException(dir + ": not a complete ingested OHLC directory (no " + SUCCESS + "; run nifty ingest first)");
+        if (!Fs.exists(Fs.child(dir, StagedCommit.SUCCESS), conf)) {
+            throw new SparkconvException(dir + ": not a complete ingested OHLC directory (no " + StagedCommit.SUCCESS + "; run nifty ingest first)");
         }
         return spark.read().schema(PRICES_SCHEMA).parquet(Fs.child(dir, PRICES).toString()).orderBy("symbol", "date");
     }

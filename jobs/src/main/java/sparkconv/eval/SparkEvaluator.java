@@ -12,6 +12,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import sparkconv.shards.Manifest;
 import sparkconv.shards.ShardFiles;
+import sparkconv.spark.JobDescriptions;
 
 /** Evaluates a network on one split of a shard directory, on Spark executors (the model is broadcast once). */
 public final class SparkEvaluator {
@@ -33,7 +34,8 @@ public final class SparkEvaluator {
     /** Evaluates on any list of shard files (e.g. a sample of the training split); {@code split} only names the result. */
     public static ClassificationMetrics evaluate(JavaSparkContext jsc, SparkDl4jMultiLayer sparkNet, List<String> paths,
                                                  List<String> classes, int batchSize, String split) {
-        Evaluation eval = sparkNet.doEvaluation(shards(jsc, paths), new Evaluation(classes.size()), batchSize);
+        Evaluation eval = JobDescriptions.step(jsc.sc(), "evaluate on " + paths.size() + " " + split + " shards",
+                () -> sparkNet.doEvaluation(shards(jsc, paths), new Evaluation(classes.size()), batchSize));
         return ClassificationMetrics.of(split, eval, classes);
     }
 

@@ -1,9 +1,12 @@
 package sparkconv.jobs;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import sparkconv.SparkconvException;
 
@@ -32,7 +35,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 usage or input error). Used by tests. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults());
+        CommandLine cli = commandLine();
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             Throwable t = ex;
@@ -59,5 +62,42 @@ public final class Main implements Runnable {
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** The command tree with its option defaults from conf/defaults.properties: what runs, parses pipeline stages and shows --help. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults());
+        showDefaults(cli);
+        return cli;
+    }
+
+    /**
+     * --help shows every option's effective default: an option whose description does not state its default itself
+     * ("(default ${DEFAULT-VALUE})", or in words for a computed one), and that has a default (annotated or from
+     * conf/), gets picocli's "Default: x" line.
+     */
+    private static void showDefaults(CommandLine cl) {
+        CommandSpec spec = cl.getCommandSpec();
+        for (OptionSpec o : new ArrayList<>(spec.options())) {
+            boolean flag = o.type() == boolean.class || o.type() == Boolean.class;
+            if (o.usageHelp() || o.versionHelp() || o.required() || flag || o.group() != null
+                    || String.join(" ", o.description()).contains("default")) {
+                continue;
+            }
+            String conf = spec.defaultValueProvider() == null ? null : confDefault(spec.defaultValueProvider(), o);
+            if (conf != null || o.defaultValue() != null) {
+                spec.remove(o);
+                spec.addOption(o.toBuilder().showDefaultValue(CommandLine.Help.Visibility.ALWAYS).build());
+            }
+        }
+        cl.getSubcommands().values().forEach(Main::showDefaults);
+    }
+
+    private static String confDefault(CommandLine.IDefaultValueProvider provider, OptionSpec o) {
+        try {
+            return provider.defaultValue(o);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -23,7 +23,7 @@ import sparkconv.spark.Fs;
                 + "Jiang-Kelly-Xiu OHLC bar images, candlesticks, or 1D return tensors; labels are the direction of "
                 + "close(t+H) vs close(t); splits are by date with an embargo of at least W+H trading days.",
         footer = {"", "Example:", "  sparkconv nifty render --in nifty/ingested --window 20 --horizon 5 --style ohlc --out nifty/ohlc20 --preview 8"})
-final class NiftyRenderCommand implements Callable<Integer> {
+final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWindows.Spec> {
     @Option(names = "--in", required = true, description = "ingested directory (nifty ingest --out)")
     String in;
 
@@ -80,9 +80,14 @@ final class NiftyRenderCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
-    public Integer call() {
-        ChartWindows.Spec spec = new ChartWindows.Spec(window, horizon, ChartStyle.parse(style), channels, deadBand, split, train,
+    public ChartWindows.Spec params() {
+        return new ChartWindows.Spec(window, horizon, ChartStyle.parse(style), channels, deadBand, split, train,
                 validation, embargo, folds, shuffleSeed);
+    }
+
+    @Override
+    public Integer call() {
+        ChartWindows.Spec spec = params();
         if (preview > 0 && !spec.style().isImage()) {
             throw new SparkconvException("--preview draws image styles (ohlc, candle), not " + style);
         }

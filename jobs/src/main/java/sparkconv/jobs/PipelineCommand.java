@@ -71,7 +71,7 @@ final class PipelineCommand implements Runnable {
         @Override
         public String check(List<String> argv) {
             try {
-                new CommandLine(new Main()).parseArgs(argv.toArray(String[]::new));
+                Main.commandLine().parseArgs(argv.toArray(String[]::new));
                 return null;
             } catch (CommandLine.ParameterException e) {
                 return e.getMessage();
@@ -80,7 +80,7 @@ final class PipelineCommand implements Runnable {
 
         @Override
         public boolean isSparkJob(List<String> command) {
-            CommandLine cl = new CommandLine(new Main());
+            CommandLine cl = Main.commandLine();
             for (String word : command) {
                 cl = cl.getSubcommands().get(word);
                 if (cl == null) {

@@ -9,11 +9,12 @@ import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
 import sparkconv.spark.Fs;
+import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
 
 @Command(name = "quickstart", description = "The whole pipeline on Fashion-MNIST: preprocess to shards, train with parameter averaging, "
                 + "evaluate on the test split, store a versioned model. Local Spark and the local file system by default.")
-final class QuickstartCommand implements Callable<Integer> {
+final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOptions> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -39,6 +40,11 @@ final class QuickstartCommand implements Callable<Integer> {
 
     @Mixin
     SparkOptions sparkOptions;
+
+    @Override
+    public TrainOptions params() {
+        return training.toTrainOptions();
+    }
 
     @Override
     public Integer call() {

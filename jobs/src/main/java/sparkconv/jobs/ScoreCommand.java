@@ -14,7 +14,7 @@ import sparkconv.score.ScoreJob;
                 + "examples of a shard directory) with a "
                 + "stored model, on Spark: Parquet of path, predicted_class, class_name, probability, top_k, model_name, "
                 + "model_version, scored_at, error. Unreadable images get an error and null scores.")
-final class ScoreCommand implements Callable<Integer> {
+final class ScoreCommand implements Callable<Integer>, JobCommand<ScoreJob.Request> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -49,9 +49,15 @@ final class ScoreCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
+    public ScoreJob.Request params() {
+        return new ScoreJob.Request(model, store, input, format, out, topK, batch, labels, overwrite);
+    }
+
+    @Override
     public Integer call() {
+        ScoreJob.Request request = params();
         SparkSession spark = sparkOptions.session("score");
-        ScoreJob.Result r = ScoreJob.run(spark, new ScoreJob.Request(model, store, input, format, out, topK, batch, labels, overwrite));
+        ScoreJob.Result r = ScoreJob.run(spark, request);
         System.out.printf("scored %,d images with %s %s (%s) in %.1f s: %,d with errors; written to %s%n", r.images(),
                 r.model().name(), r.model().version(), r.model().shape(), r.seconds(), r.errors(), r.out());
         if (r.metrics() != null) {

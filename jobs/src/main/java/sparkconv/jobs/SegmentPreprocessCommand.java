@@ -1,7 +1,5 @@
 package sparkconv.jobs;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
@@ -11,12 +9,11 @@ import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
 import sparkconv.shards.Mosaics;
-import sparkconv.shards.ShardWriter;
 
 @Command(name = "segment-preprocess", description = "Build a segmentation task from Fashion-MNIST: 2x2 mosaics (56x56) of random items with per-pixel "
                 + "masks (background + 10 classes), written as shards by a Spark job.",
         footer = {"", "Example:", "  sparkconv segment-preprocess --out out/mosaics --train 4000 --validation 500 --test 1000"})
-final class SegmentPreprocessCommand implements Callable<Integer> {
+final class SegmentPreprocessCommand implements Callable<Integer>, JobCommand<Mosaics.Params> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -48,20 +45,16 @@ final class SegmentPreprocessCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
+    public Mosaics.Params params() {
+        return new Mosaics.Params(train, validation, test, batch, seed);
+    }
+
+    @Override
     public Integer call() {
+        Mosaics.Params p = params();
         SparkSession spark = sparkOptions.session("segment-preprocess");
-        Map<String, Integer> sizes = new LinkedHashMap<>();
-        sizes.put("train", train);
-        sizes.put("validation", validation);
-        sizes.put("test", test);
-        sizes.forEach((k, v) -> {
-            if (v < (k.equals("validation") ? 0 : 1)) {
-                throw new sparkconv.SparkconvException("--" + k + " must be positive, got " + v);
-            }
-        });
         var items = IdxDataset.load(data, IdxDataset.FASHION_CLASSES, spark.sparkContext().hadoopConfiguration());
-        ShardWriter.Result r = Mosaics.write(spark, items.train(), items.test(), sizes, out, batch, seed, overwrite);
-        Jobs.print(r);
+        Jobs.print(Mosaics.write(spark, items.train(), items.test(), p.sizes(), out, p.batchSize(), p.seed(), overwrite));
         return 0;
     }
 }

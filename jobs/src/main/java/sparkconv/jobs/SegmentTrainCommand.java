@@ -19,9 +19,10 @@ import sparkconv.train.TrainOptions;
 @Command(name = "segment-train", description = "Train segmentation graphs (fcn, unet) on mosaic shards with SparkComputationGraph and parameter "
                 + "averaging, evaluate pixel accuracy, per-class IoU, mIoU and boundary IoU on the test split, store each "
                 + "as a version; with several models (--model fcn,unet) print them side by side.",
-        footer = {"", "Defaults differ from train: --updater adam --lr 0.003 (the per-pixel loss is summed over the image).",
+        footer = {"", "Defaults differ from train (segment-train.* in conf/defaults.properties): --model fcn,unet --updater adam "
+                + "--lr 0.003, because the per-pixel loss is summed over the image.",
                 "", "Example:", "  sparkconv segment-train --shards out/mosaics --store out/store --model fcn,unet --epochs 3"})
-final class SegmentTrainCommand implements Callable<Integer> {
+final class SegmentTrainCommand implements Callable<Integer>, JobCommand<List<TrainOptions>> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -37,32 +38,27 @@ final class SegmentTrainCommand implements Callable<Integer> {
     @Mixin
     SparkOptions sparkOptions;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+    /** One training run per model of {@code --model a,b}. */
     @Override
-    public Integer call() {
-        SparkSession spark = sparkOptions.session("segment-train");
-        // The per-pixel loss is summed over every pixel of an image (3,136 at 56x56), so its gradients are ~1000x a
-        // classifier's: momentum SGD at the classification default (0.02) diverges to all-background. Adam is
-        // invariant to that scale; it is the default here unless --updater / --lr are given.
-        var parsed = spec.commandLine().getParseResult();
-        if (!parsed.hasMatchedOption("--updater")) {
-            training.updater = "adam";
-        }
-        if (!parsed.hasMatchedOption("--lr")) {
-            training.learningRate = 0.003;
-        }
+    public List<TrainOptions> params() {
         TrainOptions base = training.toTrainOptions();
-        List<SegmentationRun.Outcome> outcomes = new ArrayList<>();
+        List<TrainOptions> runs = new ArrayList<>();
         for (String model : training.model.split(",")) {
             if (!ModelZoo.isGraph(model.trim())) {
                 throw new SparkconvException("--model '" + model + "' is not a segmentation model (choose from " + ModelZoo.GRAPHS + ")");
             }
+            runs.add(new TrainOptions(model.trim(), base.epochs(), base.workers(), base.averagingFrequency(),
+                    base.prefetch(), base.hyper(), base.collectStats(), base.control()));
         }
-        for (String model : training.model.split(",")) {
-            TrainOptions o = new TrainOptions(model.trim(), base.epochs(), base.workers(), base.averagingFrequency(),
-                    base.prefetch(), base.hyper(), base.collectStats(), base.control());
+        return runs;
+    }
+
+    @Override
+    public Integer call() {
+        List<TrainOptions> runs = params();
+        SparkSession spark = sparkOptions.session("segment-train");
+        List<SegmentationRun.Outcome> outcomes = new ArrayList<>();
+        for (TrainOptions o : runs) {
             SegmentationRun.Outcome r = SegmentationRun.run(spark, shards, o, store, "mosaic-" + o.model(), null, System.out::println);
             System.out.print(r.test().summary());
             var conf = spark.sparkContext().hadoopConfiguration();

@@ -1,11 +1,15 @@
 package sparkconv.jobs;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;
 
 /** Spark options every Spark job takes; they override conf/defaults.properties and spark-submit settings. */
@@ -16,6 +20,10 @@ final class SparkOptions {
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark setting (repeatable)")
     Map<String, String> conf = new LinkedHashMap<>();
 
+    /** The command these options belong to: its command line becomes the description of every Spark job it starts. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     SparkSession session(String appName) {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("spark.app.name", "sparkconv " + appName);
@@ -23,6 +31,19 @@ final class SparkOptions {
         if (master != null) {
             overrides.put("spark.master", master);
         }
-        return SparkSessions.getOrCreate(overrides);
+        SparkSession session = SparkSessions.getOrCreate(overrides);
+        JobDescriptions.command(session.sparkContext(), description());
+        return session;
+    }
+
+    /** {@code nifty render --in nifty/ingested --window 20 ...}: the command's path and the arguments it was given. */
+    String description() {
+        List<String> path = List.of(ConfDefaults.commandPath(command).split("\\."));
+        var parsed = command.commandLine().getParseResult();
+        List<String> args = parsed == null ? List.of() : parsed.expandedArgs();
+        if (args.size() >= path.size() && args.subList(0, path.size()).equals(path)) {
+            args = args.subList(path.size(), args.size()); // the whole command line, not only this command's part
+        }
+        return String.join(" ", path) + (args.isEmpty() ? "" : " " + String.join(" ", args));
     }
 }

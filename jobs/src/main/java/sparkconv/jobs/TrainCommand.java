@@ -9,11 +9,12 @@ import picocli.CommandLine.Option;
 
 import sparkconv.report.TrainingReport;
 import sparkconv.store.ModelStore;
+import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
 
 @Command(name = "train", description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
                 + "evaluate it on the test split and publish it as a new version in the model store.")
-final class TrainCommand implements Callable<Integer> {
+final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -34,6 +35,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     SparkOptions sparkOptions;
+
+    @Override
+    public TrainOptions params() {
+        return training.toTrainOptions();
+    }
 
     @Override
     public Integer call() {

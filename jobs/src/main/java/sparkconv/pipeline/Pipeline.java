@@ -26,6 +26,7 @@ import org.apache.hadoop.fs.RemoteIterator;
 
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
+import sparkconv.spark.StagedCommit;
 
 /**
  * Runs a {@link PipelineSpec}'s stages in order. Everything is checked before the first stage runs (each stage's
@@ -35,7 +36,6 @@ import sparkconv.spark.Fs;
  * failure resumes at the failed stage, and changed inputs re-run what depends on them.
  */
 public final class Pipeline {
-    public static final String SUCCESS = "_SUCCESS";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The commands stages run; implemented by the CLI (the pipeline knows nothing of it). */
@@ -129,7 +129,7 @@ public final class Pipeline {
             }
             for (String out : s.outputs()) {
                 if (!complete(out)) {
-                    throw stageError(s, "finished but output " + out + " is not complete (no " + SUCCESS + ")");
+                    throw stageError(s, "finished but output " + out + " is not complete (no " + StagedCommit.SUCCESS + ")");
                 }
             }
             Fs.writeString(recordPath(s), json(record(s)), conf);
@@ -170,7 +170,7 @@ public final class Pipeline {
         Path p = Fs.path(output);
         try {
             FileStatus st = Fs.fs(p, conf).getFileStatus(p);
-            return !st.isDirectory() || Fs.exists(new Path(p, SUCCESS), conf);
+            return !st.isDirectory() || StagedCommit.isComplete(p, conf);
         } catch (FileNotFoundException e) {
             return false;
         } catch (IOException e) {

@@ -24,6 +24,7 @@ import sparkconv.SparkconvException;
 import sparkconv.data.BadImage;
 import sparkconv.data.ImageDecoder;
 import sparkconv.shards.ShardWriter;
+import sparkconv.spark.ParquetSchemas;
 
 /**
  * Scores encoded images (PNG / JPEG bytes) with a stored model: decoded, resized and normalised exactly as the model's
@@ -32,20 +33,9 @@ import sparkconv.shards.ShardWriter;
  * An image that cannot be decoded gets an {@code error} and null scores; it never fails the job.
  */
 public final class ImageScorer implements Serializable {
-    public static final StructType TOP_K_ENTRY = new StructType()
-            .add("class_index", DataTypes.IntegerType, false)
-            .add("class_name", DataTypes.StringType, false)
-            .add("probability", DataTypes.DoubleType, false);
+    public static final StructType TOP_K_ENTRY = ParquetSchemas.TOP_K_ENTRY;
     /** The columns {@link #transform} adds. */
-    public static final StructType SCORE_COLUMNS = new StructType()
-            .add("predicted_class", DataTypes.IntegerType, true)
-            .add("class_name", DataTypes.StringType, true)
-            .add("probability", DataTypes.DoubleType, true)
-            .add("top_k", DataTypes.createArrayType(TOP_K_ENTRY, false), true)
-            .add("model_name", DataTypes.StringType, false)
-            .add("model_version", DataTypes.StringType, false)
-            .add("scored_at", DataTypes.TimestampType, false)
-            .add("error", DataTypes.StringType, true);
+    public static final StructType SCORE_COLUMNS = ParquetSchemas.SCORE_COLUMNS;
 
     private final ScoringModel model;
     private final int topK;

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.UUID;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -24,6 +23,9 @@ import sparkconv.data.ImageSources;
 import sparkconv.eval.ClassificationMetrics;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
+import sparkconv.spark.JobDescriptions;
+import sparkconv.spark.ParquetSchemas;
+import sparkconv.spark.StagedCommit;
 
 /**
  * Bulk scoring: images from a folder tree, zip / tar(.gz) archives, Parquet of binaries ({@code path}, {@code content}) or
@@ -69,43 +71,33 @@ public final class ScoreJob {
         String format = r.format() != null ? r.format().toLowerCase(Locale.ROOT) : detect(spark, r.input());
         JavaRDD<Row> scored = format.equals(SHARDS) ? ShardScoring.score(spark, r.input(), scorer, tally)
                 : scoreImages(spark, r.input(), format, scorer, tally);
-        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
-        try {
+        LabelTally labelTally = tally;
+        StagedCommit.commit(target, conf, true, "scores", staging -> {
             // Parquet's dictionaries only cost here: paths and probabilities are (nearly) all distinct
-            spark.createDataFrame(scored, OUTPUT).write()
-                    .option("parquet.enable.dictionary#path", "false")
-                    .option("parquet.enable.dictionary#probability", "false")
-                    .option("parquet.enable.dictionary#top_k.list.element.probability", "false")
-                    .parquet(staging.toString());
-            if (tally != null) {
-                checkLabels(tally.value().keySet(), model, r.input());
+            JobDescriptions.step(spark.sparkContext(), "score " + format + " " + r.input() + " with " + model.name() + " "
+                    + model.version() + " into Parquet", () -> {
+                        spark.createDataFrame(scored, OUTPUT).write()
+                                .option("parquet.enable.dictionary#path", "false")
+                                .option("parquet.enable.dictionary#probability", "false")
+                                .option("parquet.enable.dictionary#top_k.list.element.probability", "false")
+                                .parquet(staging.toString());
+                        return null;
+                    });
+            if (labelTally != null) {
+                checkLabels(labelTally.value().keySet(), model, r.input());
             }
-            if (Fs.exists(target, conf)) {
-                Fs.delete(target, conf);
-            }
-            Fs.rename(staging, target, conf);
-        } finally {
-            if (Fs.exists(staging, conf)) {
-                Fs.delete(staging, conf);
-            }
-        }
+            return null;
+        });
         // Counts come from the committed Parquet (one small column): exact even if a task ran twice.
-        Row counts = spark.read().parquet(target.toString()).selectExpr("count(*)", "count(error)").first();
+        Row counts = JobDescriptions.step(spark.sparkContext(), "count scored rows and errors",
+                () -> spark.read().parquet(target.toString()).selectExpr("count(*)", "count(error)").first());
         ClassificationMetrics metrics = tally == null ? null : metrics(tally.value(), model);
         return new Result(model, counts.getLong(0), counts.getLong(1), metrics, target.toString(), (System.nanoTime() - start) / 1e9);
     }
 
     static final String SHARDS = "shards";
     /** The written rows: the input's path, then the score columns (error: why the input could not be read or scored). */
-    static final StructType OUTPUT = outputSchema();
-
-    private static StructType outputSchema() {
-        StructType out = new StructType().add("path", DataTypes.StringType, false);
-        for (var f : ImageScorer.SCORE_COLUMNS.fields()) {
-            out = out.add(f);
-        }
-        return out;
-    }
+    static final StructType OUTPUT = ParquetSchemas.SCORES.type();
 
     /**
      * Encoded images scored straight from the RDD they are read into (no DataFrame of inputs to convert from): a folder

@@ -19,6 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
+import sparkconv.spark.StagedCommit;
 import sparkconv.store.ModelStore;
 
 /**
@@ -38,9 +39,9 @@ public record ScoringModel(String name, String version, String uri, int channels
         if (spec.contains("/")) {
             String dir = Fs.uri(spec);
             Path metadata = Fs.child(dir, ModelStore.METADATA);
-            if (!Fs.exists(Fs.child(dir, ModelStore.SUCCESS), conf) || !Fs.exists(metadata, conf)) {
+            if (!Fs.exists(Fs.child(dir, StagedCommit.SUCCESS), conf) || !Fs.exists(metadata, conf)) {
                 throw new SparkconvException(dir + ": not a complete model version (needs " + ModelStore.MODEL + ", "
-                        + ModelStore.METADATA + " and " + ModelStore.SUCCESS + ")");
+                        + ModelStore.METADATA + " and " + StagedCommit.SUCCESS + ")");
             }
             Map<?, ?> meta = read(metadata, conf);
             return of(String.valueOf(meta.get("name")), String.valueOf(meta.get("version")), dir, meta);

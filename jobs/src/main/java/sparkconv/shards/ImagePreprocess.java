@@ -25,6 +25,7 @@ import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSet;
 import sparkconv.spark.Fs;
+import sparkconv.spark.ParquetSchemas;
 
 /**
  * Image folders, zip / tar archives and CIFAR-10 batches into the same shards + manifest as IDX data. Images are read
@@ -36,11 +37,7 @@ import sparkconv.spark.Fs;
 public final class ImagePreprocess {
     private static final Logger LOG = LoggerFactory.getLogger(ImagePreprocess.class);
     public static final String QUARANTINE = "quarantine";
-    public static final StructType QUARANTINE_SCHEMA = new StructType()
-            .add("path", DataTypes.StringType, false)
-            .add("reason", DataTypes.StringType, false)
-            .add("bytes", DataTypes.LongType, false)
-            .add("detail", DataTypes.StringType, true);
+    public static final StructType QUARANTINE_SCHEMA = ParquetSchemas.IMAGE_QUARANTINE.type();
 
     private ImagePreprocess() {
     }

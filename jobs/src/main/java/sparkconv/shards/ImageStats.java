@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.apache.spark.api.java.JavaRDD;
 
 import sparkconv.data.DecodedImage;
+import sparkconv.spark.JobDescriptions;
 
 /**
  * One pass over decoded images, as the first action on them (it also fills their cache): usable images per split, the
@@ -32,7 +33,8 @@ public final class ImageStats implements Serializable {
 
     /** @param splits the splits usable images may be in, the training split first */
     public static ImageStats of(JavaRDD<DecodedImage> images, List<String> splits) {
-        return images.aggregate(new ImageStats(splits), ImageStats::add, ImageStats::merge);
+        return JobDescriptions.step(images.context(), "read and decode images, count them per split and class",
+                () -> images.aggregate(new ImageStats(splits), ImageStats::add, ImageStats::merge));
     }
 
     private ImageStats add(DecodedImage d) {

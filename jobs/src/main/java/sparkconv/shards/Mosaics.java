@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -22,7 +21,9 @@ import sparkconv.SparkconvException;
 import sparkconv.data.Checksums;
 import sparkconv.data.ImageSet;
 import sparkconv.spark.Fs;
+import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;
+import sparkconv.spark.StagedCommit;
 
 /**
  * A real segmentation task from a classification set: each example is a 2x2 mosaic of items (56x56 for
@@ -40,6 +41,27 @@ public final class Mosaics {
     public static final String BACKGROUND = "background";
 
     private Mosaics() {
+    }
+
+    /** What segment-preprocess makes: mosaics per split, mosaics per shard and the seed of item choice and placement. */
+    public record Params(int train, int validation, int test, int batchSize, long seed) {
+        public Params {
+            if (train < 1 || validation < 0 || test < 1) {
+                throw new SparkconvException("--train " + train + ", --validation " + validation + ", --test " + test
+                        + ": need at least 1 training and 1 test mosaic (validation may be 0)");
+            }
+            if (batchSize < 1) {
+                throw new SparkconvException("--batch must be at least 1, got " + batchSize);
+            }
+        }
+
+        public Map<String, Integer> sizes() {
+            Map<String, Integer> sizes = new LinkedHashMap<>();
+            sizes.put("train", train);
+            sizes.put("validation", validation);
+            sizes.put("test", test);
+            return sizes;
+        }
     }
 
     /** The mosaics of one split: pixels N x C x 2H x 2W and masks N x 2H x 2W (class index per pixel). */
@@ -91,8 +113,7 @@ public final class Mosaics {
         }
         Manifest.Normalisation norm = normalisation(splits.get("train").pixels());
 
-        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
-        try {
+        return StagedCommit.commit(target, conf, true, "mosaic shards", staging -> {
             List<MaskShardTask> tasks = new ArrayList<>();
             int plane = h * w;
             for (Map.Entry<String, Split> e : splits.entrySet()) {
@@ -108,8 +129,8 @@ public final class Mosaics {
             JavaSparkContext jsc = SparkSessions.javaContext(spark);
             String stagingUri = staging.toString();
             // one task per shard: a shard's mosaics and masks are ~200 KB, above that Spark warns about task size
-            List<ShardWriter.WrittenShard> written = jsc.parallelize(tasks, Math.max(1, tasks.size()))
-                    .map(t -> t.write(stagingUri, norm)).collect();
+            List<ShardWriter.WrittenShard> written = JobDescriptions.step(jsc.sc(), "write " + tasks.size() + " mosaic shards of " + out,
+                    () -> jsc.parallelize(tasks, Math.max(1, tasks.size())).map(t -> t.write(stagingUri, norm)).collect());
             Map<String, Manifest.Split> meta = new LinkedHashMap<>();
             for (String split : splits.keySet()) {
                 long[] counts = new long[classes.size()];
@@ -129,17 +150,8 @@ public final class Mosaics {
             Manifest manifest = new Manifest(Manifest.FORMAT, Manifest.VERSION, "fashion-mnist-mosaic", new Manifest.Shape(c, h, w),
                     classes, batchSize, norm, meta, sources, lineage);
             Fs.writeString(new Path(staging, Manifest.FILE), manifest.toJson(), conf);
-            Fs.writeString(new Path(staging, ShardWriter.SUCCESS), "", conf);
-            if (Fs.exists(target, conf)) {
-                Fs.delete(target, conf);
-            }
-            Fs.rename(staging, target, conf);
             return new ShardWriter.Result(manifest, false);
-        } finally {
-            if (Fs.exists(staging, conf)) {
-                Fs.delete(staging, conf);
-            }
-        }
+        });
     }
 
     /** {@code count} mosaics of random items; quadrants are left empty with probability {@link #EMPTY_QUADRANT}. */

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -28,7 +27,9 @@ import sparkconv.data.DecodedImage;
 import sparkconv.data.FeatureSet;
 import sparkconv.data.ImageSet;
 import sparkconv.spark.Fs;
+import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;
+import sparkconv.spark.StagedCommit;
 
 /**
  * Writes named splits of an {@link ImageSet} (or a {@link FeatureSet}) as DL4J DataSet shards (one minibatch per file) plus
@@ -38,7 +39,6 @@ import sparkconv.spark.SparkSessions;
  */
 public final class ShardWriter {
     private static final Logger LOG = LoggerFactory.getLogger(ShardWriter.class);
-    public static final String SUCCESS = "_SUCCESS";
 
     private ShardWriter() {
     }
@@ -136,7 +136,9 @@ public final class ShardWriter {
         JavaPairRDD<String, Tuple2<Integer, byte[]>> keyed = images.filter(DecodedImage::ok).mapToPair(d -> new Tuple2<>(
                 ShardPlan.sortKey(splits.indexOf(d.split()), d.key(), d.path()), new Tuple2<>(classNames.indexOf(d.label()), d.pixels())));
         int sortTasks = writers > 0 ? writers : (int) Math.max(1, (stats.usable() + KEYS_PER_SORT_TASK - 1) / KEYS_PER_SORT_TASK);
-        String[] boundaries = plan.partitions() == 1 ? new String[0] : boundaryKeys(keyed.keys(), plan, sortTasks);
+        String[] boundaries = plan.partitions() == 1 ? new String[0] : JobDescriptions.step(images.context(),
+                "sort " + stats.usable() + " image keys for the boundaries of " + plan.partitions() + " shard writers",
+                () -> boundaryKeys(keyed.keys(), plan, sortTasks));
         return commit(spark, layout, sources, out, options, stats.quarantined(), stagingUri -> keyed
                 .repartitionAndSortWithinPartitions(new ShardPlan.Partitioner(boundaries))
                 .mapPartitionsWithIndex((p, records) -> plan.write(p, records, stagingUri, layout).iterator(), true)
@@ -217,18 +219,17 @@ public final class ShardWriter {
     }
 
     /**
-     * Runs {@code writeShards} into a fresh staging directory, writes the manifest from the shards it reports, and renames
-     * the staging directory into place: readers see all shards or none.
+     * Runs {@code writeShards} into a fresh staging directory, writes the manifest from the shards it reports, and
+     * commits it ({@link StagedCommit}): readers see all shards or none.
      *
      * @param quarantined inputs left out by reason, for the manifest; null when the job quarantines nothing
      */
     private static Result commit(SparkSession spark, Layout layout, List<ImageSet.SourceFile> sources, String out, Options options,
                                  Map<String, Long> quarantined, java.util.function.Function<String, List<WrittenShard>> writeShards) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Path target = Fs.path(out);
-        Path staging = new Path(target.getParent(), "." + target.getName() + ".staging-" + UUID.randomUUID());
-        try {
-            List<WrittenShard> written = new ArrayList<>(writeShards.apply(staging.toString()));
+        return StagedCommit.commit(Fs.path(out), conf, true, "shards", staging -> {
+            List<WrittenShard> written = new ArrayList<>(JobDescriptions.step(spark.sparkContext(), "write shards of " + out,
+                    () -> writeShards.apply(staging.toString())));
             // shard-00009 before shard-00010 before shard-100000: shorter names first, then by name
             written.sort(java.util.Comparator.comparingInt((WrittenShard w) -> w.shard().file().length()).thenComparing(w -> w.shard().file()));
             Map<String, Manifest.Split> splitMeta = new LinkedHashMap<>();
@@ -251,17 +252,8 @@ public final class ShardWriter {
                     options.batchSize(), layout.norm(), splitMeta, sources, lineage(options),
                     quarantined == null ? null : new java.util.TreeMap<>(quarantined));
             Fs.writeString(new Path(staging, Manifest.FILE), manifest.toJson(), conf);
-            Fs.writeString(new Path(staging, SUCCESS), "", conf);
-            if (Fs.exists(target, conf)) {
-                Fs.delete(target, conf);
-            }
-            Fs.rename(staging, target, conf);
             return new Result(manifest, false);
-        } finally {
-            if (Fs.exists(staging, conf)) {
-                Fs.delete(staging, conf);
-            }
-        }
+        });
     }
 
     /**
@@ -283,7 +275,7 @@ public final class ShardWriter {
 
     /** The manifest of {@code dir} if it is a complete shard directory ({@code _SUCCESS} present), else null. */
     public static Manifest completeManifest(String dir, Configuration conf) {
-        if (!Fs.exists(Fs.child(dir, SUCCESS), conf) || !Fs.exists(Fs.child(dir, Manifest.FILE), conf)) {
+        if (!Fs.exists(Fs.child(dir, StagedCommit.SUCCESS), conf) || !Fs.exists(Fs.child(dir, Manifest.FILE), conf)) {
             return null;
         }
         return Manifest.read(dir, conf);

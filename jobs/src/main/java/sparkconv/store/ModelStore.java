@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -15,11 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -28,6 +24,7 @@ import org.deeplearning4j.util.ModelSerializer;
 
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
+import sparkconv.spark.StagedCommit;
 
 /**
  * Versioned models on any Hadoop FileSystem:
@@ -39,7 +36,6 @@ public final class ModelStore {
     public static final String MODEL = "model.zip";
     public static final String METADATA = "metadata.json";
     public static final String METRICS = "metrics.json";
-    public static final String SUCCESS = "_SUCCESS";
     private static final Pattern VERSION = Pattern.compile("v(\\d+)");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -114,27 +110,19 @@ public final class ModelStore {
         if (Fs.exists(target, conf)) {
             throw new SparkconvException(target + ": the store already holds " + name + " " + version);
         }
-        Path staging = new Path(dir, ".staging-" + version + "-" + UUID.randomUUID());
-        FileSystem fs = Fs.fs(staging, conf);
         try {
-            fs.mkdirs(staging);
-            try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
-                ModelSerializer.writeModel(net, out, true);
-            }
-            Fs.writeString(new Path(staging, METADATA), json(metadata), conf);
-            Fs.writeString(new Path(staging, METRICS), json(metrics), conf);
-            Fs.writeString(new Path(staging, SUCCESS), "", conf);
-            FileContext.getFileContext(staging.toUri(), conf).rename(staging, target, Options.Rename.NONE);
-        } catch (FileAlreadyExistsException e) {
+            StagedCommit.commit(target, conf, false, "model version", staging -> {
+                FileSystem fs = Fs.fs(staging, conf);
+                fs.mkdirs(staging);
+                try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
+                    ModelSerializer.writeModel(net, out, true);
+                }
+                Fs.writeString(new Path(staging, METADATA), json(metadata), conf);
+                Fs.writeString(new Path(staging, METRICS), json(metrics), conf);
+                return null;
+            });
+        } catch (StagedCommit.TargetExists e) {
             throw new SparkconvException(target + ": the store already holds " + name + " " + version);
-        } catch (IOException e) {
-            throw new SparkconvException(target + ": could not write model version: " + e.getMessage(), e);
-        } finally {
-            try {
-                fs.delete(staging, true);
-            } catch (IOException e) {
-                // best effort: a leftover hidden staging directory is ignored by readers
-            }
         }
         return get(name, version);
     }
@@ -150,7 +138,7 @@ public final class ModelStore {
             }
             for (FileStatus s : fs.listStatus(dir)) {
                 String v = s.getPath().getName();
-                if (s.isDirectory() && !v.startsWith(".") && fs.exists(new Path(s.getPath(), SUCCESS))) {
+                if (s.isDirectory() && !v.startsWith(".") && fs.exists(new Path(s.getPath(), StagedCommit.SUCCESS))) {
                     out.add(v);
                 }
             }

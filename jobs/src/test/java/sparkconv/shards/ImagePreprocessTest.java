@@ -243,25 +243,6 @@ class ImagePreprocessTest {
         }
     }
 
-    @Test
-    void theCommandLineReadsImageFoldersAndStillReadsIdx() throws Exception {
-        Path folder = dir.resolve("folder");
-        writeFolder(folder, goodImages());
-        assertEquals(0, Main.run("preprocess", "--source", folder.toString(), "--out", dir.resolve("img-shards").toString(),
-                "--size", "16x16", "--channels", "3", "--batch", "8"));
-        Manifest m = Manifest.read(dir.resolve("img-shards").toString(), new Configuration());
-        assertEquals(new Manifest.Shape(3, 16, 16), m.shape());
-        assertEquals("folder", m.lineage().get("format"));
-        assertEquals(2, Main.run("preprocess", "--source", dir.resolve("nothing-here").toString(), "--out", dir.resolve("x").toString()));
-
-        Path idx = sparkconv.TestData.fashionMnist();
-        assertEquals(0, Main.run("preprocess", "--data", idx.toString(), "--out", dir.resolve("idx-shards").toString(),
-                "--limit", "300", "--validation", "60"));
-        Manifest idxManifest = Manifest.read(dir.resolve("idx-shards").toString(), new Configuration());
-        assertEquals(240, idxManifest.splits().get("train").examples());
-        assertEquals("idx", idxManifest.lineage().get("format"));
-    }
-
     private static void writeIdx(Path file, int[] dims, byte[] payload) throws Exception {
         Files.createDirectories(file.getParent());
         try (var out = new java.io.DataOutputStream(file.toString().endsWith(".gz")
