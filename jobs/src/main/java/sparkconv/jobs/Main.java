@@ -33,6 +33,8 @@ public final class Main implements Runnable {
             if (code != 0) {
                 throw new IllegalStateException("sparkconv " + (args.length > 0 ? args[0] : "") + " failed with exit code " + code);
             }
+            // it also waits for the job's SparkContext: a command that needs none (models promote) starts one
+            org.apache.spark.SparkContext.getOrCreate(new org.apache.spark.SparkConf());
             return;
         }
         // Spark and ND4J leave non-daemon threads behind: exit explicitly so the JVM ends with the job's code.
