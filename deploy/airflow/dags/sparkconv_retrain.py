@@ -19,6 +19,10 @@ Deploy: copy this file into the scheduler's ``dags/`` folder; install ``apache-a
 Connections:
 * ``spark_sparkconv`` (type Spark): host ``spark://master:7077``, ``yarn`` or ``k8s://https://api:6443``;
   extra ``{"deploy-mode": "cluster", "spark-binary": "spark-submit", "namespace": "ml"}`` as the cluster needs.
+  YARN: host ``yarn``, extra ``{"deploy-mode": "cluster", "queue": "<queue>"}``; the worker's environment has
+  ``HADOOP_CONF_DIR`` and ``YARN_CONF_DIR`` (core-site, hdfs-site, yarn-site of the cluster) and the spark-submit's
+  ``spark-defaults.conf`` sets ``spark.yarn.jars`` (Spark's jars uploaded once to HDFS). In cluster mode a job's
+  non-zero exit is a FAILED application (the task fails; its log names the application): see docs/deploying.md.
 * ``webhdfs_default`` (type HDFS / WebHDFS): the NameNode's HTTP address (e.g. host ``namenode``, port 9870).
 
 Params (Trigger DAG w/ config overrides them): ``data``, ``store``, ``work``, ``archive``, ``scores``, ``name``, ``model``,
@@ -70,6 +74,8 @@ SPARK_CONF = {
     # ND4J allocates off-heap up to -Dorg.bytedeco.javacpp.maxbytes (3G in conf/jvm.properties)
     "spark.executor.memoryOverhead": "4g",
     "spark.yarn.appMasterEnv.OMP_NUM_THREADS": "1",
+    # one YARN attempt per try: Airflow's retries re-submit (as deploy/submit does)
+    "spark.yarn.maxAppAttempts": "1",
     "spark.kubernetes.driverEnv.OMP_NUM_THREADS": "1",
 }
 VERSION = "v{{ ds_nodash }}"

@@ -29,6 +29,17 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         int code = run(args);
+        if ("cluster".equals(System.getProperty("spark.submit.deployMode"))
+                && System.getProperty("spark.master", "").startsWith("yarn")) {
+            // In YARN's cluster mode this runs inside the ApplicationMaster, which reports success only if main returns
+            // (System.exit, even with 0, is "exited early": FAILED) and failure if it throws; it then ends the JVM.
+            if (code != 0) {
+                throw new IllegalStateException("sparkconv " + (args.length > 0 ? args[0] : "") + " failed with exit code " + code);
+            }
+            // it also waits for the job's SparkContext: a command that needs none (models promote) starts one
+            org.apache.spark.SparkContext.getOrCreate(new org.apache.spark.SparkConf());
+            return;
+        }
         // Spark and ND4J leave non-daemon threads behind: exit explicitly so the JVM ends with the job's code.
         System.exit(code);
     }

@@ -24,6 +24,7 @@ import sparkconv.SparkconvException;
 import sparkconv.data.BadImage;
 import sparkconv.data.ImageDecoder;
 import sparkconv.shards.ShardWriter;
+import sparkconv.spark.FaultPoint;
 import sparkconv.spark.ParquetSchemas;
 
 /**
@@ -108,6 +109,7 @@ public final class ImageScorer implements Serializable {
      */
     public <T> Iterator<Row> score(Iterator<T> items, java.util.function.Function<T, byte[]> bytes,
                                    java.util.function.Function<T, String> error, RowMaker<T> out) {
+        FaultPoint.reached();
         return new Batches<>(items, bytes, error, out);
     }
 

@@ -13,6 +13,7 @@ import org.deeplearning4j.core.loader.DataSetLoader;
 import org.nd4j.common.loader.Source;
 import org.nd4j.linalg.dataset.DataSet;
 
+import sparkconv.spark.FaultPoint;
 import sparkconv.spark.Fs;
 
 /**
@@ -39,6 +40,7 @@ public final class ShardFiles {
 
         @Override
         public DataSet load(Source source) throws IOException {
+            FaultPoint.reached();
             Path path = new Path(source.getPath());
             try (InputStream in = path.getFileSystem(conf.getValue().getConfiguration()).open(path, READ_BUFFER)) {
                 return ShardBytes.decode(in.readAllBytes());

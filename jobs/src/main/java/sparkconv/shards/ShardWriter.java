@@ -26,6 +26,7 @@ import sparkconv.data.Checksums;
 import sparkconv.data.DecodedImage;
 import sparkconv.data.FeatureSet;
 import sparkconv.data.ImageSet;
+import sparkconv.spark.FaultPoint;
 import sparkconv.spark.Fs;
 import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;
@@ -187,6 +188,7 @@ public final class ShardWriter {
                     Configuration taskConf = new Configuration();
                     List<WrittenShard> shards = new ArrayList<>();
                     while (part.hasNext()) {
+                        FaultPoint.reached();
                         shards.add(part.next().write(stagingUri, layout, taskConf));
                     }
                     return shards.iterator();

@@ -3,10 +3,12 @@ package sparkconv.store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -30,7 +32,9 @@ import sparkconv.spark.StagedCommit;
  * Versioned models on any Hadoop FileSystem:
  * {@code <store>/models/<name>/<version>/{model.zip, metadata.json, metrics.json, _SUCCESS}}.
  * A version is written under a hidden staging name and renamed into place with a no-overwrite rename, so a reader
- * either sees a complete version or none, and two writers can never publish the same version.
+ * either sees a complete version or none, and two writers can never publish the same version. A training run claims
+ * its version when it starts (the hidden file {@code .claim-<version>}, created exclusively and kept fresh while the
+ * run lives), so concurrent runs of one model train and publish distinct versions.
  */
 public final class ModelStore {
     public static final String MODEL = "model.zip";
@@ -39,6 +43,9 @@ public final class ModelStore {
     private static final Pattern VERSION = Pattern.compile("v(\\d+)");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** A claim not touched for this long belongs to a run that was killed; live runs touch theirs every 20 s. */
+    static final Duration CLAIM_STALE_AFTER = Duration.ofMinutes(2);
+    private static final Duration CLAIM_HEARTBEAT = Duration.ofSeconds(20);
 
     private final String root;
     private final Configuration conf;
@@ -88,13 +95,71 @@ public final class ModelStore {
         return "v" + (max + 1);
     }
 
-    /** The version a new run will publish: {@code requested}, or the next free vN; refused if the store holds it. */
-    public String newVersion(String name, String requested) {
-        String v = requested != null ? requested : nextVersion(name);
-        if (versionNames(name).contains(v)) {
-            throw new SparkconvException(modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
+    /** The version a run holds from its start until it publishes (or fails); closing releases it. */
+    public static final class VersionClaim implements AutoCloseable {
+        private final String version;
+        private final Claim claim;
+
+        private VersionClaim(String version, Claim claim) {
+            this.version = version;
+            this.claim = claim;
         }
-        return v;
+
+        public String version() {
+            return version;
+        }
+
+        @Override
+        public void close() {
+            claim.close();
+        }
+    }
+
+    /**
+     * Claims the version a new run will publish. {@code requested}: that version, refused if it is published or
+     * another live run holds it. Otherwise the next free vN, skipping versions live runs hold. {@code resume}: the
+     * run continues an earlier one that was killed, so it takes over that run's claim (of {@code requested}, or of the
+     * next unpublished version) instead of skipping it. A claim whose holder was killed goes stale and is broken.
+     */
+    public VersionClaim claimVersion(String name, String requested, boolean resume) {
+        if (requested != null) {
+            checkName(requested);
+        }
+        int n = versionNumber(nextVersion(name));
+        while (true) {
+            String v = requested != null ? requested : "v" + n;
+            if (versionNames(name).contains(v)) {
+                if (requested != null) {
+                    throw new SparkconvException(modelDir(name) + "/" + v + ": the store already holds " + name + " " + v);
+                }
+                n++;
+                continue;
+            }
+            Path file = new Path(modelDir(name), ".claim-" + v);
+            String purpose = "training " + name + " " + v;
+            if (resume) {
+                // the killed run's claim is this run's now
+                Fs.delete(file, conf);
+            }
+            Optional<Claim> claim = Claim.tryCreate(file, purpose, conf);
+            if (claim.isEmpty() && Claim.breakIfStale(file, CLAIM_STALE_AFTER, conf)) {
+                claim = Claim.tryCreate(file, purpose, conf);
+            }
+            if (claim.isPresent()) {
+                if (versionNames(name).contains(v)) {
+                    // published between the check above and the claim: that run has just released it
+                    claim.get().close();
+                    continue;
+                }
+                claim.get().keepFresh(CLAIM_HEARTBEAT);
+                return new VersionClaim(v, claim.get());
+            }
+            if (requested != null || resume) {
+                throw new SparkconvException(file + ": " + name + " " + v + " is being trained by "
+                        + Claim.holder(file, conf) + " (pass another --version, or wait for it)");
+            }
+            n++;
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package sparkconv.store;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -21,11 +22,15 @@ import sparkconv.spark.Fs;
  * ({@code {"version", "metric", "value", "promoted"}}). It is written to a hidden temporary file and renamed over the
  * old pointer ({@code Rename.OVERWRITE}, atomic on HDFS and local file systems), so readers see the old or the new
  * best, never a partial file. With a metric, a version is promoted only if it beats the current best on it (higher
- * is better, except for metrics whose name contains "loss"); the comparison and the rename are not one transaction,
- * so concurrent promoters of the same model must be serialised by the caller (a pipeline runs them in order).
+ * is better, except for metrics whose name contains "loss"). Reading the current best, comparing and renaming happen
+ * under the lock file {@code .best.json.lock} (created exclusively on the store's file system, see {@link Claim}),
+ * so concurrent promoters are serialised and the pointer never ends on the worse of two candidates.
  */
 public final class Promotion {
     public static final String POINTER = "best.json";
+    /** A promotion takes milliseconds: a lock this old was left by a killed promoter. */
+    private static final Duration LOCK_STALE_AFTER = Duration.ofMinutes(2);
+    private static final Duration LOCK_WAIT = Duration.ofMinutes(3);
 
     private final ModelStore store;
     private final Configuration conf;
@@ -67,7 +72,14 @@ public final class Promotion {
 
     /** Promotes {@code version} (or {@code latest}); with {@code metric}, only if it beats the current best. */
     public Decision promote(String name, String version, String metric) {
+        Path lock = new Path(store.modelDir(name), "." + POINTER + ".lock");
         ModelStore.Version candidate = store.get(name, version);
+        try (Claim held = Claim.acquire(lock, "promoting " + name + " " + candidate.version(), LOCK_STALE_AFTER, LOCK_WAIT, conf)) {
+            return promoteHoldingLock(name, candidate, metric);
+        }
+    }
+
+    private Decision promoteHoldingLock(String name, ModelStore.Version candidate, String metric) {
         Optional<Best> current = best(name);
         Double candidateValue = metric == null ? null : metric(candidate, metric);
         Double previousValue = null;

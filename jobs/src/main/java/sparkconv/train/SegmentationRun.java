@@ -39,6 +39,15 @@ public final class SegmentationRun {
 
     public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, String storeUri, String name,
                               String version, Consumer<String> progress) {
+        ModelStore store = new ModelStore(storeUri, spark.sparkContext().hadoopConfiguration());
+        try (ModelStore.VersionClaim claim = store.claimVersion(name, version, options.control().resume())) {
+            return run(spark, shardDir, options, store, name, claim.version(), progress);
+        }
+    }
+
+    private static Outcome run(SparkSession spark, String shardDir, TrainOptions options, ModelStore store, String name,
+                               String v, Consumer<String> progress) {
+        String storeUri = store.root();
         if (!ModelZoo.isGraph(options.model())) {
             throw new SparkconvException("model '" + options.model() + "' is not a segmentation model (choose " + ModelZoo.GRAPHS + ")");
         }
@@ -47,8 +56,6 @@ public final class SegmentationRun {
         if (manifest.classes().isEmpty() || !"background".equals(manifest.classes().get(0))) {
             throw new SparkconvException(shardDir + ": not segmentation shards (classes do not start with 'background'; run segment-preprocess)");
         }
-        ModelStore store = new ModelStore(storeUri, conf);
-        String v = store.newVersion(name, version);
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         ComputationGraphConfiguration graphConf = ModelZoo.buildGraph(options.model(), input, manifest.classes().size(), options.hyper());
         Checkpoints checkpoints = new Checkpoints(storeUri, name + "-" + v, conf);

@@ -36,10 +36,17 @@ public final class TrainingRun {
 
     public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, String storeUri, String name,
                               String version, Consumer<String> progress) {
+        ModelStore store = new ModelStore(storeUri, spark.sparkContext().hadoopConfiguration());
+        try (ModelStore.VersionClaim claim = store.claimVersion(name, version, options.control().resume())) {
+            return run(spark, shardDir, options, store, name, claim.version(), progress);
+        }
+    }
+
+    private static Outcome run(SparkSession spark, String shardDir, TrainOptions options, ModelStore store, String name,
+                               String v, Consumer<String> progress) {
         var conf = spark.sparkContext().hadoopConfiguration();
+        String storeUri = store.root();
         Manifest manifest = Manifest.read(shardDir, conf);
-        ModelStore store = new ModelStore(storeUri, conf);
-        String v = store.newVersion(name, version);
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         MultiLayerConfiguration modelConf = ModelZoo.build(options.model(), input, manifest.classes().size(), options.hyper());
         Checkpoints checkpoints = new Checkpoints(storeUri, name + "-" + v, conf);

@@ -266,80 +266,44 @@ class ClusterEndToEndIT {
     /**
      * An executor JVM killed while it fits its minibatches of an averaging round: Spark re-runs the lost task and
      * training finishes with the model of the undisturbed run (training is deterministic for a seed: the re-run task
-     * starts from the same broadcast parameters with the same minibatches).
+     * starts from the same broadcast parameters with the same minibatches). The kill lands inside the task by
+     * construction: the executors run with {@link sparkconv.spark.FaultPoint} on, so the first executor to load its
+     * third minibatch pauses there (between two minibatches of the round) and says so; the test kills that JVM.
      */
     @Test
     @Order(3)
     void trainingSurvivesAnExecutorKilledMidEpoch() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
-        // The kill is timed from outside (the driver's REST API says which executor runs a task of the round) and can
-        // land just after the task ended: then no task was lost, and the run is repeated as a new version, at most 3 times.
-        String version = null;
-        DeployScripts.Result trained = null;
-        String busy = null;
-        Executor victim = null;
-        long roundsReported = 0;
-        long killedAt = 0;
-        for (int attempt = 1; attempt <= 3 && (trained == null || !trained.output().contains("ExecutorLostFailure")); attempt++) {
-            version = attempt == 1 ? "v2" : "v2-attempt" + attempt;
-            Path log = STEP_LOGS.resolve("train-" + version + "-executor-killed.log");
-            int driverUi = freePort();
-            Instant submitted = Instant.now();
-            DeployScripts.Running train = startSubmit(log, "--conf", "spark.ui.port=" + driverUi,
-                    "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", version, "--epochs", EPOCHS,
-                    "--averaging-frequency", AVERAGING);
-            List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
-            String running = executorInAnAveragingRound(train, driverUi);
-            busy = running;
-            roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
-            victim = executors.stream().filter(e -> e.commandLine().contains(" --executor-id " + running + " ")).findFirst()
-                    .orElseThrow(() -> new AssertionError("no process for executor " + running + " among " + executors));
-            assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
-            killedAt = System.nanoTime();
-            trained = train.await(300);
-            assertEquals(0, trained.exitCode(), trained.output());
+        Path pauseDir = Files.createDirectories(RUN_DIR.resolve("fault-executor"));
+        Instant submitted = Instant.now();
+        DeployScripts.Running train = startSubmit(STEP_LOGS.resolve("train-v2-executor-killed.log"),
+                "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir, "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3",
+                "train", "--shards", shards(), "--store", store(), "--name", "fm", "--version", "v2", "--epochs", EPOCHS,
+                "--averaging-frequency", AVERAGING);
+        List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
+        Path paused = pauseDir.resolve("paused");
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (!Files.exists(paused) || Files.readString(paused).isBlank()) {
+            assertTrue(train.process().isAlive() && System.nanoTime() < deadline, "no executor paused in a round:\n" + output(train));
+            Thread.sleep(100);
         }
+        long pid = Long.parseLong(Files.readString(paused).trim());
+        Executor victim = executors.stream().filter(e -> e.pid() == pid).findFirst()
+                .orElseThrow(() -> new AssertionError("paused pid " + pid + " is not an executor of the job: " + executors));
+        long roundsReported = train.output().lines().filter(l -> l.matches("epoch \\d+/" + EPOCHS + " +\\d+%.*")).count();
+        assertTrue(ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly(), "killed executor " + victim.pid());
+        long killedAt = System.nanoTime();
+        DeployScripts.Result trained = train.await(300);
+        assertEquals(0, trained.exitCode(), trained.output());
         assertTrue(trained.output().contains("ExecutorLostFailure"), "the killed executor's task was lost and re-run:\n" + trained.output());
-        double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", version));
+        double accuracy = testAccuracy(new ModelStore(store(), new Configuration()).get("fm", "v2"));
         // the standalone master replaced the killed executor: the application (the newest) had 3 executors in all
         assertEquals(3, executorsOfNewestApplication(), "executor directories of the training application");
-        System.out.printf("executor %s (pid %d) killed during an averaging round (after %d progress reports); its task "
-                + "re-ran and training finished %.1f s later; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n",
-                busy, victim.pid(), roundsReported,
-                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters(version, "v1"));
+        System.out.printf("executor pid %d killed while paused inside a task of an averaging round (after its 3rd minibatch, "
+                + "%d progress reports); its task re-ran and training finished %.1f s later; test accuracy %.4f vs %.4f "
+                + "undisturbed (parameters identical: %s)%n", victim.pid(), roundsReported,
+                (System.nanoTime() - killedAt) / 1e9, accuracy, undisturbedAccuracy, sameParameters("v2", "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
-    }
-
-    /**
-     * Asks the driver's REST API (its UI on {@code port}) until an averaging round is running (the stage in which
-     * dl4j-spark's master aggregates the workers' parameters: each of its tasks fits one worker's minibatches), and
-     * returns the id of an executor running one of its tasks.
-     */
-    static String executorInAnAveragingRound(DeployScripts.Running job, int port) throws InterruptedException {
-        String api = "http://127.0.0.1:" + port + "/api/v1/applications";
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (true) {
-            assertTrue(job.process().isAlive() && System.nanoTime() < deadline, "no averaging round seen running:\n" + output(job));
-            try {
-                List<?> apps = getJson(api, List.class);
-                String app = apps.isEmpty() ? null : (String) ((Map<?, ?>) apps.get(0)).get("id");
-                List<?> stages = app == null ? List.of() : getJson(api + "/" + app + "/stages?status=active", List.class);
-                boolean training = stages.stream().map(st -> (Map<?, ?>) st)
-                        .anyMatch(st -> ((String) st.get("name")).startsWith("treeAggregate at ParameterAveragingTrainingMaster")
-                                && ((Number) st.get("numActiveTasks")).intValue() > 0);
-                if (training) {
-                    for (Object e : getJson(api + "/" + app + "/executors", List.class)) {
-                        Map<?, ?> executor = (Map<?, ?>) e;
-                        if (!"driver".equals(executor.get("id")) && ((Number) executor.get("activeTasks")).intValue() > 0) {
-                            return (String) executor.get("id");
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the driver's UI or its REST API is not up yet
-            }
-            Thread.sleep(50);
-        }
     }
 
     private static String output(DeployScripts.Running job) {
@@ -409,6 +373,68 @@ class ClusterEndToEndIT {
                 + "test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n", endedAfter, accuracy,
                 undisturbedAccuracy, sameParameters("v3", "v1"));
         assertEquals(undisturbedAccuracy, accuracy, 0.01, "the resumed run reaches the undisturbed run's accuracy");
+    }
+
+    /**
+     * The whole application killed (its driver, {@code kill -9}) while score and while preprocess run a task (an
+     * executor paused inside it at {@link sparkconv.spark.FaultPoint}): no output directory and no {@code _SUCCESS}
+     * appear (only a hidden staging directory is left), and a re-run completes with every entry / the same shards.
+     */
+    @Test
+    @Order(5)
+    void killingTheApplicationDuringScoreOrPreprocessLeavesNothingHalfVisible() throws Exception {
+        Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the model v1 and the archive of the first tests");
+        Configuration conf = new Configuration();
+        String archive = cluster.get("HDFS_URI") + "/archive/date=2026-01-01/fashion-mnist-test.zip";
+        Assumptions.assumeTrue(Fs.exists(Fs.path(archive), conf), "needs the archive of the score test");
+        String scores = cluster.get("HDFS_URI") + "/scores-killed/date=2026-01-01";
+        String[] score = {"score", "--model", "fm:v1", "--store", store(), "--input", archive, "--out", scores};
+        killDuringATask("score", score, scores);
+        DeployScripts.Result rerun = submit(STEP_LOGS.resolve("score-rerun.log"), score);
+        assertEquals(0, rerun.exitCode(), rerun.output());
+        long rows = LocalSpark.get().read().parquet(scores).count();
+        assertEquals(SCORED + 3, rows, "the re-run scored every archive entry");
+        System.out.printf("score killed inside a task: nothing visible at the output; re-run: %d rows (= entries)%n", rows);
+
+        String shards2 = cluster.get("HDFS_URI") + "/preprocess-killed/shards";
+        String[] preprocess = {"preprocess", "--data", TestData.fashionMnist().toString(), "--limit", "2000",
+                "--validation", "500", "--batch", SHARD_BATCH, "--out", shards2};
+        killDuringATask("preprocess", preprocess, shards2);
+        DeployScripts.Result again = submit(STEP_LOGS.resolve("preprocess-rerun.log"), preprocess);
+        assertEquals(0, again.exitCode(), again.output());
+        List<Object> undisturbed = shardHashes(shards(), conf);
+        assertEquals(undisturbed, shardHashes(shards2, conf), "the re-run wrote the same shards as the undisturbed run");
+        System.out.printf("preprocess killed inside a task: nothing visible at the output; re-run: %d training shards, "
+                + "byte-identical to the undisturbed run's%n", undisturbed.size());
+    }
+
+    /** Starts {@code command} with an executor pausing inside its first task, kills the driver, and checks the output. */
+    static void killDuringATask(String name, String[] command, String out) throws Exception {
+        Path pauseDir = Files.createDirectories(RUN_DIR.resolve("fault-" + name));
+        List<String> args = new ArrayList<>(List.of("--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir,
+                "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=1"));
+        args.addAll(List.of(command));
+        DeployScripts.Running job = startSubmit(STEP_LOGS.resolve(name + "-killed.log"), args.toArray(String[]::new));
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (!Files.exists(pauseDir.resolve("paused"))) {
+            assertTrue(job.process().isAlive() && System.nanoTime() < deadline, name + ": no task paused:\n" + job.output());
+            Thread.sleep(100);
+        }
+        assertTrue(job.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS), name + ": driver killed");
+        awaitNoActiveApplication();
+        Configuration conf = new Configuration();
+        assertTrue(!Fs.exists(Fs.path(out), conf), name + ": nothing at " + out + " after the kill");
+        org.apache.hadoop.fs.Path parent = Fs.path(out).getParent();
+        List<String> left = Arrays.stream(Fs.fs(parent, conf).listStatus(parent)).map(st -> st.getPath().getName()).toList();
+        assertTrue(left.stream().allMatch(n -> n.startsWith(".")), name + ": only hidden staging left beside the output: " + left);
+        System.out.printf("%s: driver killed while an executor was inside a task; left in %s: %s%n", name, parent, left);
+    }
+
+    /** The sha256 of every training shard, from a shard directory's manifest. */
+    static List<Object> shardHashes(String shards, Configuration conf) throws IOException {
+        Map<?, ?> manifest = JSON.readValue(Fs.readString(Fs.child(shards, "manifest.json"), conf), Map.class);
+        List<?> files = (List<?>) ((Map<?, ?>) ((Map<?, ?>) manifest.get("splits")).get("train")).get("shards");
+        return files.stream().map(f -> (Object) ((Map<?, ?>) f).get("sha256")).toList();
     }
 
     /** Whether two stored versions of fm have bit-identical parameters (for the report; the criterion is accuracy). */
@@ -481,14 +507,7 @@ class ClusterEndToEndIT {
                         .mapToLong(ProcessHandle::pid).toArray()).orElse(new long[0])) {
                     String cmd = proc(child, "cmdline");
                     if (cmd.contains("CoarseGrainedExecutorBackend")) {
-                        Map<String, String> env = new LinkedHashMap<>();
-                        for (String kv : proc(child, "environ").split(" ")) {
-                            int eq = kv.indexOf('=');
-                            if (eq > 0) {
-                                env.put(kv.substring(0, eq), kv.substring(eq + 1));
-                            }
-                        }
-                        found.putIfAbsent(worker, new Executor(child, cmd, env));
+                        found.putIfAbsent(worker, new Executor(child, cmd, environment(child)));
                     }
                 }
             }
@@ -497,7 +516,19 @@ class ClusterEndToEndIT {
         return new ArrayList<>(found.values());
     }
 
-    private static String proc(long pid, String file) {
+    /** A process's environment, from /proc. */
+    static Map<String, String> environment(long pid) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : proc(pid, "environ").split(" ")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        return env;
+    }
+
+    static String proc(long pid, String file) {
         try {
             return new String(Files.readAllBytes(Path.of("/proc", String.valueOf(pid), file)), StandardCharsets.UTF_8).replace('\0', ' ');
         } catch (IOException e) {
@@ -528,19 +559,18 @@ class ClusterEndToEndIT {
 
     /** A base port with the 25 ports deploy/cluster uses above it free right now. */
     static int freeBasePort() throws IOException {
+        return freeBasePort(25);
+    }
+
+    /** A base port with {@code count} ports above it free right now. */
+    static int freeBasePort(int count) throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base = ThreadLocalRandom.current().nextInt(20000, 40000);
-            if (allFree(base, 25)) {
+            if (allFree(base, count)) {
                 return base;
             }
         }
-        throw new IOException("no free range of 25 ports on 127.0.0.1");
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        throw new IOException("no free range of " + count + " ports on 127.0.0.1");
     }
 
     private static boolean allFree(int base, int count) {

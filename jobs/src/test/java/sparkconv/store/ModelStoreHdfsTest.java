@@ -82,6 +82,16 @@ public class ModelStoreHdfsTest {
     }
 
     @Test
+    void racingPromotersLeaveTheBestVersionOnHdfs() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = ConcurrentWritersTest.storeWithVersions(root + "/stores/race", conf, 4);
+        ConcurrentWritersTest.racePromoters(store, conf, 4, 10);
+        FileSystem fs = FileSystem.get(java.net.URI.create(root), conf);
+        assertEquals(List.of(), Arrays.stream(fs.listStatus(new Path(root + "/stores/race/models/m")))
+                .map(s -> s.getPath().getName()).filter(n -> n.startsWith(".")).toList(), "no lock or temporary pointer left");
+    }
+
+    @Test
     void preprocessTrainAndStoreThroughHdfsUris() {
         String data = TestData.fashionMnist().toString();
         SparkSession spark = LocalSpark.get();
