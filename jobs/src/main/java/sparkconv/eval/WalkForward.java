@@ -18,6 +18,7 @@ import sparkconv.charts.ChartWindows;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
+import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
 
@@ -26,8 +27,8 @@ import sparkconv.train.TrainingRun;
  * control), trains each fold's model and its shuffled-label control, evaluates both beside the baselines on the fold's
  * test period, and pools the out-of-sample predictions of all folds into one set of figures (and per-symbol figures
  * when the input holds several symbols). Resumable: renders already complete are kept, a model already in the store
- * is not trained again (after checking it was trained on that fold's shards), and a fold whose predictions are written
- * is not evaluated again.
+ * is not trained again (after checking it was trained on that fold's shards), an interrupted training continues from
+ * its last epoch checkpoint, and a fold whose predictions are written is not evaluated again.
  * <pre>
  * out/shards/fold-k, out/shards-shuffled/fold-k   rendered folds
  * out/store/models/MODEL-fold-k[-shuffled]/vN   trained models
@@ -165,7 +166,11 @@ public final class WalkForward {
         Manifest manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
         if (models.versionNames(name).isEmpty()) {
             progress.accept("training " + name + " on " + shards);
-            TrainingRun.run(spark, shards, options, store, name, null, progress);
+            // An interrupted walk-forward continues a fold's training from its last checkpoint.
+            TrainOptions resuming = new TrainOptions(options.model(), options.epochs(), options.workers(), options.averagingFrequency(),
+                    options.prefetch(), options.hyper(), options.collectStats(), new TrainControl(options.control().schedule(),
+                    options.control().patience(), true, options.control().stopOn()));
+            TrainingRun.run(spark, shards, resuming, store, name, null, progress);
         } else {
             progress.accept(name + ": in the store already, not trained again");
         }

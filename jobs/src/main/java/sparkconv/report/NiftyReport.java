@@ -182,7 +182,7 @@ public final class NiftyReport {
         }
         List<OhlcSeries> series = ChartRender.series(spark, manifest.lineage().get("input"));
         ChartGeometry g = ChartGeometry.forWindow(spec.window());
-        int scale = Math.max(1, 180 / g.width());
+        int scale = Math.max(1, 160 / g.height());
         sb.append("<h2>Sample test windows</h2><p class='muted'>As the model saw them; green: ")
                 .append(Html.esc(model.name())).append(" predicted the true label, red: it did not.</p><div class='samples'>");
         int n = Math.min(SAMPLES, set.truth().length);

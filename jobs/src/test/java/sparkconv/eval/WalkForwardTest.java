@@ -3,6 +3,7 @@ package sparkconv.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -12,15 +13,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import javax.imageio.ImageIO;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
 import sparkconv.data.OhlcIngest;
 import sparkconv.jobs.Main;
+import sparkconv.report.HeadlessChromium;
 
 /**
  * {@code nifty walk-forward} end to end on two synthetic random-walk symbols (one ingest of two price files): folds
@@ -55,6 +60,25 @@ class WalkForwardTest {
             System.setOut(old);
         }
         return captured.toString();
+    }
+
+    /**
+     * In a real browser the page shows the sample chart windows (black chart backgrounds with white bars: the embedded
+     * PNGs decoded), the model's equity curve (its colour) and the buy-and-hold curve (black dashes on the plot).
+     */
+    private void lookAtTheReportInChromium(Path page) throws Exception {
+        Assumptions.assumeTrue(HeadlessChromium.binary() != null, "headless Chromium not installed (apt-get install chromium): not looked at");
+        BufferedImage shot = HeadlessChromium.screenshot(page, Files.createDirectories(tmp.resolve("chromium")), 1200, 3200);
+        // Kept for a person to look at (the temporary directory is deleted).
+        Files.copy(page, Path.of("target", "walk-forward-report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ImageIO.write(shot, "png", Path.of("target", "walk-forward-report.png").toFile());
+        long pixels = (long) shot.getWidth() * shot.getHeight();
+        long black = HeadlessChromium.count(shot, 0x000000, 20);
+        long white = HeadlessChromium.count(shot, 0xffffff, 0);
+        long modelColour = HeadlessChromium.count(shot, 0x1f77b4, 40);
+        assertTrue(black > 12 * 2000, "the 12 sample charts are drawn (black backgrounds): " + black + " black pixels");
+        assertTrue(white > pixels / 3, "mostly a white page: " + white + " of " + pixels);
+        assertTrue(modelColour > 300, "the model's equity curve is drawn: " + modelColour + " pixels of its colour");
     }
 
     @Test
@@ -102,6 +126,8 @@ class WalkForwardTest {
                 "shuffled-label control", "buy and hold", "predicted")) {
             assertTrue(html.contains(part), part);
         }
+
+        lookAtTheReportInChromium(Path.of(out, "report.html"));
 
         String again = run(args);
         assertTrue(again.contains("candle-cnn-small-fold-1: in the store already") && again.contains("fold-2: evaluated already"), again);
