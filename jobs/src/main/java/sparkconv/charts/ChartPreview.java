@@ -38,7 +38,7 @@ public final class ChartPreview {
         return files;
     }
 
-    static byte[] png(byte[] pixels, int height, int width, int scale) {
+    public static byte[] png(byte[] pixels, int height, int width, int scale) {
         BufferedImage img = new BufferedImage(width * scale, height * scale, BufferedImage.TYPE_BYTE_GRAY);
         byte[] raster = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
         for (int y = 0; y < height * scale; y++) {

@@ -112,8 +112,8 @@ public final class ChartWindows {
         return switch (spec.split()) {
             case "time" -> List.of(TimeSplits.byDate(all, spec.trainFraction(), spec.validationFraction(), spec.effectiveEmbargo(),
                     spec.window(), spec.horizon()));
-            case "walk-forward" -> TimeSplits.walkForward(all, spec.folds(), true, spec.effectiveEmbargo(), spec.window(), spec.horizon());
-            default -> TimeSplits.walkForward(all, spec.folds(), false, spec.effectiveEmbargo(), spec.window(), spec.horizon());
+            case "walk-forward" -> TimeSplits.walkForward(all, spec.folds(), true, spec.validationFraction(), spec.effectiveEmbargo(), spec.window(), spec.horizon());
+            default -> TimeSplits.walkForward(all, spec.folds(), false, spec.validationFraction(), spec.effectiveEmbargo(), spec.window(), spec.horizon());
         };
     }
 

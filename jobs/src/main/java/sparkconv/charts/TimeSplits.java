@@ -75,9 +75,15 @@ public final class TimeSplits {
 
     /**
      * Walk-forward folds: the window end dates are cut into {@code folds + 1} equal blocks; fold k tests on block k
-     * and trains on blocks 0..k-1 (expanding) or on block k-1 only (rolling).
+     * and trains on blocks 0..k-1 (expanding) or on block k-1 only (rolling). With {@code validationFraction} &gt; 0 the
+     * last fraction of each fold's training dates is its validation period (for early stopping), with the embargo
+     * after it as after the training period.
      */
-    public static List<Fold> walkForward(List<Window> windows, int folds, boolean expanding, int embargo, int window, int horizon) {
+    public static List<Fold> walkForward(List<Window> windows, int folds, boolean expanding, double validationFraction, int embargo,
+                                         int window, int horizon) {
+        if (validationFraction < 0 || validationFraction >= 1) {
+            throw new SparkconvException("--validation " + validationFraction + " must be a fraction in [0, 1) of each fold's training dates");
+        }
         if (folds < 1) {
             throw new SparkconvException("--folds must be at least 1, got " + folds);
         }
@@ -89,12 +95,18 @@ public final class TimeSplits {
         }
         List<Fold> out = new ArrayList<>();
         for (int k = 1; k <= folds; k++) {
-            LocalDate trainStart = dates.get(expanding ? 0 : (k - 1) * block);
+            int trainStartIndex = expanding ? 0 : (k - 1) * block;
+            LocalDate trainStart = dates.get(trainStartIndex);
             LocalDate testStart = dates.get(k * block);
+            LocalDate validationStart = dates.get(trainStartIndex + (int) Math.round((k * block - trainStartIndex) * (1 - validationFraction)));
             LocalDate testEnd = dates.get(k == folds ? dates.size() - 1 : (k + 1) * block - 1);
             List<Window> inFold = windows.stream()
                     .filter(w -> !w.date().isBefore(trainStart) && !w.date().isAfter(testEnd)).toList();
-            Fold fold = new Fold("fold-" + k, assign(inFold, List.of("train", "test"),
+            Fold fold = validationFraction > 0
+                    ? new Fold("fold-" + k, assign(inFold, List.of("train", "validation", "test"),
+                    w -> w.date().isBefore(validationStart) ? "train" : w.date().isBefore(testStart) ? "validation" : "test",
+                    embargo, window, horizon))
+                    : new Fold("fold-" + k, assign(inFold, List.of("train", "test"),
                     w -> w.date().isBefore(testStart) ? "train" : "test", embargo, window, horizon));
             verify(fold, window, horizon);
             out.add(fold);

@@ -2,7 +2,9 @@ package sparkconv.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,12 +27,14 @@ import sparkconv.spark.SparkSessions;
 /**
  * Honest evaluation of chart-window models on the test period of a rendered shard directory: accuracy, balanced
  * accuracy and AUC with 95% moving-block bootstrap intervals, next to baselines on the same windows (majority,
- * momentum, logistic regression on returns) and any shuffled-label controls, plus the annualised Sharpe ratio of each
- * long/short signal against buy-and-hold, before costs. The test windows are re-planned from the manifest's lineage
- * (the render is deterministic) and checked against the labels stored in the shards.
+ * momentum, logistic regression on returns) and any shuffled-label controls, plus each long/short signal's trading
+ * figures before and after costs against buy-and-hold ({@link TradingMetrics}). The test windows are re-planned from
+ * the manifest's lineage (the render is deterministic) and checked against the labels stored in the shards.
+ * Predictions are kept per window ({@link TestSet}) so that walk-forward folds pool into one out-of-sample set and
+ * several symbols split into per-symbol figures.
  */
 public final class NiftyEvaluation {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final double LEVEL = 0.95;
 
     private NiftyEvaluation() {
@@ -40,33 +44,108 @@ public final class NiftyEvaluation {
     public record Candidate(String name, String kind, MultiLayerNetwork network) {
     }
 
-    public record Row(String name, String kind, BlockBootstrap.Interval accuracy, BlockBootstrap.Interval balancedAccuracy,
-                      BlockBootstrap.Interval auc, double sharpe) {
+    /** One row's predicted class and score of the up class per test window; {@code key} is the same in every fold. */
+    public record Scored(String key, String name, String kind, int[] predicted, double[] score) {
     }
 
-    public record Report(String shards, String fold, Map<String, String> render, String testDates, long examples,
-                         Map<String, Double> testClassShare, int blockLength, int resamples, double buyAndHoldSharpe,
-                         String sharpeNote, List<Row> rows) {
-        public String toJson() {
-            try {
-                return JSON.writeValueAsString(this);
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
+    /** Test windows (symbol, day index, end date, true label, forward return) with every row's predictions. */
+    public record TestSet(List<String> classes, int window, int horizon, String[] symbol, int[] end, String[] date, int[] truth,
+                          double[] forward, List<Scored> rows) {
+        /** Folds' test sets as one, ordered by symbol then date; every fold must have the same rows. */
+        public static TestSet pool(List<TestSet> folds) {
+            TestSet first = folds.get(0);
+            List<int[]> at = new ArrayList<>(); // {fold, index}
+            for (int f = 0; f < folds.size(); f++) {
+                TestSet s = folds.get(f);
+                if (!s.rowKeys().equals(first.rowKeys())) {
+                    throw new SparkconvException("cannot pool folds with different rows: " + s.rowKeys() + " vs " + first.rowKeys());
+                }
+                for (int i = 0; i < s.truth().length; i++) {
+                    at.add(new int[]{f, i});
+                }
             }
+            at.sort(Comparator.<int[], String>comparing(a -> folds.get(a[0]).symbol()[a[1]]).thenComparing(a -> folds.get(a[0]).date()[a[1]]));
+            return select(folds, at);
+        }
+
+        /** The windows of one symbol. */
+        public TestSet symbol(String name) {
+            List<int[]> at = new ArrayList<>();
+            for (int i = 0; i < symbol.length; i++) {
+                if (symbol[i].equals(name)) {
+                    at.add(new int[]{0, i});
+                }
+            }
+            return select(List.of(this), at);
+        }
+
+        public List<String> symbols() {
+            return new ArrayList<>(new LinkedHashSet<>(Arrays.asList(symbol)));
+        }
+
+        List<String> rowKeys() {
+            return rows.stream().map(Scored::key).toList();
+        }
+
+        private static TestSet select(List<TestSet> sets, List<int[]> at) {
+            TestSet first = sets.get(0);
+            int n = at.size();
+            String[] symbol = new String[n];
+            int[] end = new int[n];
+            String[] date = new String[n];
+            int[] truth = new int[n];
+            double[] forward = new double[n];
+            for (int k = 0; k < n; k++) {
+                TestSet s = sets.get(at.get(k)[0]);
+                int i = at.get(k)[1];
+                symbol[k] = s.symbol[i];
+                end[k] = s.end[i];
+                date[k] = s.date[i];
+                truth[k] = s.truth[i];
+                forward[k] = s.forward[i];
+            }
+            List<Scored> rows = new ArrayList<>();
+            for (int r = 0; r < first.rows.size(); r++) {
+                int[] predicted = new int[n];
+                double[] score = new double[n];
+                for (int k = 0; k < n; k++) {
+                    Scored s = sets.get(at.get(k)[0]).rows.get(r);
+                    predicted[k] = s.predicted[at.get(k)[1]];
+                    score[k] = s.score[at.get(k)[1]];
+                }
+                Scored last = sets.get(sets.size() - 1).rows.get(r);
+                rows.add(new Scored(last.key, last.name, last.kind, predicted, score));
+            }
+            return new TestSet(first.classes, first.window, first.horizon, symbol, end, date, truth, forward, rows);
+        }
+    }
+
+    public record Row(String name, String kind, BlockBootstrap.Interval accuracy, BlockBootstrap.Interval balancedAccuracy,
+                      BlockBootstrap.Interval auc, TradingMetrics.Trading trading) {
+    }
+
+    public record Report(String title, String testDates, long examples, Map<String, Double> testClassShare, int window, int horizon,
+                         int blockLength, int resamples, double costBps, String tradingNote, List<Row> rows) {
+        public String toJson() {
+            return json(this);
         }
 
         public String table() {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                    "test period %s: %,d windows (%s), %d-day %s windows, %d-day horizon; 95%% block-bootstrap CIs (block %d, %d resamples)%n",
-                    testDates, examples, share(), Integer.parseInt(render.get("window")), render.get("style"),
-                    Integer.parseInt(render.get("horizon")), blockLength, resamples));
-            String fmt = "%-34s %-24s %-22s %-22s %-22s %7s%n";
-            sb.append(String.format(Locale.ROOT, fmt, "model", "kind", "accuracy", "balanced accuracy", "AUC", "Sharpe"));
+                    "%s, test period %s: %,d windows (%s), %d-day windows, %d-day horizon; 95%% block-bootstrap CIs (block %d, %d resamples)%n",
+                    title, testDates, examples, share(), window, horizon, blockLength, resamples));
+            String fmt = "%-34s %-22s %-22s %-22s %-22s %7s %7s %7s %6s %5s%n";
+            sb.append(String.format(Locale.ROOT, fmt, "model", "kind", "accuracy", "balanced accuracy", "AUC", "Sharpe",
+                    "net", "turn/y", "maxDD", "hit"));
             for (Row r : rows) {
+                TradingMetrics.Trading t = r.trading();
                 sb.append(String.format(Locale.ROOT, fmt, r.name(), r.kind(), ci(r.accuracy()), ci(r.balancedAccuracy()), ci(r.auc()),
-                        String.format(Locale.ROOT, "%.2f", r.sharpe())));
+                        f2(t.sharpe()), f2(t.sharpeAfterCosts()), String.format(Locale.ROOT, "%.1f", t.turnover()),
+                        f2(t.maxDrawdown()), f2(t.hitRate())));
             }
-            sb.append(String.format(Locale.ROOT, "buy-and-hold Sharpe %.2f. %s%n", buyAndHoldSharpe, sharpeNote));
+            TradingMetrics.Trading any = rows.get(0).trading();
+            sb.append(String.format(Locale.ROOT, "buy-and-hold Sharpe %.2f, total return %.2f. %s%n", any.buyAndHoldSharpe(),
+                    any.buyAndHoldTotalReturn(), tradingNote));
             return sb.toString();
         }
 
@@ -77,8 +156,20 @@ public final class NiftyEvaluation {
             return sb.toString();
         }
 
-        private static String ci(BlockBootstrap.Interval i) {
+        private static String f2(double v) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+
+        static String ci(BlockBootstrap.Interval i) {
             return String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", i.value(), i.low(), i.high());
+        }
+    }
+
+    public static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -111,7 +202,15 @@ public final class NiftyEvaluation {
         }
     }
 
-    public static Report evaluate(SparkSession spark, String shardDir, List<Candidate> candidates, int resamples, long seed) {
+    /** One fold's report (what {@code nifty evaluate} prints). */
+    public static Report evaluate(SparkSession spark, String shardDir, List<Candidate> candidates, int resamples, long seed,
+                                  double costBps) {
+        Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
+        return report(predict(spark, shardDir, candidates), shardDir + " (" + manifest.lineage().get("fold") + ")", resamples, seed, costBps);
+    }
+
+    /** The test windows of a shard directory with the predictions of every candidate and baseline. */
+    public static TestSet predict(SparkSession spark, String shardDir, List<Candidate> candidates) {
         Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
         ChartWindows.Spec rendered = ChartWindows.Spec.fromLineage(manifest.lineage());
         // Labels for baselines are always the true ones, even for shards rendered as a shuffled-label control.
@@ -133,74 +232,85 @@ public final class NiftyEvaluation {
         int up = classes - 1;
         int[] truth = ChartWindows.labels(series, test, spec, "test");
         int[] trainTruth = ChartWindows.labels(series, train, spec, "train");
-
-        int block = rendered.window() + rendered.horizon();
-        BlockBootstrap bootstrap = new BlockBootstrap(block, resamples, seed);
-        double[] forward = new double[test.size()];
-        for (int i = 0; i < forward.length; i++) {
-            forward[i] = spec.labels().forwardReturn(series.get(test.get(i).series()), test.get(i).end());
+        int n = test.size();
+        String[] symbol = new String[n];
+        int[] end = new int[n];
+        String[] date = new String[n];
+        double[] forward = new double[n];
+        for (int i = 0; i < n; i++) {
+            TimeSplits.Window w = test.get(i);
+            symbol[i] = w.symbol();
+            end[i] = w.end();
+            date[i] = w.date().toString();
+            forward[i] = spec.labels().forwardReturn(series.get(w.series()), w.end());
         }
-        int[] holding = holdingPeriods(test, rendered.horizon());
-        double periodsPerYear = 252.0 / rendered.horizon();
-
-        List<Row> rows = new ArrayList<>();
+        List<Scored> rows = new ArrayList<>();
         for (Candidate c : candidates) {
             ShardPredictions.Predictions p = ShardPredictions.predict(SparkSessions.javaContext(spark), c.network(), shardDir, manifest, "test");
             if (!Arrays.equals(p.labels(), truth)) {
                 throw new SparkconvException(shardDir + ": the labels stored in the test shards differ from the re-planned windows' labels");
             }
-            rows.add(row(c.name(), c.kind(), truth, p.predicted(), p.score(up), classes, up, bootstrap, forward, holding, periodsPerYear));
+            rows.add(new Scored(c.kind() + ":" + c.name(), c.name(), c.kind(), p.predicted(), p.score(up)));
         }
-        WindowBaselines.Scored majority = WindowBaselines.majority(trainTruth, test.size(), classes);
-        rows.add(row("majority (" + manifest.classes().get(majority.predicted().length > 0 ? majority.predicted()[0] : 0) + ")",
-                "baseline", truth, majority.predicted(), majority.score(), classes, up, bootstrap, forward, holding, periodsPerYear));
+        WindowBaselines.Scored majority = WindowBaselines.majority(trainTruth, n, classes);
+        rows.add(new Scored("baseline:majority", "majority class of training", "baseline", majority.predicted(), majority.score()));
         WindowBaselines.Scored momentum = WindowBaselines.momentum(series, test, rendered.horizon(), classes);
-        rows.add(row("same direction as last " + rendered.horizon() + " days", "baseline", truth, momentum.predicted(), momentum.score(),
-                classes, up, bootstrap, forward, holding, periodsPerYear));
+        rows.add(new Scored("baseline:momentum", "same direction as last " + rendered.horizon() + " days", "baseline",
+                momentum.predicted(), momentum.score()));
         WindowBaselines.Scored logistic = WindowBaselines.logisticRegression(spark, series, train, trainTruth, test, rendered.window(), classes);
-        rows.add(row("logistic regression on " + rendered.window() + " returns", "baseline", truth, logistic.predicted(), logistic.score(),
-                classes, up, bootstrap, forward, holding, periodsPerYear));
+        rows.add(new Scored("baseline:logistic", "logistic regression on " + rendered.window() + " returns", "baseline",
+                logistic.predicted(), logistic.score()));
+        return new TestSet(manifest.classes(), rendered.window(), rendered.horizon(), symbol, end, date, truth, forward, rows);
+    }
 
-        double[] longOnly = new double[holding.length];
-        Arrays.fill(longOnly, 1);
-        double buyAndHold = TradingMetrics.sharpe(longOnly, pick(forward, holding), periodsPerYear);
+    /** Figures of every row of a test set (one fold, pooled folds, or one symbol's windows). */
+    public static Report report(TestSet set, String title, int resamples, long seed, double costBps) {
+        int classes = set.classes().size();
+        int up = classes - 1;
+        int block = set.window() + set.horizon();
+        BlockBootstrap bootstrap = new BlockBootstrap(block, resamples, seed);
+        int[] holding = holdingPeriods(set.symbol(), set.end(), set.horizon());
+        double periodsPerYear = 252.0 / set.horizon();
+        int[] truth = set.truth();
+        List<Row> rows = new ArrayList<>();
+        for (Scored s : set.rows()) {
+            double[] positions = new double[holding.length];
+            for (int k = 0; k < holding.length; k++) {
+                int p = s.predicted()[holding[k]];
+                positions[k] = p == up ? 1 : p == 0 ? -1 : 0;
+            }
+            TradingMetrics.Trading trading = TradingMetrics.of(pick(set.symbol(), holding), pick(set.date(), holding), positions,
+                    pick(set.forward(), holding), periodsPerYear, costBps);
+            rows.add(new Row(s.name(), s.kind(),
+                    bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.accuracy(truth, s.predicted(), idx)),
+                    bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.balancedAccuracy(truth, s.predicted(), idx, classes)),
+                    bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.auc(truth, s.score(), idx, up)),
+                    trading));
+        }
         Map<String, Double> share = new LinkedHashMap<>();
         for (int k = 0; k < classes; k++) {
             final int cls = k;
-            share.put(manifest.classes().get(k), Arrays.stream(truth).filter(y -> y == cls).count() / (double) truth.length);
+            share.put(set.classes().get(k), Arrays.stream(truth).filter(y -> y == cls).count() / (double) truth.length);
         }
-        String dates = test.stream().map(TimeSplits.Window::date).min(Comparable::compareTo).get() + ".."
-                + test.stream().map(TimeSplits.Window::date).max(Comparable::compareTo).get();
-        String note = String.format(Locale.ROOT, "Sharpe: annualised (x sqrt(252/%d)), long when up is predicted, short otherwise "
-                + "(flat for a flat class), over %d non-overlapping %d-day holding periods, before costs.",
-                rendered.horizon(), holding.length, rendered.horizon());
-        return new Report(shardDir, foldName, rendered.lineage(), dates, test.size(), share, block, resamples, buyAndHold, note, rows);
-    }
-
-    private static Row row(String name, String kind, int[] truth, int[] predicted, double[] score, int classes, int up,
-                           BlockBootstrap bootstrap, double[] forward, int[] holding, double periodsPerYear) {
-        double[] positions = new double[holding.length];
-        for (int k = 0; k < holding.length; k++) {
-            int p = predicted[holding[k]];
-            positions[k] = p == up ? 1 : p == 0 ? -1 : 0;
-        }
-        return new Row(name, kind,
-                bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.accuracy(truth, predicted, idx)),
-                bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.balancedAccuracy(truth, predicted, idx, classes)),
-                bootstrap.interval(truth.length, LEVEL, idx -> BinaryMetrics.auc(truth, score, idx, up)),
-                TradingMetrics.sharpe(positions, pick(forward, holding), periodsPerYear));
+        String dates = Arrays.stream(set.date()).min(String::compareTo).orElse("") + ".."
+                + Arrays.stream(set.date()).max(String::compareTo).orElse("");
+        String note = String.format(Locale.ROOT, "Trading: long when up is predicted, short otherwise (flat for a flat class), "
+                + "over %d non-overlapping %d-day holding periods%s; Sharpe annualised (x sqrt(252/%d)), 'net' after %.1f bps per "
+                + "side at every position change; turnover per year; max drawdown and hit rate of the periods.",
+                holding.length, set.horizon(), set.symbols().size() > 1 ? " per symbol, equal-weighted across symbols" : "",
+                set.horizon(), costBps);
+        return new Report(title, dates, truth.length, share, set.window(), set.horizon(), block, resamples, costBps, note, rows);
     }
 
     /** Every H-th test window of each symbol: positions held over non-overlapping periods. */
-    static int[] holdingPeriods(List<TimeSplits.Window> test, int horizon) {
+    static int[] holdingPeriods(String[] symbol, int[] end, int horizon) {
         List<Integer> out = new ArrayList<>();
-        Map<Integer, Integer> lastEnd = new LinkedHashMap<>();
-        for (int i = 0; i < test.size(); i++) {
-            TimeSplits.Window w = test.get(i);
-            Integer last = lastEnd.get(w.series());
-            if (last == null || w.end() - last >= horizon) {
+        Map<String, Integer> lastEnd = new LinkedHashMap<>();
+        for (int i = 0; i < symbol.length; i++) {
+            Integer last = lastEnd.get(symbol[i]);
+            if (last == null || end[i] - last >= horizon) {
                 out.add(i);
-                lastEnd.put(w.series(), w.end());
+                lastEnd.put(symbol[i], end[i]);
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
@@ -208,6 +318,14 @@ public final class NiftyEvaluation {
 
     private static double[] pick(double[] values, int[] idx) {
         double[] out = new double[idx.length];
+        for (int k = 0; k < idx.length; k++) {
+            out[k] = values[idx[k]];
+        }
+        return out;
+    }
+
+    private static String[] pick(String[] values, int[] idx) {
+        String[] out = new String[idx.length];
         for (int k = 0; k < idx.length; k++) {
             out[k] = values[idx[k]];
         }

@@ -56,6 +56,9 @@ final class DescribeCommand implements Callable<Integer> {
             summary = ModelZoo.describe(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model));
         }
         System.out.print(summary.table());
+        if (!what.layer) {
+            System.out.print(sparkconv.models.TrainingDefaults.of(what.model).table());
+        }
         return 0;
     }
 

@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.eval.NiftyEvaluation;
+import sparkconv.report.NiftyReport;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
@@ -17,8 +18,9 @@ import sparkconv.store.ModelStore;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate stored chart-window models on the test period of a nifty render shard directory: accuracy, "
                 + "balanced accuracy and AUC with 95%% block-bootstrap CIs, beside baselines on the same windows (majority, "
-                + "momentum, logistic regression on returns) and shuffled-label controls, and long/short Sharpe vs buy-and-hold "
-                + "(before costs). Writes <out>/metrics.json and <out>/report.txt. For walk-forward, run it once per fold.",
+                + "momentum, logistic regression on returns) and shuffled-label controls, and the long/short trading figures (Sharpe "
+                + "before and after costs, turnover, maximum drawdown, hit rate) vs buy-and-hold. Writes <out>/metrics.json, "
+                + "<out>/report.txt and <out>/report.html. For all walk-forward folds in one go, see nifty walk-forward.",
         footer = {"", "Example:", "  sparkconv nifty evaluate --shards nifty/ohlc20 --store store --model NIFTY50-ohlc20-h5-candle-cnn-small "
                 + "--control NIFTY50-ohlc20-h5-shuffled-candle-cnn-small --out nifty/eval"})
 final class NiftyEvaluateCommand implements Callable<Integer> {
@@ -43,6 +45,9 @@ final class NiftyEvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "bootstrap seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--cost-bps", defaultValue = "5", description = "trading cost in basis points per side, charged at every position change (default ${DEFAULT-VALUE})")
+    double costBps;
+
     @Mixin
     SparkOptions sparkOptions;
 
@@ -59,12 +64,15 @@ final class NiftyEvaluateCommand implements Callable<Integer> {
         for (String name : controls) {
             candidates.add(candidate(modelStore, name, manifest, true));
         }
-        NiftyEvaluation.Report report = NiftyEvaluation.evaluate(spark, shards, candidates, resamples, seed);
+        NiftyEvaluation.TestSet set = NiftyEvaluation.predict(spark, shards, candidates);
+        NiftyEvaluation.Report report = NiftyEvaluation.report(set, shards + " (" + manifest.lineage().get("fold") + ")",
+                resamples, seed, costBps);
         String table = report.table();
         System.out.print(table);
         Fs.writeString(Fs.child(out, "metrics.json"), report.toJson(), conf);
         Fs.writeString(Fs.child(out, "report.txt"), table, conf);
-        System.out.println("metrics written to " + Fs.uri(out) + "/metrics.json");
+        Fs.writeString(Fs.child(out, "report.html"), NiftyReport.html(spark, shards, set, report, List.of(), List.of()), conf);
+        System.out.println("metrics written to " + Fs.uri(out) + "/metrics.json, report " + Fs.uri(out) + "/report.html");
         return 0;
     }
 

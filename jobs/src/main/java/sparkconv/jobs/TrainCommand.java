@@ -57,8 +57,10 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
             var manifest = sparkconv.shards.Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
             modelName = manifest.dataset() + "-" + training.model;
         }
-        TrainingRun.Outcome o = TrainingRun.run(spark, shards, training.toTrainOptions(), store, modelName, version,
-                System.out::println);
+        sparkconv.train.TrainOptions options = training.toTrainOptions();
+        System.out.printf("training %s: %s, schedule %s, up to %d epochs, patience %d on validation %s%n", options.model(),
+                options.hyper(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
         System.out.print(o.test().summary());
         var conf = spark.sparkContext().hadoopConfiguration();
         System.out.println("report: " + TrainingReport.write(new ModelStore(store, conf), conf, o.version().name(), o.version().version()));

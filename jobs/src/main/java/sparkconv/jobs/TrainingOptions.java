@@ -1,14 +1,24 @@
 package sparkconv.jobs;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import sparkconv.models.Hyper;
+import sparkconv.models.TrainingDefaults;
 import sparkconv.train.LrSchedule;
 import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 
-/** Training flags shared by {@code train} and {@code quickstart}. */
+/**
+ * Training flags shared by {@code train} and {@code quickstart}. Precedence for each setting: the flag when given on
+ * the command line (a pipeline stage's args are flags too) &gt; the model's own {@link TrainingDefaults} &gt; the
+ * command's default (the value picocli filled in from conf/).
+ */
 final class TrainingOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     @Option(names = "--model", description = "model from the zoo (see describe; default ${DEFAULT-VALUE})")
     String model;
 
@@ -46,15 +56,30 @@ final class TrainingOptions {
     String lrSchedule;
 
     @Option(names = "--patience", defaultValue = "0",
-            description = "early stopping: stop after N epochs without a validation-accuracy gain and keep the best epoch (0 = off)")
+            description = "early stopping: stop after N epochs without a better validation figure (--stop-on) and keep the best epoch (0 = off; default: the model's, see describe)")
     int patience;
+
+    @Option(names = "--stop-on", defaultValue = "accuracy",
+            description = "what early stopping watches: accuracy or loss (validation; default: the model's, else ${DEFAULT-VALUE})")
+    String stopOn;
 
     @Option(names = "--resume", description = "continue the run from its last complete checkpoint in <store>/checkpoints/<name>-<version>")
     boolean resume;
 
     TrainOptions toTrainOptions() {
-        return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch,
-                new Hyper(updater, learningRate, momentum, l2, seed), stats,
-                new TrainControl(LrSchedule.parse(lrSchedule), patience, resume));
+        TrainingDefaults d = TrainingDefaults.of(model);
+        return new TrainOptions(model, pick("--epochs", epochs, d.epochs()), workers, averagingFrequency, prefetch,
+                new Hyper(pick("--updater", updater, d.updater()), pick("--lr", learningRate, d.learningRate()),
+                        pick("--momentum", momentum, d.momentum()), pick("--l2", l2, d.l2()), seed), stats,
+                new TrainControl(LrSchedule.parse(pick("--lr-schedule", lrSchedule, d.lrSchedule())),
+                        pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())));
+    }
+
+    /** The flag's value when it was given, else the model's default when it has one, else the command's default. */
+    private <T> T pick(String option, T value, T modelDefault) {
+        boolean given = command == null || command.commandLine() == null
+                || command.commandLine().getParseResult() == null
+                || command.commandLine().getParseResult().hasMatchedOption(option);
+        return given || modelDefault == null ? value : modelDefault;
     }
 }

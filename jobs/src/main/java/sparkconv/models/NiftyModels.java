@@ -19,8 +19,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * Models for chart windows (NIFTY and other daily OHLC series).
  * <ul>
  * <li>{@code candle-cnn-5/20/60}: Jiang, Kelly and Xiu (2023) image CNNs for 32x15, 64x60 and 96x180 charts: blocks of
- * 5x3 convolution (same padding), batch normalisation, LeakyReLU and 2x1 max-pooling with 64, 128, 256 (and 512)
- * filters; dropout 0.5 before the softmax output.</li>
+ * 5x3 convolution (same padding; in the 20- and 60-day networks the first has vertical stride 3 and dilation 2, as in
+ * the paper), batch normalisation, LeakyReLU (slope 0.01) and 2x1 max-pooling with 64, 128, 256 (and 512) filters;
+ * Xavier initialisation; dropout 0.5 on the fully connected softmax output. Their training defaults are the paper's
+ * ({@link TrainingDefaults}).</li>
  * <li>{@code candle-cnn-small}: the same blocks with 8, 16, 32 (64) filters, one block per halving of the height the
  * input allows (2 at 32 rows, 3 at 64, 4 at 96): trains on 2 CPU cores in minutes.</li>
  * <li>{@code conv1d}: convolutions over time on (C x 1 x W) return tensors. The first layer is linear with 1x3 kernels,
@@ -45,10 +47,10 @@ public final class NiftyModels {
 
     static void add(String name, NeuralNetConfiguration.ListBuilder list, ModelZoo.Input input, int numClasses) {
         switch (name) {
-            case "candle-cnn-5" -> candleCnn(list, new int[]{64, 128}, numClasses);
-            case "candle-cnn-20" -> candleCnn(list, new int[]{64, 128, 256}, numClasses);
-            case "candle-cnn-60" -> candleCnn(list, new int[]{64, 128, 256, 512}, numClasses);
-            case "candle-cnn-small" -> candleCnn(list, smallFilters(input), numClasses);
+            case "candle-cnn-5" -> candleCnn(list, new int[]{64, 128}, false, numClasses);
+            case "candle-cnn-20" -> candleCnn(list, new int[]{64, 128, 256}, true, numClasses);
+            case "candle-cnn-60" -> candleCnn(list, new int[]{64, 128, 256, 512}, true, numClasses);
+            case "candle-cnn-small" -> candleCnn(list, smallFilters(input), false, numClasses);
             case "conv1d" -> conv1d(list, numClasses);
             default -> throw ModelZoo.unknown(name);
         }
@@ -63,10 +65,21 @@ public final class NiftyModels {
         return filters;
     }
 
-    private static void candleCnn(NeuralNetConfiguration.ListBuilder list, int[] filters, int numClasses) {
-        for (int f : filters) {
-            list.layer(new ConvolutionLayer.Builder(5, 3).stride(1, 1).nOut(f).convolutionMode(ConvolutionMode.Same)
-                            .activation(Activation.IDENTITY).build())
+    /**
+     * {@code stridedFirst}: the paper's 20- and 60-day networks give their first convolution a vertical stride of 3 and
+     * dilation of 2 (padding 12x1), which cuts the rows the later blocks see: 64 rows become 27, and the 20-day network
+     * has the paper's 708,866 trainable parameters (DL4J also counts batch norm's running mean and variance).
+     */
+    private static void candleCnn(NeuralNetConfiguration.ListBuilder list, int[] filters, boolean stridedFirst, int numClasses) {
+        for (int b = 0; b < filters.length; b++) {
+            ConvolutionLayer.Builder conv = new ConvolutionLayer.Builder(5, 3).nOut(filters[b]).activation(Activation.IDENTITY)
+                    .weightInit(WeightInit.XAVIER);
+            if (b == 0 && stridedFirst) {
+                conv.stride(3, 1).dilation(2, 1).padding(12, 1).convolutionMode(ConvolutionMode.Truncate);
+            } else {
+                conv.stride(1, 1).convolutionMode(ConvolutionMode.Same);
+            }
+            list.layer(conv.build())
                     .layer(new BatchNormalization.Builder().build())
                     .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
                     .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 1).stride(2, 1).build());

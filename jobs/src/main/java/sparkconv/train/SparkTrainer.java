@@ -116,13 +116,13 @@ public final class SparkTrainer {
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
         int bestEpoch = 0;
-        double bestAccuracy = Double.NEGATIVE_INFINITY;
+        double bestMerit = Double.NEGATIVE_INFINITY;
         Model best = null;
         if (resumeFrom != null) {
             history.addAll(resumeFrom.history());
             startEpoch = resumeFrom.epoch() + 1;
             bestEpoch = resumeFrom.bestEpoch();
-            bestAccuracy = resumeFrom.bestValidationAccuracy();
+            bestMerit = bestEpoch > 0 ? control.merit(history.get(bestEpoch - 1)) : Double.NEGATIVE_INFINITY;
             if (bestEpoch > 0 && bestEpoch != resumeFrom.epoch() && checkpoints != null) {
                 best = checkpoints.load(bestEpoch, model.network().getClass());
             } else if (bestEpoch > 0) {
@@ -161,8 +161,9 @@ public final class SparkTrainer {
             EpochStats stats = new EpochStats(epoch, epochExamples, secs, epochExamples / secs, model.score(), valAcc,
                     trainAcc, valLoss, rate);
             history.add(stats);
-            if (hasValidation && valAcc > bestAccuracy) {
-                bestAccuracy = valAcc;
+            // A loss "gain" below float noise is no gain (else an unchanged model never stops).
+            if (hasValidation && control.merit(stats) > bestMerit + 1e-6) {
+                bestMerit = control.merit(stats);
                 bestEpoch = epoch;
                 if (control.patience() > 0) {
                     best = model.copy();
@@ -173,12 +174,15 @@ public final class SparkTrainer {
                     hasValidation ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : ""));
             if (checkpoints != null) {
                 checkpoints.save(new Checkpoints.State(checkpoints.runDir().getName(), options.model(),
-                        options.hyper().seed(), epoch, history, bestEpoch, bestAccuracy), model.network());
+                        options.hyper().seed(), epoch, history, bestEpoch,
+                        bestEpoch > 0 ? history.get(bestEpoch - 1).validationAccuracy() : Double.NaN), model.network());
                 progress.accept("checkpoint epoch " + epoch + " -> " + checkpoints.runDir());
             }
-            if (control.patience() > 0 && epoch - bestEpoch >= control.patience() && epoch < options.epochs()) {
-                progress.accept(String.format("early stopping after epoch %d: no validation gain for %d epochs; "
-                        + "keeping epoch %d (validation accuracy %.4f)", epoch, control.patience(), bestEpoch, bestAccuracy));
+            if (control.patience() > 0 && bestEpoch > 0 && epoch - bestEpoch >= control.patience() && epoch < options.epochs()) {
+                EpochStats kept = history.get(bestEpoch - 1);
+                progress.accept(String.format("early stopping after epoch %d: no better validation %s for %d epochs; "
+                        + "keeping epoch %d (validation accuracy %.4f, loss %.4f)", epoch, control.stopOn(), control.patience(),
+                        bestEpoch, kept.validationAccuracy(), kept.validationLoss()));
                 stoppedEarly = true;
                 break;
             }

@@ -129,6 +129,7 @@ public final class TrainingRun {
         t.put("prefetch", options.prefetch());
         t.put("lrSchedule", options.control().schedule().toString());
         t.put("patience", options.control().patience());
+        t.put("stopOn", options.control().stopOn());
         t.put("resumedAtEpoch", trained.startEpoch() > 1 ? trained.startEpoch() : null);
         t.put("bestEpoch", trained.bestEpoch() > 0 ? trained.bestEpoch() : null);
         t.put("stoppedEarly", trained.stoppedEarly());

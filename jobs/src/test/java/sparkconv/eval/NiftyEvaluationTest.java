@@ -68,7 +68,7 @@ class NiftyEvaluationTest {
             assertTrue(acc.get("low").asDouble() <= acc.get("value").asDouble() && acc.get("value").asDouble() <= acc.get("high").asDouble(),
                     row.toString());
         }
-        assertTrue(Files.readString(tmp.resolve("eval/report.txt")).contains("before costs"));
+        assertTrue(Files.readString(tmp.resolve("eval/report.txt")).contains("after 5.0 bps per side"));
         assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
                 "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
         assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));

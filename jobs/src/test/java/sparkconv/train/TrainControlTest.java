@@ -120,6 +120,22 @@ class TrainControlTest {
         assertTrue(first.trainAccuracy() > 0.3 && first.validationLoss() > 0, first.toString());
     }
 
+    /** The paper's criterion: the validation loss. The same frozen model stops after epoch 2 watching the loss. */
+    @Test
+    void earlyStoppingOnValidationLoss() {
+        String store = dir.resolve("store-early-loss").toString();
+        TrainControl control = new TrainControl(LrSchedule.parse("step:1:1e-9"), 1, false, "loss");
+        List<String> log = new ArrayList<>();
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, options(5, "sgd", control), store, "early-loss", null, log::add);
+        assertEquals(2, o.epochs().size(), String.join("\n", log));
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("early stopping after epoch 2: no better validation loss")), String.join("\n", log));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> training = (Map<String, Object>) o.version().metadata().get("training");
+        assertEquals(1, training.get("bestEpoch"));
+        assertEquals("loss", training.get("stopOn"));
+        assertThrows(SparkconvException.class, () -> new TrainControl(LrSchedule.CONSTANT, 1, false, "auc"));
+    }
+
     @Test
     void earlyStoppingNeedsValidationAndSchedulesParse() {
         assertEquals(0.25, LrSchedule.parse("step:2:0.5").rate(1.0, 5, 10), 1e-12);

@@ -1,0 +1,213 @@
+package sparkconv.report;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.spark.sql.SparkSession;
+
+import sparkconv.charts.ChartGeometry;
+import sparkconv.charts.ChartPreview;
+import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartWindows;
+import sparkconv.charts.OhlcSeries;
+import sparkconv.charts.TimeSplits;
+import sparkconv.eval.BlockBootstrap;
+import sparkconv.eval.NiftyEvaluation;
+import sparkconv.eval.TradingMetrics;
+import sparkconv.shards.Manifest;
+
+/**
+ * The self-contained report.html of a chart-window evaluation (one fold or a walk-forward): sample test windows as
+ * the model saw them with their true and predicted labels, the figures of the model beside its shuffled-label control
+ * and the baselines, the after-cost equity curves against buy-and-hold, and the per-fold and per-symbol tables.
+ */
+public final class NiftyReport {
+    private static final int SAMPLES = 12;
+
+    private NiftyReport() {
+    }
+
+    /** A titled sub-report (a fold, or a symbol). */
+    public record Part(String name, NiftyEvaluation.Report report) {
+    }
+
+    /**
+     * @param shardDir shards of (the last) fold: their lineage names the ingested input and the chart style
+     */
+    public static String html(SparkSession spark, String shardDir, NiftyEvaluation.TestSet set, NiftyEvaluation.Report report,
+                              List<Part> folds, List<Part> symbols) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>")
+                .append(Html.esc(report.title())).append("</title><style>")
+                .append("body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1150px}")
+                .append("h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}")
+                .append("table{border-collapse:collapse}td,th{padding:3px 8px;border:1px solid #ddd;text-align:right}")
+                .append("th{background:#f4f4f4}td.l,th.l{text-align:left}tr.model td{font-weight:bold}")
+                .append(".chart .title{font-weight:bold;font-size:13px}.chart .tick{font-size:11px;fill:#444}")
+                .append(".chart .plot{fill:#fafafa;stroke:#bbb}.chart .grid{stroke:#e4e4e4}")
+                .append(".samples{display:flex;flex-wrap:wrap;gap:8px}.sample{font-size:11px;text-align:center;")
+                .append("border:2px solid #2ca02c;padding:3px}.sample.wrong{border-color:#d62728}")
+                .append(".sample img{image-rendering:pixelated;display:block;margin:0 auto 2px}.muted{color:#777}")
+                .append("</style></head><body>");
+        sb.append("<h1>").append(Html.esc(report.title())).append("</h1>");
+        sb.append(String.format(Locale.ROOT, "<p>Test period %s: %,d windows of %d days, label: direction over the next %d days. "
+                        + "Intervals: 95%% moving-block bootstrap (block %d, %d resamples).</p>", Html.esc(report.testDates()),
+                report.examples(), report.window(), report.horizon(), report.blockLength(), report.resamples()));
+        sb.append("<h2>Model, shuffled-label control and baselines</h2>");
+        table(sb, report);
+        sb.append("<p class='muted'>").append(Html.esc(report.tradingNote())).append("</p>");
+        sb.append("<h2>Equity after costs</h2>");
+        sb.append(equity(report));
+        if (!folds.isEmpty()) {
+            sb.append("<h2>Per fold</h2>");
+            parts(sb, folds);
+        }
+        if (!symbols.isEmpty()) {
+            sb.append("<h2>Per symbol</h2>");
+            parts(sb, symbols);
+        }
+        samples(sb, spark, shardDir, set);
+        return sb.append("</body></html>").toString();
+    }
+
+    private static void table(StringBuilder sb, NiftyEvaluation.Report report) {
+        sb.append("<table><tr><th class='l'>model</th><th class='l'>kind</th><th>accuracy</th><th>balanced accuracy</th><th>AUC</th>")
+                .append("<th>Sharpe</th><th>Sharpe after costs</th><th>turnover / year</th><th>max drawdown</th><th>hit rate</th></tr>");
+        for (NiftyEvaluation.Row r : report.rows()) {
+            TradingMetrics.Trading t = r.trading();
+            sb.append("<tr class='").append(r.kind().equals("model") ? "model" : "").append("'><td class='l'>").append(Html.esc(r.name()))
+                    .append("</td><td class='l'>").append(Html.esc(r.kind())).append("</td>")
+                    .append(td(r.accuracy())).append(td(r.balancedAccuracy())).append(td(r.auc()))
+                    .append(String.format(Locale.ROOT, "<td>%.2f</td><td>%.2f</td><td>%.1f</td><td>%.2f</td><td>%.2f</td></tr>",
+                            t.sharpe(), t.sharpeAfterCosts(), t.turnover(), t.maxDrawdown(), t.hitRate()));
+        }
+        TradingMetrics.Trading any = report.rows().get(0).trading();
+        sb.append(String.format(Locale.ROOT, "<tr><td class='l'>buy and hold</td><td class='l'>market</td><td></td><td></td><td></td>"
+                + "<td>%.2f</td><td></td><td></td><td></td><td></td></tr></table>", any.buyAndHoldSharpe()));
+    }
+
+    private static String td(BlockBootstrap.Interval i) {
+        return String.format(Locale.ROOT, "<td>%.3f <span class='muted'>[%.3f, %.3f]</span></td>", i.value(), i.low(), i.high());
+    }
+
+    private static void parts(StringBuilder sb, List<Part> parts) {
+        sb.append("<table><tr><th class='l'></th><th class='l'>test period</th><th>windows</th><th class='l'>row</th>")
+                .append("<th>accuracy</th><th>balanced accuracy</th><th>AUC</th><th>Sharpe</th><th>after costs</th></tr>");
+        for (Part p : parts) {
+            List<NiftyEvaluation.Row> rows = p.report().rows();
+            for (int i = 0; i < rows.size(); i++) {
+                NiftyEvaluation.Row r = rows.get(i);
+                sb.append("<tr class='").append(r.kind().equals("model") ? "model" : "").append("'>");
+                if (i == 0) {
+                    sb.append(String.format(Locale.ROOT, "<td class='l' rowspan='%d'>%s</td><td class='l' rowspan='%d'>%s</td><td rowspan='%d'>%,d</td>",
+                            rows.size(), Html.esc(p.name()), rows.size(), Html.esc(p.report().testDates()), rows.size(), p.report().examples()));
+                }
+                sb.append("<td class='l'>").append(Html.esc(r.name())).append("</td>").append(td(r.accuracy()))
+                        .append(td(r.balancedAccuracy())).append(td(r.auc()))
+                        .append(String.format(Locale.ROOT, "<td>%.2f</td><td>%.2f</td></tr>", r.trading().sharpe(), r.trading().sharpeAfterCosts()));
+            }
+        }
+        sb.append("</table>");
+    }
+
+    /** After-cost equity of the model and control rows (and the best-known baselines) against buy-and-hold, by date. */
+    static String equity(NiftyEvaluation.Report report) {
+        List<String> names = new ArrayList<>();
+        List<double[]> curves = new ArrayList<>();
+        List<String> dates = report.rows().get(0).trading().dates();
+        for (NiftyEvaluation.Row r : report.rows()) {
+            names.add(r.name());
+            curves.add(r.trading().equity());
+        }
+        names.add("buy and hold");
+        curves.add(report.rows().get(0).trading().buyAndHold());
+        int w = 1000;
+        int h = 320;
+        int left = 56;
+        int top = 24;
+        int pw = w - left - 200;
+        int ph = h - top - 36;
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (double[] c : curves) {
+            for (double v : c) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' class='chart' id='equity'>", w, h));
+        int n = dates.size();
+        if (n < 2 || !Double.isFinite(min)) {
+            return sb.append("<text x='60' y='120'>too few holding periods for a curve</text></svg>").toString();
+        }
+        sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", left, top, pw, ph));
+        for (int i = 0; i <= 4; i++) {
+            double v = min + (max - min) * i / 4;
+            double y = top + ph - ph * i / 4.0;
+            sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' class='grid'/>", left, left + pw, y, y));
+            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%.1f' class='tick' text-anchor='end'>%.2f</text>", left - 4, y + 4, v));
+        }
+        for (int i = 0; i <= 4; i++) {
+            int k = (n - 1) * i / 4;
+            sb.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s</text>",
+                    left + pw * k / (double) (n - 1), top + ph + 16, Html.esc(dates.get(k))));
+        }
+        double span = Math.max(1e-9, max - min);
+        for (int c = 0; c < curves.size(); c++) {
+            String colour = c == curves.size() - 1 ? "#000" : Svg.COLOURS[c % Svg.COLOURS.length];
+            StringBuilder pts = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", left + pw * i / (double) (n - 1),
+                        top + ph - ph * (curves.get(c)[i] - min) / span));
+            }
+            sb.append(String.format(Locale.ROOT, "<polyline points='%s' fill='none' stroke='%s' stroke-width='%s'%s/>", pts, colour,
+                    c == curves.size() - 1 ? "2.5" : "1.5", c == curves.size() - 1 ? " stroke-dasharray='6 3'" : ""));
+            int ly = top + 10 + 16 * c;
+            sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='14' height='3' fill='%s'/>", left + pw + 12, ly - 4, colour));
+            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", left + pw + 30, ly, Html.esc(names.get(c))));
+        }
+        return sb.append("</svg>").toString();
+    }
+
+    /** Test windows spread over the period, drawn as the model saw them, with true and predicted labels. */
+    private static void samples(StringBuilder sb, SparkSession spark, String shardDir, NiftyEvaluation.TestSet set) {
+        Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
+        ChartWindows.Spec spec = ChartWindows.Spec.fromLineage(manifest.lineage());
+        NiftyEvaluation.Scored model = set.rows().stream().filter(r -> r.kind().equals("model")).findFirst().orElse(null);
+        if (!spec.style().isImage() || model == null || set.truth().length == 0) {
+            return;
+        }
+        List<OhlcSeries> series = ChartRender.series(spark, manifest.lineage().get("input"));
+        ChartGeometry g = ChartGeometry.forWindow(spec.window());
+        int scale = Math.max(1, 160 / g.height());
+        sb.append("<h2>Sample test windows</h2><p class='muted'>As the model saw them; green: ")
+                .append(Html.esc(model.name())).append(" predicted the true label, red: it did not.</p><div class='samples'>");
+        int n = Math.min(SAMPLES, set.truth().length);
+        for (int k = 0; k < n; k++) {
+            int i = (int) ((long) k * set.truth().length / n);
+            int s = indexOf(series, set.symbol()[i]);
+            byte[] pixels = ChartWindows.renderImages(series, List.of(new TimeSplits.Window(s, set.symbol()[i], set.end()[i],
+                    series.get(s).dates()[set.end()[i]])), g, spec.style());
+            String png = Base64.getEncoder().encodeToString(ChartPreview.png(pixels, g.height(), g.width(), scale));
+            boolean right = model.predicted()[i] == set.truth()[i];
+            sb.append("<div class='sample").append(right ? "" : " wrong").append("'><img alt='chart' src='data:image/png;base64,")
+                    .append(png).append("'>").append(Html.esc(set.symbol()[i] + " " + set.date()[i])).append("<br>true ")
+                    .append(Html.esc(set.classes().get(set.truth()[i]))).append(", predicted ")
+                    .append(Html.esc(set.classes().get(model.predicted()[i])))
+                    .append(String.format(Locale.ROOT, " (p(up) %.2f)", model.score()[i])).append("</div>");
+        }
+        sb.append("</div>");
+    }
+
+    private static int indexOf(List<OhlcSeries> series, String symbol) {
+        for (int s = 0; s < series.size(); s++) {
+            if (series.get(s).symbol().equals(symbol)) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("symbol " + symbol + " is not in the ingested input");
+    }
+}

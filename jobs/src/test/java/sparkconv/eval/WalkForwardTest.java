@@ -1,0 +1,137 @@
+package sparkconv.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import javax.imageio.ImageIO;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import sparkconv.LocalSpark;
+import sparkconv.data.OhlcIngest;
+import sparkconv.jobs.Main;
+import sparkconv.report.HeadlessChromium;
+
+/**
+ * {@code nifty walk-forward} end to end on two synthetic random-walk symbols (one ingest of two price files): folds
+ * rendered, model and shuffled-label control trained per fold, out-of-sample predictions pooled across folds and
+ * split per symbol, report.html written; a second run resumes (trains and evaluates nothing again).
+ */
+class WalkForwardTest {
+    @TempDir
+    Path tmp;
+
+    static Path randomWalk(Path dir, String symbol, long seed, int days) throws Exception {
+        StringBuilder csv = new StringBuilder("Date,Open,High,Low,Close,Volume\n");
+        Random r = new Random(seed);
+        double close = 100;
+        LocalDate d = LocalDate.of(2005, 1, 3);
+        for (int i = 0; i < days; i++) {
+            double open = close * (1 + 0.01 * r.nextGaussian());
+            close = open * (1 + 0.01 * r.nextGaussian());
+            csv.append(d.plusDays(i)).append(',').append(open).append(',').append(Math.max(open, close) * 1.003).append(',')
+                    .append(Math.min(open, close) * 0.997).append(',').append(close).append(',').append(1000 + r.nextInt(500)).append('\n');
+        }
+        return Files.writeString(dir.resolve(symbol + ".csv"), csv.toString());
+    }
+
+    private String run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true));
+        try {
+            assertEquals(0, Main.run(args), captured.toString());
+        } finally {
+            System.setOut(old);
+        }
+        return captured.toString();
+    }
+
+    /**
+     * In a real browser the page shows the sample chart windows (black chart backgrounds with white bars: the embedded
+     * PNGs decoded), the model's equity curve (its colour) and the buy-and-hold curve (black dashes on the plot).
+     */
+    private void lookAtTheReportInChromium(Path page) throws Exception {
+        Assumptions.assumeTrue(HeadlessChromium.binary() != null, "headless Chromium not installed (apt-get install chromium): not looked at");
+        BufferedImage shot = HeadlessChromium.screenshot(page, Files.createDirectories(tmp.resolve("chromium")), 1200, 3200);
+        // Kept for a person to look at (the temporary directory is deleted).
+        Files.copy(page, Path.of("target", "walk-forward-report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ImageIO.write(shot, "png", Path.of("target", "walk-forward-report.png").toFile());
+        long pixels = (long) shot.getWidth() * shot.getHeight();
+        long black = HeadlessChromium.count(shot, 0x000000, 20);
+        long white = HeadlessChromium.count(shot, 0xffffff, 0);
+        long modelColour = HeadlessChromium.count(shot, 0x1f77b4, 40);
+        assertTrue(black > 12 * 2000, "the 12 sample charts are drawn (black backgrounds): " + black + " black pixels");
+        assertTrue(white > pixels / 3, "mostly a white page: " + white + " of " + pixels);
+        assertTrue(modelColour > 300, "the model's equity curve is drawn: " + modelColour + " pixels of its colour");
+    }
+
+    @Test
+    void foldsTrainEvaluateAndPoolPerSymbolAndResume() throws Exception {
+        var spark = LocalSpark.get();
+        String ingested = tmp.resolve("in").toString();
+        OhlcIngest.ingest(spark, List.of(randomWalk(tmp, "AAA", 5, 420).toString(), randomWalk(tmp, "BBB", 6, 420).toString()),
+                ingested, false);
+        String out = tmp.resolve("wf").toString();
+        String[] args = {"nifty", "walk-forward", "--in", ingested, "--out", out, "--window", "5", "--horizon", "1", "--folds", "2",
+                "--model", "candle-cnn-small", "--epochs", "1", "--batch", "32", "--resamples", "200", "--master", "local[2]"};
+        String first = run(args);
+        assertTrue(first.contains("training candle-cnn-small-fold-1 on") && first.contains("training candle-cnn-small-fold-2-shuffled on"), first);
+
+        JsonNode m = new ObjectMapper().readTree(Path.of(out, "metrics.json").toFile());
+        JsonNode pooled = m.get("pooled");
+        List<String> kinds = new ArrayList<>();
+        pooled.get("rows").forEach(r -> kinds.add(r.get("kind").asText()));
+        assertEquals(List.of("model", "shuffled-label control", "baseline", "baseline", "baseline"), kinds);
+        long perFold = 0;
+        for (String fold : List.of("fold-1", "fold-2")) {
+            perFold += m.get("folds").get(fold).get("report").get("examples").asLong();
+            assertTrue(Files.exists(Path.of(out, fold, "predictions.json")));
+            assertEquals(2, m.get("folds").get(fold).get("training").size());
+        }
+        assertEquals(perFold, pooled.get("examples").asLong(), "pooled = every fold's test windows");
+        List<String> symbols = new ArrayList<>();
+        m.get("symbols").fieldNames().forEachRemaining(symbols::add);
+        assertEquals(List.of("AAA", "BBB"), symbols);
+        assertEquals(2, m.get("symbols").size());
+        assertEquals(pooled.get("examples").asLong(),
+                m.get("symbols").get("AAA").get("examples").asLong() + m.get("symbols").get("BBB").get("examples").asLong());
+        JsonNode trading = pooled.get("rows").get(0).get("trading");
+        assertTrue(trading.get("sharpeAfterCosts").asDouble() <= trading.get("sharpe").asDouble() + 1e-12, trading.toString());
+        assertEquals(5.0, trading.get("costBps").asDouble());
+        JsonNode majority = pooled.get("rows").get(2);
+        for (String stat : List.of("accuracy", "balancedAccuracy", "auc")) {
+            JsonNode ci = pooled.get("rows").get(0).get(stat);
+            assertTrue(ci.get("low").asDouble() <= ci.get("value").asDouble() && ci.get("value").asDouble() <= ci.get("high").asDouble(), stat);
+        }
+        assertTrue(majority.get("name").asText().startsWith("majority"));
+
+        String html = Files.readString(Path.of(out, "report.html"));
+        for (String part : List.of("Sample test windows", "data:image/png;base64,", "id='equity'", "Per fold", "Per symbol",
+                "shuffled-label control", "buy and hold", "predicted")) {
+            assertTrue(html.contains(part), part);
+        }
+
+        lookAtTheReportInChromium(Path.of(out, "report.html"));
+
+        String again = run(args);
+        assertTrue(again.contains("candle-cnn-small-fold-1: in the store already") && again.contains("fold-2: evaluated already"), again);
+        JsonNode m2 = new ObjectMapper().readTree(Path.of(out, "metrics.json").toFile());
+        assertEquals(pooled.get("rows").get(0).get("auc"), m2.get("pooled").get("rows").get(0).get("auc"), "resumed run: same figures");
+    }
+}
