@@ -5,6 +5,8 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -24,7 +26,17 @@ import sparkconv.eval.SparkSegmentationEvaluator;
  * progress, checkpoints, learning-rate schedule and early stopping.
  */
 public interface SparkModel {
-    void fitPaths(JavaRDD<String> paths);
+    /**
+     * Trains on these shard paths, one partition per worker, in whole averaging rounds or one short last round;
+     * {@code stepsPerWorker}: the most minibatches any worker fits, which the network's iteration count advances by
+     * (Adam's bias correction and iteration schedules read it). dl4j-spark advances it by the averaging frequency per
+     * round, also for a short round, and advances the epoch count on every call: both are set right here, and the
+     * epoch count moves only in {@link #endEpoch}, as {@code MultiLayerNetwork.fit(iterator)} moves it.
+     */
+    void fitPaths(JavaRDD<String> paths, int stepsPerWorker);
+
+    /** One epoch is done: the epoch count advances by one, as single-JVM {@code fit(iterator)} does. */
+    void endEpoch();
 
     /** The last averaged minibatch score. */
     double score();
@@ -70,8 +82,18 @@ public interface SparkModel {
         sparkNet.setCollectTrainingStats(collectStats);
         return new SparkModel() {
             @Override
-            public void fitPaths(JavaRDD<String> paths) {
+            public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
+                ComputationGraphConfiguration conf = graph.getConfiguration();
+                int iteration = conf.getIterationCount();
+                int epoch = conf.getEpochCount();
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
+                conf.setIterationCount(iteration + stepsPerWorker);
+                conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void endEpoch() {
+                graph.incrementEpochCount();
             }
 
             @Override
@@ -119,8 +141,18 @@ public interface SparkModel {
         sparkNet.setCollectTrainingStats(collectStats);
         return new SparkModel() {
             @Override
-            public void fitPaths(JavaRDD<String> paths) {
+            public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
+                MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+                int iteration = conf.getIterationCount();
+                int epoch = conf.getEpochCount();
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
+                conf.setIterationCount(iteration + stepsPerWorker);
+                conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void endEpoch() {
+                net.incrementEpochCount();
             }
 
             @Override

@@ -87,6 +87,9 @@ public final class SparkTrainer {
                 // (TrainingDeterminismTest checks that training runs no shuffle).
                 .repartionData(Repartition.Never)
                 .rngSeed(rngSeed)
+                // The updater state (momentum, Adam's moments) must cross every round: the builder leaves this false
+                // (no initialiser, whatever its javadoc says), and then every round restarted from zero state.
+                .saveUpdater(true)
                 .collectTrainingStats(options.collectStats())
                 .build();
     }
@@ -109,9 +112,11 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        // Whole averaging rounds per chunk (workers x frequency shards), so chunking adds no short rounds.
+        // Whole averaging rounds per chunk (workers x frequency shards), and the epoch's leftover shards in a short
+        // round of their own, so chunking adds no short rounds and the iteration count stays exact.
         int round = workers * options.averagingFrequency();
         int perChunk = round * Math.max(1, (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH / round));
+        int roundsPerEpoch = (trainPaths.size() + round - 1) / round;
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
@@ -142,18 +147,29 @@ public final class SparkTrainer {
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             long start = System.nanoTime();
-            for (int from = 0; from < order.size(); from += perChunk) {
-                List<String> chunk = order.subList(from, Math.min(order.size(), from + perChunk));
-                model.fitPaths(jsc.parallelize(chunk, Math.min(workers, chunk.size())));
+            int fullRounds = order.size() / round * round;
+            for (int from = 0; from < order.size(); ) {
+                int to = from < fullRounds ? Math.min(fullRounds, from + perChunk) : order.size();
+                List<String> chunk = order.subList(from, to);
+                int partitions = Math.min(workers, chunk.size());
+                jsc.setJobDescription(String.format("train %s epoch %d/%d round %d-%d/%d", options.model(), epoch,
+                        options.epochs(), from / round + 1, (to + round - 1) / round, roundsPerEpoch));
+                try {
+                    model.fitPaths(jsc.parallelize(chunk, partitions),
+                            from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
+                } finally {
+                    jsc.setJobDescription(null);
+                }
+                from = to;
                 // Every shard is a full minibatch except possibly one; the epoch's end is exact.
-                long done = from + chunk.size() >= order.size() ? epochExamples
-                        : Math.min(epochExamples, (long) (from + chunk.size()) * manifest.batchSize());
+                long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * manifest.batchSize());
                 double secs = (System.nanoTime() - start) / 1e9;
                 double exPerSec = done / secs;
                 progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
                         epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
                         eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
             }
+            model.endEpoch();
             double secs = (System.nanoTime() - start) / 1e9;
             double valAcc = hasValidation ? model.accuracy(validationPaths) : Double.NaN;
             double valLoss = hasValidation ? model.loss(validationPaths) : Double.NaN;
