@@ -13,7 +13,6 @@ import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.eval.SparkEvaluator;
 import sparkconv.shards.ShardFiles;
@@ -37,6 +36,9 @@ public interface SparkModel {
 
     /** One epoch is done: the epoch count advances by one, as single-JVM {@code fit(iterator)} does. */
     void endEpoch();
+
+    /** Names the Spark jobs of the next {@link #fitPaths} call's rounds (Spark UI), numbered from {@code firstRound}. */
+    void describeRounds(String epochLabel, int firstRound, int rounds);
 
     /** The last averaged minibatch score. */
     double score();
@@ -76,7 +78,7 @@ public interface SparkModel {
         }
     }
 
-    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, ParameterAveragingTrainingMaster master,
+    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, AveragingMaster master,
                                 List<String> classes, boolean collectStats) {
         SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, graph, master);
         sparkNet.setCollectTrainingStats(collectStats);
@@ -89,6 +91,11 @@ public interface SparkModel {
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
                 conf.setIterationCount(iteration + stepsPerWorker);
                 conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void describeRounds(String epochLabel, int firstRound, int rounds) {
+                master.describeRounds(epochLabel, firstRound, rounds);
             }
 
             @Override
@@ -135,7 +142,7 @@ public interface SparkModel {
         };
     }
 
-    static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, ParameterAveragingTrainingMaster master,
+    static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, AveragingMaster master,
                                  List<String> classes, int batchSize, boolean collectStats) {
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
         sparkNet.setCollectTrainingStats(collectStats);
@@ -148,6 +155,11 @@ public interface SparkModel {
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
                 conf.setIterationCount(iteration + stepsPerWorker);
                 conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void describeRounds(String epochLabel, int firstRound, int rounds) {
+                master.describeRounds(epochLabel, firstRound, rounds);
             }
 
             @Override

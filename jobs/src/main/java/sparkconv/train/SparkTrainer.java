@@ -74,9 +74,9 @@ public final class SparkTrainer {
      * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
      * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
      */
-    public ParameterAveragingTrainingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
+    public AveragingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
         long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
-        return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
+        return new AveragingMaster(new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
                 .workerPrefetchNumBatches(options.prefetch())
@@ -90,8 +90,7 @@ public final class SparkTrainer {
                 // The updater state (momentum, Adam's moments) must cross every round: the builder leaves this false
                 // (no initialiser, whatever its javadoc says), and then every round restarted from zero state.
                 .saveUpdater(true)
-                .collectTrainingStats(options.collectStats())
-                .build();
+                .collectTrainingStats(options.collectStats()));
     }
 
     /** The epoch loop shared by classification and segmentation. */
@@ -152,8 +151,10 @@ public final class SparkTrainer {
                 int to = from < fullRounds ? Math.min(fullRounds, from + perChunk) : order.size();
                 List<String> chunk = order.subList(from, to);
                 int partitions = Math.min(workers, chunk.size());
-                jsc.setJobDescription(String.format("train %s epoch %d/%d round %d-%d/%d", options.model(), epoch,
-                        options.epochs(), from / round + 1, (to + round - 1) / round, roundsPerEpoch));
+                String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
+                jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, from / round + 1,
+                        (to + round - 1) / round, roundsPerEpoch));
+                model.describeRounds(epochLabel, from / round + 1, roundsPerEpoch);
                 try {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
                             from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);

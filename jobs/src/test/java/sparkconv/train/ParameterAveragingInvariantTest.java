@@ -74,15 +74,23 @@ class ParameterAveragingInvariantTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"nesterovs", "adam"})
-    void oneWorkerTrainsWhatOneJvmTrainsAcrossRoundsEpochsTheScheduleAndAResume(String updater) {
+    void oneWorkerTrainsWhatOneJvmTrainsAcrossRoundsEpochsTheScheduleAndAResume(String updater) throws InterruptedException {
         JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
         TrainOptions options = options(updater, 1);
         MultiLayerNetwork start = newNetwork(updater);
         MultiLayerNetwork reference = singleJvm(start.clone(), options);
 
         MultiLayerNetwork spark = start.clone();
-        new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
+        JobDescriptions descriptions = new JobDescriptions();
+        jsc.sc().addSparkListener(descriptions);
+        try {
+            new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
+        } finally {
+            jsc.sc().removeSparkListener(descriptions);
+        }
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
+        // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
+        assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
 
         // The same run stopped right after its epoch-1 checkpoint, then resumed from it as `train --resume` does.
         Checkpoints checkpoints = new Checkpoints(dir.resolve("store-" + updater).toString(), "run", LocalSpark.get()
@@ -169,5 +177,27 @@ class ParameterAveragingInvariantTest {
     }
 
     private static final class Interrupted extends RuntimeException {
+    }
+
+    /** The descriptions of the Spark jobs started while it listens. */
+    private static final class JobDescriptions extends org.apache.spark.scheduler.SparkListener {
+        final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        /** Listener events arrive asynchronously: waits up to 30 s for this description. */
+        boolean await(String description) throws InterruptedException {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!seen.contains(description) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            return seen.contains(description);
+        }
+
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
+            String d = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.job.description");
+            if (d != null) {
+                seen.add(d);
+            }
+        }
     }
 }
