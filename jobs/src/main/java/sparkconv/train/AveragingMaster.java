@@ -11,26 +11,41 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 
 /**
- * dl4j-spark's parameter averaging, with two things per round that it lacks: each round's Spark jobs carry a
- * description for the UI ({@code train lenet5 epoch 3/10 round 12/47}), and each round's broadcast (parameters and
- * updater state) is destroyed once the round is aggregated; dl4j-spark leaves them to Spark's context cleaner, that is
- * to the driver's next garbage collection, and every executor keeps a copy of each until then.
+ * dl4j-spark's parameter averaging, with what it lacks per round: each round's Spark jobs carry a description for the
+ * UI ({@code train lenet5 epoch 3/10 round 12/47}); each round's broadcast (parameters and updater state) is destroyed
+ * once the round is aggregated (dl4j-spark leaves them to Spark's context cleaner, that is to the driver's next garbage
+ * collection, and every executor keeps a copy of each until then); and no Spark job counts the paths the driver
+ * already counted.
  */
 public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private String epochLabel = "train";
     private int nextRound = 1;
     private int rounds;
     private Broadcast<NetBroadcastTuple> roundBroadcast;
+    private long knownCount = -1;
 
     AveragingMaster(Builder builder) {
         super(builder);
     }
 
-    /** The rounds of the next {@code fitPaths} call are numbered from {@code firstRound} of {@code rounds} in the epoch. */
-    void describeRounds(String epochLabel, int firstRound, int rounds) {
+    /**
+     * The next {@code fitPaths} call trains on {@code paths} shard paths (the driver made the RDD from its list, so
+     * dl4j-spark need not count it with a Spark job of its own); its rounds are numbered from {@code firstRound} of
+     * {@code rounds} in the epoch.
+     */
+    void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+        this.knownCount = paths;
         this.epochLabel = epochLabel;
         this.nextRound = firstRound;
         this.rounds = rounds;
+    }
+
+    @Override
+    protected <T, R extends org.apache.spark.api.java.JavaRDDLike<T, R>> long getTotalDataSetObjectCount(
+            org.apache.spark.api.java.JavaRDDLike<T, R> trainingData) {
+        long count = knownCount >= 0 ? knownCount : super.getTotalDataSetObjectCount(trainingData);
+        knownCount = -1;
+        return count;
     }
 
     @Override

@@ -37,8 +37,11 @@ public interface SparkModel {
     /** One epoch is done: the epoch count advances by one, as single-JVM {@code fit(iterator)} does. */
     void endEpoch();
 
-    /** Names the Spark jobs of the next {@link #fitPaths} call's rounds (Spark UI), numbered from {@code firstRound}. */
-    void describeRounds(String epochLabel, int firstRound, int rounds);
+    /**
+     * Announces the next {@link #fitPaths} call: its number of shard paths, and the names of its rounds' Spark jobs
+     * (Spark UI), numbered from {@code firstRound}.
+     */
+    void nextFit(int paths, String epochLabel, int firstRound, int rounds);
 
     /** The last averaged minibatch score. */
     double score();
@@ -94,8 +97,8 @@ public interface SparkModel {
             }
 
             @Override
-            public void describeRounds(String epochLabel, int firstRound, int rounds) {
-                master.describeRounds(epochLabel, firstRound, rounds);
+            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+                master.nextFit(paths, epochLabel, firstRound, rounds);
             }
 
             @Override
@@ -158,8 +161,8 @@ public interface SparkModel {
             }
 
             @Override
-            public void describeRounds(String epochLabel, int firstRound, int rounds) {
-                master.describeRounds(epochLabel, firstRound, rounds);
+            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+                master.nextFit(paths, epochLabel, firstRound, rounds);
             }
 
             @Override

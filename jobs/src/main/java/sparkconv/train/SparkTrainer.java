@@ -154,7 +154,7 @@ public final class SparkTrainer {
                 String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
                 jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, from / round + 1,
                         (to + round - 1) / round, roundsPerEpoch));
-                model.describeRounds(epochLabel, from / round + 1, roundsPerEpoch);
+                model.nextFit(chunk.size(), epochLabel, from / round + 1, roundsPerEpoch);
                 try {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
                             from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);

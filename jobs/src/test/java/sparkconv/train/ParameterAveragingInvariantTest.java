@@ -91,6 +91,8 @@ class ParameterAveragingInvariantTest {
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
         // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
         assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
+        assertTrue(descriptions.stages.stream().noneMatch(name -> name.startsWith("count at ParameterAveragingTrainingMaster")),
+                "no Spark job counts the shard paths the driver already counted: " + descriptions.stages);
 
         // The same run stopped right after its epoch-1 checkpoint, then resumed from it as `train --resume` does.
         Checkpoints checkpoints = new Checkpoints(dir.resolve("store-" + updater).toString(), "run", LocalSpark.get()
@@ -179,9 +181,10 @@ class ParameterAveragingInvariantTest {
     private static final class Interrupted extends RuntimeException {
     }
 
-    /** The descriptions of the Spark jobs started while it listens. */
+    /** The descriptions and stage names of the Spark jobs started while it listens. */
     private static final class JobDescriptions extends org.apache.spark.scheduler.SparkListener {
         final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.Set<String> stages = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         /** Listener events arrive asynchronously: waits up to 30 s for this description. */
         boolean await(String description) throws InterruptedException {
@@ -198,6 +201,11 @@ class ParameterAveragingInvariantTest {
             if (d != null) {
                 seen.add(d);
             }
+        }
+
+        @Override
+        public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted stage) {
+            stages.add(stage.stageInfo().name());
         }
     }
 }
