@@ -151,20 +151,25 @@ public final class TrainBench implements Callable<Integer> {
             List<Double> epochCpu = new ArrayList<>();
             double[] lastDone = {cpuSeconds()};
             boolean[] halfDone = {false};
-            java.util.regex.Pattern progress = java.util.regex.Pattern.compile("^epoch (\\d+)/\\d+\\s+(\\d+)%");
+            // The epoch's end is the progress line with all its examples (a line just before it can round to 100%).
+            java.util.regex.Pattern progress = java.util.regex.Pattern.compile("^epoch (\\d+)/\\d+\\s+(\\d+)%\\s+([\\d,]+) examples");
+            long epochExamples = manifest.splits().get("train").examples();
             SparkTrainer trainer = new SparkTrainer(SparkSessions.javaContext(spark), line -> {
                 java.util.regex.Matcher m = progress.matcher(line);
-                if (line.contains("100%")) {
-                    epochCpu.add(cpuSeconds() - lastDone[0]);
-                    tta.evaluate(Integer.parseInt(m.find() ? m.group(1) : "0"));
-                    tta.pause();
-                    halfDone[0] = false;
+                if (m.find()) {
+                    int epoch = Integer.parseInt(m.group(1));
+                    if (Long.parseLong(m.group(3).replace(",", "")) >= epochExamples) {
+                        epochCpu.add(cpuSeconds() - lastDone[0]);
+                        tta.evaluate(epoch);
+                        tta.pause();
+                        halfDone[0] = false;
+                    } else if (Integer.parseInt(m.group(2)) >= 50 && !halfDone[0]) {
+                        halfDone[0] = true;
+                        tta.evaluate(epoch - 0.5);
+                    }
                 } else if (line.contains(" done: ")) {
                     tta.resume();
                     lastDone[0] = cpuSeconds();
-                } else if (m.find() && Integer.parseInt(m.group(2)) >= 50 && !halfDone[0]) {
-                    halfDone[0] = true;
-                    tta.evaluate(Integer.parseInt(m.group(1)) - 0.5);
                 }
             });
             tta.start();
