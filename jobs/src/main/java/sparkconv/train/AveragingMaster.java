@@ -54,10 +54,12 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                                     org.deeplearning4j.core.loader.DataSetLoader dsLoader,
                                     org.deeplearning4j.core.loader.MultiDataSetLoader mdsLoader) {
         JavaSparkContext jsc = network != null ? network.getSparkContext() : graph.getSparkContext();
+        String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
         jsc.setJobDescription(String.format("%s round %d/%d", epochLabel, nextRound++, rounds));
         try {
             super.doIterationPaths(network, graph, split, splitNum, numSplits, dataSetObjectNumExamples, dsLoader, mdsLoader);
         } finally {
+            jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
             if (roundBroadcast != null) {
                 roundBroadcast.destroy();
                 roundBroadcast = null;

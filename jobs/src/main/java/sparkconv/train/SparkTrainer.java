@@ -26,6 +26,8 @@ import sparkconv.shards.Manifest;
 public final class SparkTrainer {
     /** Progress is reported about this many times per epoch. */
     static final int CHUNKS_PER_EPOCH = 8;
+    /** The local property {@code setJobDescription} sets (the Spark UI's job description). */
+    static final String JOB_DESCRIPTION = "spark.job.description";
 
     private final JavaSparkContext jsc;
     private final Consumer<String> progress;
@@ -152,6 +154,8 @@ public final class SparkTrainer {
                 List<String> chunk = order.subList(from, to);
                 int partitions = Math.min(workers, chunk.size());
                 String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
+                // The description of the command's jobs (if any) comes back after the chunk.
+                String before = jsc.getLocalProperty(JOB_DESCRIPTION);
                 jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, from / round + 1,
                         (to + round - 1) / round, roundsPerEpoch));
                 model.nextFit(chunk.size(), epochLabel, from / round + 1, roundsPerEpoch);
@@ -159,7 +163,7 @@ public final class SparkTrainer {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
                             from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
                 } finally {
-                    jsc.setJobDescription(null);
+                    jsc.setLocalProperty(JOB_DESCRIPTION, before);
                 }
                 from = to;
                 // Every shard is a full minibatch except possibly one; the epoch's end is exact.
