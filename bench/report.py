@@ -94,7 +94,95 @@ def tables(rs):
                 base = statistics.median([e["seconds"] for e in two["epochs"][1:] or two["epochs"]])
                 secs = statistics.median([e["seconds"] for e in r["epochs"][1:] or r["epochs"]])
                 out.append(f"data {r['repeat']}x: epoch time {secs / base:.2f}x of 1x (linear = {r['repeat']}.00x)")
+    out.extend(tta_tables(rs))
     return "\n".join(out)
+
+
+def tta_row(r):
+    """(wall s, CPU s, epochs) when the target was first reached, else None."""
+    hit = r["tta"]["reached"]
+    return (hit["seconds"], hit["cpuSeconds"], hit["epoch"]) if hit else None
+
+
+def acc_at(r, epoch):
+    for e in r["tta"]["evaluations"]:
+        if e["epoch"] == epoch:
+            return e["testAccuracy"]
+    return None
+
+
+def throughput(r):
+    """Training examples per second after the first epoch (warm-up), from the evaluation clock."""
+    ev = [e for e in r["tta"]["evaluations"] if 1 <= e["epoch"] <= 3]  # the scaling runs' span
+    if len(ev) < 2 or ev[-1]["seconds"] <= ev[0]["seconds"]:
+        ev = r["tta"]["evaluations"]
+        return ev[-1]["epoch"] * r["examplesPerEpoch"] / ev[-1]["seconds"] if ev and ev[-1]["seconds"] else None
+    return (ev[-1]["epoch"] - ev[0]["epoch"]) * r["examplesPerEpoch"] / (ev[-1]["seconds"] - ev[0]["seconds"])
+
+
+def name(r):
+    return f"PyTorch {r['threads']} thread(s)" if r["mode"] == "pytorch" else (
+        f"Spark {r['master']} x{r['workers']} workers" if r["mode"] == "spark" else f"single-JVM {r['threads']} thread(s)")
+
+
+def tta_tables(rs):
+    out = []
+    grid = [r for r in rs if r["label"] == "tta" and "tta" in r]
+    if not grid:
+        return out
+    target = grid[0]["tta"]["target"]
+    out.append(f"\n### tta: time to {target:.2f} test accuracy, lenet5 on Fashion-MNIST (test accuracy every half epoch, "
+               "clocks paused while evaluating)\n")
+    out.append("| configuration | lr | batch | wall s to target | CPU s to target | epochs | test acc at 5 | last test acc | train ex/s |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    best = {}
+    for r in grid + [r for r in rs if r["label"] in ("tta-scaling", "tta-ceiling")]:
+        t = tta_row(r)
+        a5 = acc_at(r, 5) or acc_at(r, 5.0)
+        last = r["tta"]["evaluations"][-1]["testAccuracy"] if r["tta"]["evaluations"] else float("nan")
+        tp = throughput(r)
+        out.append(f"| {name(r)}{' (' + r['label'] + ')' if r['label'] != 'tta' else ''} | {r['lr']} | {r['batch']} | "
+                   f"{f'{t[0]:.1f}' if t else 'not reached'} | {f'{t[1]:.1f}' if t else '-'} | {t[2] if t else '-'} | "
+                   f"{f'{a5:.4f}' if a5 is not None else '-'} | {last:.4f} | {f'{tp:,.0f}' if tp else '-'} |")
+        if r["label"] == "tta" and t and (name(r) not in best or t[0] < tta_row(best[name(r)])[0]):
+            best[name(r)] = r
+
+    def pick(mode, threads=None):
+        for k, r in best.items():
+            if r["mode"] == mode and (threads is None or str(r["threads"]) == str(threads)):
+                return r
+        return None
+
+    spark, single, torch2 = pick("spark"), pick("single"), pick("pytorch", 2)
+
+    def goal(label, a, b, limit):
+        if not a or not b:
+            return f"{label}: n/a (a configuration did not reach the target)"
+        x = tta_row(a)[0] / tta_row(b)[0]
+        return f"{label}: {x:.2f}x (goal <= {limit}x: {'met' if x <= limit else 'NOT met'})"
+
+    out.append("\nBest setting of each (lowest wall seconds to target): " + "; ".join(
+        f"{k} lr {r['lr']} batch {r['batch']}" for k, r in best.items()))
+    out.append(goal("Spark 2 workers / single-JVM 1 thread, wall to target", spark, single, 0.75))
+    out.append(goal("Spark 2 workers / PyTorch 2 threads, wall to target", spark, torch2, 1.0))
+    one = next((r for r in rs if r["label"] == "tta-scaling"), None)
+    pair = [r for r in rs if r["label"] == "tta-ceiling"]
+    lr, batch = (pair[0]["lr"], pair[0]["batch"]) if pair else (None, None)
+    two = next((r for r in grid if r["mode"] == "spark" and r["lr"] == lr and r["batch"] == batch), None)
+    alone = next((r for r in grid if r["mode"] == "single" and r["lr"] == lr and r["batch"] == batch), None)
+    if one and two and alone and len(pair) == 2 and all(throughput(r) for r in [one, two, alone] + pair):
+        scaling = throughput(two) / throughput(one)
+        ceiling = sum(throughput(r) for r in pair) / throughput(alone)
+        out.append(f"2 workers / 1 worker (training ex/s): {scaling:.2f}x; two-process ceiling (two single-JVM trainings "
+                   f"at once / one alone): {ceiling:.2f}x; ratio {scaling / ceiling:.2f} "
+                   f"(goal >= 0.95: {'met' if scaling / ceiling >= 0.95 else 'NOT met'})")
+    if spark and single:
+        a, b = acc_at(spark, 5), acc_at(single, 5)
+        if a is not None and b is not None:
+            d = (a - b) * 100
+            out.append(f"Test accuracy after 5 epochs, Spark {a:.4f} vs single-JVM {b:.4f}: {d:+.2f} pp "
+                       f"(goal within 0.3 pp: {'met' if abs(d) <= 0.3 or d > 0 else 'NOT met'})")
+    return out
 
 
 def main():

@@ -20,7 +20,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
-import sparkconv.eval.SparkEvaluator;
 import sparkconv.jobs.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
@@ -57,6 +56,7 @@ public final class TrainBench implements Callable<Integer> {
     int repeat;
     @Option(names = "--workers")
     int workers;
+    // Without a flag, the training settings are the product's own defaults (conf/defaults.properties).
     @Option(names = "--averaging-frequency")
     int averagingFrequency;
     @Option(names = "--updater")
@@ -65,6 +65,14 @@ public final class TrainBench implements Callable<Integer> {
     double lr;
     @Option(names = "--lr-schedule")
     String lrSchedule;
+    @Option(names = "--batch")
+    int batch;
+    @Option(names = "--target", defaultValue = "0",
+            description = "time to accuracy: evaluate test accuracy twice per epoch (clocks paused) and record when it first "
+                    + "reaches this; training goes on to --epochs, or stops at the target once --min-epochs are done")
+    double target;
+    @Option(names = "--min-epochs", defaultValue = "5")
+    int minEpochs;
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST)
     String data;
     @Option(names = "--work", defaultValue = "bench/work")
@@ -93,8 +101,8 @@ public final class TrainBench implements Callable<Integer> {
     public Integer call() throws Exception {
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
                 "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
-        String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit);
-        Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64,
+        String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
+        Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, batch,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
         Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
         LrSchedule schedule = LrSchedule.parse(lrSchedule);
@@ -103,29 +111,45 @@ public final class TrainBench implements Callable<Integer> {
         net.init();
 
         List<Map<String, Object>> perEpoch = new ArrayList<>();
+        List<DataSet> test = load(manifest.shardUris(shards, "test"));
+        TimeToAccuracy tta = new TimeToAccuracy(net, test, target, minEpochs);
         double testAccuracy;
         if (mode.equals("single")) {
             List<DataSet> train = load(manifest.shardUris(shards, "train"));
             List<DataSet> validation = load(manifest.shardUris(shards, "validation"));
             Random rng = new Random(42);
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                net.setLearningRate(schedule.rate(lr, epoch, epochs));
-                List<DataSet> order = new ArrayList<>();
-                for (int r = 0; r < repeat; r++) {
-                    order.addAll(train);
+            tta.start();
+            try {
+                for (int epoch = 1; epoch <= epochs; epoch++) {
+                    net.setLearningRate(schedule.rate(lr, epoch, epochs));
+                    List<DataSet> order = new ArrayList<>();
+                    for (int r = 0; r < repeat; r++) {
+                        order.addAll(train);
+                    }
+                    Collections.shuffle(order, rng);
+                    long examples = 0;
+                    long start = System.nanoTime();
+                    double cpuStart = cpuSeconds();
+                    double paused = tta.pausedSeconds();
+                    double pausedCpu = tta.pausedCpuSeconds();
+                    for (int i = 0; i < order.size(); i++) {
+                        net.fit(order.get(i));
+                        examples += order.get(i).numExamples();
+                        if (i + 1 == order.size() / 2) {
+                            tta.evaluate(epoch - 0.5);
+                        }
+                    }
+                    double secs = (System.nanoTime() - start) / 1e9 - (tta.pausedSeconds() - paused);
+                    double cpu = cpuSeconds() - cpuStart - (tta.pausedCpuSeconds() - pausedCpu);
+                    tta.evaluate(epoch);
+                    tta.pause();
+                    perEpoch.add(epochRow(epoch, examples, secs, cpu, accuracy(net, validation)));
+                    tta.resume();
                 }
-                Collections.shuffle(order, rng);
-                long examples = 0;
-                long start = System.nanoTime();
-                double cpuStart = cpuSeconds();
-                for (DataSet ds : order) {
-                    net.fit(ds);
-                    examples += ds.numExamples();
-                }
-                double secs = (System.nanoTime() - start) / 1e9;
-                perEpoch.add(epochRow(epoch, examples, secs, cpuSeconds() - cpuStart, accuracy(net, validation)));
+            } catch (TimeToAccuracy.Reached done) {
+                // the target was reached after --min-epochs
             }
-            testAccuracy = accuracy(net, load(manifest.shardUris(shards, "test")));
+            testAccuracy = accuracy(net, test);
         } else {
             if (repeat > 1) {
                 manifest = withTrainPaths(manifest, repeat);
@@ -134,21 +158,45 @@ public final class TrainBench implements Callable<Integer> {
                     new TrainControl(schedule, 0, false));
             // CPU seconds of an epoch's training: from the previous epoch's "done" line (after its validation) to this
             // epoch's 100% progress line (before its validation). In local mode the executors are this JVM.
+            // With --target, the test accuracy is taken on the driver's network (updated in place after every round)
+            // at the progress line that passes half the epoch and at the epoch's end; the clocks stop meanwhile and
+            // while the trainer validates (from the epoch's 100% line to its "done" line).
             List<Double> epochCpu = new ArrayList<>();
             double[] lastDone = {cpuSeconds()};
-            SparkTrainer.Result result = new SparkTrainer(SparkSessions.javaContext(spark), line -> {
-                if (line.contains("100%")) {
-                    epochCpu.add(cpuSeconds() - lastDone[0]);
+            boolean[] halfDone = {false};
+            // The epoch's end is the progress line with all its examples (a line just before it can round to 100%).
+            java.util.regex.Pattern progress = java.util.regex.Pattern.compile("^epoch (\\d+)/\\d+\\s+(\\d+)%\\s+([\\d,]+) examples");
+            long epochExamples = manifest.splits().get("train").examples();
+            SparkTrainer trainer = new SparkTrainer(SparkSessions.javaContext(spark), line -> {
+                java.util.regex.Matcher m = progress.matcher(line);
+                if (m.find()) {
+                    int epoch = Integer.parseInt(m.group(1));
+                    if (Long.parseLong(m.group(3).replace(",", "")) >= epochExamples) {
+                        epochCpu.add(cpuSeconds() - lastDone[0]);
+                        tta.evaluate(epoch);
+                        tta.pause();
+                        halfDone[0] = false;
+                    } else if (Integer.parseInt(m.group(2)) >= 50 && !halfDone[0]) {
+                        halfDone[0] = true;
+                        tta.evaluate(epoch - 0.5);
+                    }
                 } else if (line.contains(" done: ")) {
+                    tta.resume();
                     lastDone[0] = cpuSeconds();
                 }
-            }).train(net, shards, manifest, options);
-            result.timeSplit().values().forEach(e -> System.err.printf("time split %-45s %6d events %8d ms%n",
-                    e.name(), e.events(), e.totalMs()));
-            for (EpochStats e : result.epochs()) {
-                perEpoch.add(epochRow(e.epoch(), e.examples(), e.seconds(), epochCpu.get(e.epoch() - 1), e.validationAccuracy()));
+            });
+            tta.start();
+            try {
+                SparkTrainer.Result result = trainer.train(net, shards, manifest, options);
+                result.timeSplit().values().forEach(e -> System.err.printf("time split %-45s %6d events %8d ms%n",
+                        e.name(), e.events(), e.totalMs()));
+                for (EpochStats e : result.epochs()) {
+                    perEpoch.add(epochRow(e.epoch(), e.examples(), e.seconds(), epochCpu.get(e.epoch() - 1), e.validationAccuracy()));
+                }
+            } catch (TimeToAccuracy.Reached done) {
+                // the target was reached after --min-epochs: the per-epoch rows are the evaluations below
             }
-            testAccuracy = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), result.network(), shards, manifest, "test").accuracy();
+            testAccuracy = accuracy(net, test);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("bench", "train");
@@ -160,11 +208,110 @@ public final class TrainBench implements Callable<Integer> {
         out.put("updater", updater);
         out.put("averagingFrequency", averagingFrequency);
         out.put("repeat", repeat);
+        out.put("workers", mode.equals("spark") ? (workers > 0 ? workers : spark.sparkContext().defaultParallelism()) : 1);
+        out.put("examplesPerEpoch", manifest.splits().get("train").examples() * repeat);
+        out.put("lr", lr);
+        out.put("batch", batch);
+        out.put("lrSchedule", lrSchedule);
         out.put("epochs", perEpoch);
         out.put("testAccuracy", testAccuracy);
+        if (target > 0) {
+            out.put("tta", tta.summary());
+        }
         System.out.println("BENCH " + new ObjectMapper().writeValueAsString(out));
         spark.stop();
         return 0;
+    }
+
+    /**
+     * Time to a test accuracy: training wall and process CPU seconds with the clocks stopped while evaluating, the
+     * accuracy at every evaluation, and when it first reached the target.
+     */
+    static final class TimeToAccuracy {
+        static final class Reached extends RuntimeException {
+            Reached() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final MultiLayerNetwork net;
+        private final List<DataSet> test;
+        private final double target;
+        private final int minEpochs;
+        private final List<Map<String, Object>> evaluations = new ArrayList<>();
+        private long start;
+        private double cpuStart;
+        private double paused;
+        private double pausedCpu;
+        private long pauseStart = -1;
+        private double pauseCpuStart;
+        private Map<String, Object> reached;
+
+        TimeToAccuracy(MultiLayerNetwork net, List<DataSet> test, double target, int minEpochs) {
+            this.net = net;
+            this.test = test;
+            this.target = target;
+            this.minEpochs = minEpochs;
+        }
+
+        void start() {
+            start = System.nanoTime();
+            cpuStart = cpuSeconds();
+        }
+
+        void pause() {
+            pauseStart = System.nanoTime();
+            pauseCpuStart = cpuSeconds();
+        }
+
+        void resume() {
+            if (pauseStart >= 0) {
+                paused += (System.nanoTime() - pauseStart) / 1e9;
+                pausedCpu += cpuSeconds() - pauseCpuStart;
+                pauseStart = -1;
+            }
+        }
+
+        double pausedSeconds() {
+            return paused;
+        }
+
+        double pausedCpuSeconds() {
+            return pausedCpu;
+        }
+
+        /** Evaluates at {@code epoch} (fractional: 2.5 is half-way through the third); throws Reached to stop. */
+        void evaluate(double epoch) {
+            if (target <= 0) {
+                return;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9 - paused;
+            double cpu = cpuSeconds() - cpuStart - pausedCpu;
+            pause();
+            double accuracy = accuracy(net, test);
+            resume();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("epoch", epoch);
+            row.put("seconds", seconds);
+            row.put("cpuSeconds", cpu);
+            row.put("testAccuracy", accuracy);
+            evaluations.add(row);
+            System.err.printf("tta epoch %.1f  %.1f s  %.1f CPU-s  test accuracy %.4f%n", epoch, seconds, cpu, accuracy);
+            if (reached == null && accuracy >= target) {
+                reached = row;
+            }
+            if (reached != null && epoch >= minEpochs) {
+                throw new Reached();
+            }
+        }
+
+        Map<String, Object> summary() {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("target", target);
+            out.put("reached", reached);
+            out.put("evaluations", evaluations);
+            return out;
+        }
     }
 
     /** The same shards listed {@code repeat} times: data 2x, 4x for the scaling benchmark without new files. */

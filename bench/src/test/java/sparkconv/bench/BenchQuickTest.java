@@ -23,7 +23,7 @@ class BenchQuickTest {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
                 "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
         File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
-        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io")
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io", "tta")
                 .directory(root).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
@@ -46,5 +46,13 @@ class BenchQuickTest {
         assertTrue(out.contains("windows/s") || out.contains("SKIPPED render"), "render benchmark table: " + out);
         assertTrue(out.contains("| read one shard (") && out.contains("| Kryo round trip, LeNet-5"), "io benchmark table: " + out);
         assertTrue(out.contains("| per CPU-second |"), "train tables carry examples per CPU-second: " + out);
+        assertTrue(out.contains("### tta: time to 0.50 test accuracy"), "tta table: " + out);
+        for (String row : List.of("| Spark local[2] x2 workers |", "| single-JVM 1 thread(s) |", "(tta-scaling)", "(tta-ceiling)")) {
+            assertTrue(out.contains(row), "tta row " + row + ": " + out);
+        }
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("| PyTorch 2 thread(s) |")) || out.contains("SKIPPED PyTorch"), out);
+        assertTrue(out.contains("Spark 2 workers / single-JVM 1 thread, wall to target: "), out);
+        assertTrue(out.contains("Spark 2 workers / PyTorch 2 threads, wall to target: "), out);
+        assertTrue(out.contains("two-process ceiling"), "scaling against the two-process ceiling: " + out);
     }
 }

@@ -5,13 +5,14 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.eval.SparkEvaluator;
 import sparkconv.shards.ShardFiles;
@@ -24,7 +25,23 @@ import sparkconv.eval.SparkSegmentationEvaluator;
  * progress, checkpoints, learning-rate schedule and early stopping.
  */
 public interface SparkModel {
-    void fitPaths(JavaRDD<String> paths);
+    /**
+     * Trains on these shard paths, one partition per worker, in whole averaging rounds or one short last round;
+     * {@code stepsPerWorker}: the most minibatches any worker fits, which the network's iteration count advances by
+     * (Adam's bias correction and iteration schedules read it). dl4j-spark advances it by the averaging frequency per
+     * round, also for a short round, and advances the epoch count on every call: both are set right here, and the
+     * epoch count moves only in {@link #endEpoch}, as {@code MultiLayerNetwork.fit(iterator)} moves it.
+     */
+    void fitPaths(JavaRDD<String> paths, int stepsPerWorker);
+
+    /** One epoch is done: the epoch count advances by one, as single-JVM {@code fit(iterator)} does. */
+    void endEpoch();
+
+    /**
+     * Announces the next {@link #fitPaths} call: its number of shard paths, and the names of its rounds' Spark jobs
+     * (Spark UI), numbered from {@code firstRound}.
+     */
+    void nextFit(int paths, String epochLabel, int firstRound, int rounds);
 
     /** The last averaged minibatch score. */
     double score();
@@ -64,14 +81,29 @@ public interface SparkModel {
         }
     }
 
-    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, ParameterAveragingTrainingMaster master,
+    static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, AveragingMaster master,
                                 List<String> classes, boolean collectStats) {
         SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, graph, master);
         sparkNet.setCollectTrainingStats(collectStats);
         return new SparkModel() {
             @Override
-            public void fitPaths(JavaRDD<String> paths) {
+            public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
+                ComputationGraphConfiguration conf = graph.getConfiguration();
+                int iteration = conf.getIterationCount();
+                int epoch = conf.getEpochCount();
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
+                conf.setIterationCount(iteration + stepsPerWorker);
+                conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+                master.nextFit(paths, epochLabel, firstRound, rounds);
+            }
+
+            @Override
+            public void endEpoch() {
+                graph.incrementEpochCount();
             }
 
             @Override
@@ -113,14 +145,29 @@ public interface SparkModel {
         };
     }
 
-    static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, ParameterAveragingTrainingMaster master,
+    static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, AveragingMaster master,
                                  List<String> classes, int batchSize, boolean collectStats) {
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
         sparkNet.setCollectTrainingStats(collectStats);
         return new SparkModel() {
             @Override
-            public void fitPaths(JavaRDD<String> paths) {
+            public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
+                MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+                int iteration = conf.getIterationCount();
+                int epoch = conf.getEpochCount();
                 sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
+                conf.setIterationCount(iteration + stepsPerWorker);
+                conf.setEpochCount(epoch);
+            }
+
+            @Override
+            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+                master.nextFit(paths, epochLabel, firstRound, rounds);
+            }
+
+            @Override
+            public void endEpoch() {
+                net.incrementEpochCount();
             }
 
             @Override

@@ -26,6 +26,8 @@ import sparkconv.shards.Manifest;
 public final class SparkTrainer {
     /** Progress is reported about this many times per epoch. */
     static final int CHUNKS_PER_EPOCH = 8;
+    /** The local property {@code setJobDescription} sets (the Spark UI's job description). */
+    static final String JOB_DESCRIPTION = "spark.job.description";
 
     private final JavaSparkContext jsc;
     private final Consumer<String> progress;
@@ -74,9 +76,9 @@ public final class SparkTrainer {
      * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
      * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
      */
-    public ParameterAveragingTrainingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
+    public AveragingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
         long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
-        return new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
+        return new AveragingMaster(new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
                 .workerPrefetchNumBatches(options.prefetch())
@@ -87,8 +89,10 @@ public final class SparkTrainer {
                 // (TrainingDeterminismTest checks that training runs no shuffle).
                 .repartionData(Repartition.Never)
                 .rngSeed(rngSeed)
-                .collectTrainingStats(options.collectStats())
-                .build();
+                // The updater state (momentum, Adam's moments) must cross every round: the builder leaves this false
+                // (no initialiser, whatever its javadoc says), and then every round restarted from zero state.
+                .saveUpdater(true)
+                .collectTrainingStats(options.collectStats()));
     }
 
     /** The epoch loop shared by classification and segmentation. */
@@ -109,9 +113,11 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        // Whole averaging rounds per chunk (workers x frequency shards), so chunking adds no short rounds.
+        // Whole averaging rounds per chunk (workers x frequency shards), and the epoch's leftover shards in a short
+        // round of their own, so chunking adds no short rounds and the iteration count stays exact.
         int round = workers * options.averagingFrequency();
         int perChunk = round * Math.max(1, (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH / round));
+        int roundsPerEpoch = (trainPaths.size() + round - 1) / round;
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
@@ -142,18 +148,33 @@ public final class SparkTrainer {
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             long start = System.nanoTime();
-            for (int from = 0; from < order.size(); from += perChunk) {
-                List<String> chunk = order.subList(from, Math.min(order.size(), from + perChunk));
-                model.fitPaths(jsc.parallelize(chunk, Math.min(workers, chunk.size())));
+            int fullRounds = order.size() / round * round;
+            for (int from = 0; from < order.size(); ) {
+                int to = from < fullRounds ? Math.min(fullRounds, from + perChunk) : order.size();
+                List<String> chunk = order.subList(from, to);
+                int partitions = Math.min(workers, chunk.size());
+                String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
+                // The description of the command's jobs (if any) comes back after the chunk.
+                String before = jsc.getLocalProperty(JOB_DESCRIPTION);
+                jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, from / round + 1,
+                        (to + round - 1) / round, roundsPerEpoch));
+                model.nextFit(chunk.size(), epochLabel, from / round + 1, roundsPerEpoch);
+                try {
+                    model.fitPaths(jsc.parallelize(chunk, partitions),
+                            from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
+                } finally {
+                    jsc.setLocalProperty(JOB_DESCRIPTION, before);
+                }
+                from = to;
                 // Every shard is a full minibatch except possibly one; the epoch's end is exact.
-                long done = from + chunk.size() >= order.size() ? epochExamples
-                        : Math.min(epochExamples, (long) (from + chunk.size()) * manifest.batchSize());
+                long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * manifest.batchSize());
                 double secs = (System.nanoTime() - start) / 1e9;
                 double exPerSec = done / secs;
                 progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
                         epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
                         eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
             }
+            model.endEpoch();
             double secs = (System.nanoTime() - start) / 1e9;
             double valAcc = hasValidation ? model.accuracy(validationPaths) : Double.NaN;
             double valLoss = hasValidation ? model.loss(validationPaths) : Double.NaN;

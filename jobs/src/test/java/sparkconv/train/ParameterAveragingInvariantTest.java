@@ -1,0 +1,211 @@
+package sparkconv.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import sparkconv.LocalSpark;
+import sparkconv.TestData;
+import sparkconv.data.IdxDataset;
+import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
+import sparkconv.shards.Manifest;
+import sparkconv.shards.Preprocess;
+import sparkconv.shards.ShardFiles;
+import sparkconv.spark.SparkSessions;
+
+/**
+ * Parameter averaging is plain minibatch training, averaged: everything a round hands on (parameters, updater state,
+ * iteration and epoch counts, the learning-rate schedule) must reach the next round. One worker therefore reproduces
+ * single-JVM {@code MultiLayerNetwork.fit} on the same minibatch sequence, through whole epochs, short rounds, the
+ * schedule and a checkpoint + resume; two workers' round is the average of two single-JVM runs from the same state.
+ * If a dl4j-spark or DL4J version drops any piece of that state, these comparisons fail.
+ */
+class ParameterAveragingInvariantTest {
+    private static final double TOLERANCE = 1e-6;
+    private static final int EPOCHS = 2;
+    private static final String SCHEDULE = "exp:0.5";
+
+    @org.junit.jupiter.api.io.TempDir
+    static Path dir;
+    static String shards;
+    static Manifest manifest;
+
+    @BeforeAll
+    static void shards() {
+        SparkSession spark = LocalSpark.get();
+        shards = dir.resolve("shards").toString();
+        // 144 training images in 9 shards of 16: with averaging every 2, four full rounds and a short one per epoch
+        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+                16, 48, 192, false);
+        manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+        assertEquals(9, manifest.shardUris(shards, "train").size());
+    }
+
+    private static Hyper hyper(String updater) {
+        return new Hyper(updater, updater.equals("adam") ? 3e-3 : 0.05, 0.9, 1e-4, 11);
+    }
+
+    private static TrainOptions options(String updater, int workers) {
+        return new TrainOptions("seed-trace", EPOCHS, workers, 2, 2, hyper(updater), false,
+                new TrainControl(LrSchedule.parse(SCHEDULE), 0, false));
+    }
+
+    private static MultiLayerNetwork newNetwork(String updater) {
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("seed-trace", new ModelZoo.Input(1, 28, 28),
+                manifest.classes().size(), hyper(updater)));
+        net.init();
+        return net;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nesterovs", "adam"})
+    void oneWorkerTrainsWhatOneJvmTrainsAcrossRoundsEpochsTheScheduleAndAResume(String updater) throws InterruptedException {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options(updater, 1);
+        MultiLayerNetwork start = newNetwork(updater);
+        MultiLayerNetwork reference = singleJvm(start.clone(), options);
+
+        MultiLayerNetwork spark = start.clone();
+        JobDescriptions descriptions = new JobDescriptions();
+        jsc.sc().addSparkListener(descriptions);
+        try {
+            new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
+        } finally {
+            jsc.sc().removeSparkListener(descriptions);
+        }
+        assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
+        // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
+        assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
+        assertTrue(descriptions.stages.stream().noneMatch(name -> name.startsWith("count at ParameterAveragingTrainingMaster")),
+                "no Spark job counts the shard paths the driver already counted: " + descriptions.stages);
+
+        // The same run stopped right after its epoch-1 checkpoint, then resumed from it as `train --resume` does.
+        Checkpoints checkpoints = new Checkpoints(dir.resolve("store-" + updater).toString(), "run", LocalSpark.get()
+                .sparkContext().hadoopConfiguration());
+        assertThrows(Interrupted.class, () -> new SparkTrainer(jsc, line -> {
+            if (line.startsWith("checkpoint epoch 1")) {
+                throw new Interrupted();
+            }
+        }).train(start.clone(), shards, manifest, options, checkpoints, null));
+        Checkpoints.State state = checkpoints.latest().orElseThrow();
+        assertEquals(1, state.epoch());
+        MultiLayerNetwork resumed = checkpoints.load(state.epoch(), MultiLayerNetwork.class);
+        new SparkTrainer(jsc, line -> { }).train(resumed, shards, manifest, options, checkpoints, state);
+        assertSameState(reference, resumed, "one worker, resumed after epoch 1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nesterovs", "adam"})
+    void twoWorkersRoundIsTheAverageOfTwoSingleJvmRunsFromTheSameState(String updater) {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options(updater, 2);
+        List<String> paths = manifest.shardUris(shards, "train");
+        // A start with non-zero updater state and iteration count: three single-JVM steps.
+        MultiLayerNetwork start = newNetwork(updater);
+        for (String p : paths.subList(6, 9)) {
+            start.fit(ShardFiles.read(p));
+        }
+        MultiLayerNetwork a = start.clone();
+        MultiLayerNetwork b = start.clone();
+        for (String p : paths.subList(0, 2)) {
+            a.fit(ShardFiles.read(p));
+        }
+        for (String p : paths.subList(2, 4)) {
+            b.fit(ShardFiles.read(p));
+        }
+
+        MultiLayerNetwork spark = start.clone();
+        SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
+                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        // One round: worker 1 fits shards 0, 1 and worker 2 shards 2, 3 (one partition per worker, in order).
+        model.fitPaths(jsc.parallelize(paths.subList(0, 4), 2), 2);
+
+        assertClose(a.params().add(b.params()).divi(2), spark.params(), "parameters");
+        assertClose(a.getUpdater().getStateViewArray().add(b.getUpdater().getStateViewArray()).divi(2),
+                spark.getUpdater().getStateViewArray(), "updater state");
+        assertEquals(a.getIterationCount(), spark.getIterationCount(), "iteration count");
+        assertEquals(start.getEpochCount(), spark.getEpochCount(), "epoch count (an epoch is not over)");
+    }
+
+    /**
+     * What {@link SparkTrainer}'s loop feeds one worker, fitted in one JVM: each epoch's shard order from the seed
+     * (one round per chunk at this size, so no further split), DL4J's own {@code setLearningRate} before each epoch,
+     * and the epoch count advanced after it as {@code fit(iterator)} does.
+     */
+    private static MultiLayerNetwork singleJvm(MultiLayerNetwork net, TrainOptions options) {
+        List<String> paths = manifest.shardUris(shards, "train");
+        Random shuffle = new Random(options.hyper().seed());
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            net.setLearningRate(options.control().schedule().rate(options.hyper().learningRate(), epoch, options.epochs()));
+            List<String> order = new ArrayList<>(paths);
+            Collections.shuffle(order, shuffle);
+            for (String p : order) {
+                net.fit(ShardFiles.read(p));
+            }
+            net.incrementEpochCount();
+        }
+        return net;
+    }
+
+    private static void assertSameState(MultiLayerNetwork expected, MultiLayerNetwork actual, String what) {
+        assertEquals(expected.getIterationCount(), actual.getIterationCount(), what + ": iteration count");
+        assertEquals(expected.getEpochCount(), actual.getEpochCount(), what + ": epoch count");
+        assertClose(expected.params(), actual.params(), what + ": parameters");
+        assertClose(expected.getUpdater().getStateViewArray(), actual.getUpdater().getStateViewArray(), what + ": updater state");
+    }
+
+    /** Relative difference: the largest absolute difference over the largest absolute expected value. */
+    private static void assertClose(INDArray expected, INDArray actual, String what) {
+        assertEquals(expected.length(), actual.length(), what + ": length");
+        double scale = expected.amaxNumber().doubleValue();
+        assertTrue(scale > 0, what + ": all zero (nothing was trained)");
+        double diff = expected.sub(actual).amaxNumber().doubleValue() / scale;
+        assertTrue(diff <= TOLERANCE, what + ": relative difference " + diff + " > " + TOLERANCE);
+    }
+
+    private static final class Interrupted extends RuntimeException {
+    }
+
+    /** The descriptions and stage names of the Spark jobs started while it listens. */
+    private static final class JobDescriptions extends org.apache.spark.scheduler.SparkListener {
+        final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.Set<String> stages = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        /** Listener events arrive asynchronously: waits up to 30 s for this description. */
+        boolean await(String description) throws InterruptedException {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!seen.contains(description) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            return seen.contains(description);
+        }
+
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
+            String d = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.job.description");
+            if (d != null) {
+                seen.add(d);
+            }
+        }
+
+        @Override
+        public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted stage) {
+            stages.add(stage.stageInfo().name());
+        }
+    }
+}
