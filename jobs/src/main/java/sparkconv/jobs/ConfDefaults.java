@@ -16,13 +16,15 @@ import sparkconv.spark.SparkSessions;
  * subcommand's path joined by dots ({@code train.lr}, {@code preprocess.validation}, {@code nifty.render.validation}).
  * The lowest layer of the one config path: conf/ defaults < pipeline spec < CLI flag. An option without an entry keeps
  * its annotated default. A key never reaches another command's option of the same name; the only sharing is explicit:
- * {@code quickstart} runs preprocess and train, so it falls back to their keys, and {@code segment-train} to train's.
+ * {@code quickstart} runs preprocess and train, so it falls back to their keys; {@code segment-train} and
+ * {@code nifty walk-forward} (which trains every fold) fall back to train's.
  */
 public final class ConfDefaults implements CommandLine.IDefaultValueProvider {
     /** Commands whose options fall back to other commands' keys, in order. */
     static final Map<String, List<String>> SHARES = Map.of(
             "quickstart", List.of("preprocess", "train"),
-            "segment-train", List.of("train"));
+            "segment-train", List.of("train"),
+            "nifty.walk-forward", List.of("train"));
 
     private final Properties defaults;
 

@@ -62,7 +62,9 @@ class DocCommandsTest {
     /** Commands whose input the docs do not create: parsed only, with why. */
     static final Map<String, String> NOT_CREATED = Map.of(
             "archive.zip", "scores an archive of the user's own images",
-            "pipelines/score-archive.yaml", "scores a day's archive partition (date=...) that the docs do not create");
+            "pipelines/score-archive.yaml", "scores a day's archive partition (date=...) that the docs do not create",
+            "prices/AAA.csv", "ingests the user's own price files",
+            "mine/ingested", "walks forward over the user's own ingested prices");
 
     /** Command lines run so far, with where they were printed first. */
     private static final Map<String, String> RAN = new java.util.concurrent.ConcurrentHashMap<>();
