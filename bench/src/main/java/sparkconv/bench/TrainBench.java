@@ -91,10 +91,17 @@ public final class TrainBench implements Callable<Integer> {
     boolean stats;
 
     public static void main(String[] args) {
-        ConfDefaults train = new ConfDefaults();
+        ConfDefaults product = new ConfDefaults();
+        // train's settings, and the minibatch size that preprocess writes into the shards (train cannot change it)
         System.exit(new CommandLine(new TrainBench()).setDefaultValueProvider(arg ->
-                arg instanceof CommandLine.Model.OptionSpec o && o.defaultValue() == null ? train.value("train", o.longestName()) : null)
+                arg instanceof CommandLine.Model.OptionSpec o && o.defaultValue() == null
+                        ? productDefault(product, o.longestName()) : null)
                 .execute(args));
+    }
+
+    private static String productDefault(ConfDefaults product, String option) {
+        String v = product.value("train", option);
+        return v != null ? v : product.value("preprocess", option);
     }
 
     @Override
