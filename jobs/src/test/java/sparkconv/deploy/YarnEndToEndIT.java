@@ -12,9 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.apache.hadoop.conf.Configuration;
@@ -215,24 +217,52 @@ class YarnEndToEndIT {
     }
 
     /** Polls /proc until two executor JVMs run in this cluster's containers, or the job ends. */
+    /**
+     * The executors of the job's own YARN application: the first application (by its {@code --app-id}) that was not
+     * already running when the job started has two executors. An earlier step's executor can outlive its application
+     * for a moment (its container is still being torn down), so executors are grouped by application.
+     */
     static List<ClusterEndToEndIT.Executor> executorsInContainers(Process job) throws IOException, InterruptedException {
-        Map<Long, ClusterEndToEndIT.Executor> found = new LinkedHashMap<>();
-        String nodeDirs = RUN_DIR.resolve("yarn").toString() + "/nm-";
-        while (job.isAlive() && found.size() < 2) {
-            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                    long pid = Long.parseLong(p.getFileName().toString());
-                    String cmd = ClusterEndToEndIT.proc(pid, "cmdline");
-                    // the JVM itself, not the container's `bash -c` that launched it
-                    boolean jvm = cmd.split(" ", 2)[0].endsWith("/java");
-                    if (jvm && cmd.contains("YarnCoarseGrainedExecutorBackend") && cmd.contains(nodeDirs) && !found.containsKey(pid)) {
-                        found.put(pid, new ClusterEndToEndIT.Executor(pid, cmd, ClusterEndToEndIT.environment(pid)));
-                    }
+        Set<String> earlier = executorProcesses().values().stream().map(YarnEndToEndIT::applicationId).collect(Collectors.toSet());
+        Map<String, Map<Long, ClusterEndToEndIT.Executor>> byApplication = new LinkedHashMap<>();
+        while (job.isAlive()) {
+            for (Map.Entry<Long, String> p : executorProcesses().entrySet()) {
+                String app = applicationId(p.getValue());
+                if (!earlier.contains(app)) {
+                    byApplication.computeIfAbsent(app, a -> new LinkedHashMap<>()).computeIfAbsent(p.getKey(),
+                            pid -> new ClusterEndToEndIT.Executor(pid, p.getValue(), ClusterEndToEndIT.environment(pid)));
+                }
+            }
+            for (Map<Long, ClusterEndToEndIT.Executor> executors : byApplication.values()) {
+                if (executors.size() >= 2) {
+                    return new ArrayList<>(executors.values());
                 }
             }
             Thread.sleep(300);
         }
-        return new ArrayList<>(found.values());
+        return byApplication.values().stream().flatMap(e -> e.values().stream()).toList();
+    }
+
+    /** pid -> command line of every YARN executor JVM of this cluster's NodeManagers (not the container's `bash -c`). */
+    static Map<Long, String> executorProcesses() throws IOException {
+        String nodeDirs = RUN_DIR.resolve("yarn").toString() + "/nm-";
+        Map<Long, String> found = new LinkedHashMap<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                String cmd = ClusterEndToEndIT.proc(pid, "cmdline");
+                boolean jvm = cmd.split(" ", 2)[0].endsWith("/java");
+                if (jvm && cmd.contains("YarnCoarseGrainedExecutorBackend") && cmd.contains(nodeDirs)) {
+                    found.put(pid, cmd);
+                }
+            }
+        }
+        return found;
+    }
+
+    static String applicationId(String executorCommandLine) {
+        Matcher m = Pattern.compile("--app-id (\\S+)").matcher(executorCommandLine);
+        return m.find() ? m.group(1) : "";
     }
 
     static DeployScripts.Result submit(String mode, String... command) throws IOException, InterruptedException {
