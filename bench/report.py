@@ -58,7 +58,9 @@ def tables(rs):
     train = [r for r in rs if r["label"] == "train"]
     for model in dict.fromkeys(r["model"] for r in train):
         m = [r for r in train if r["model"] == model]
-        out.append(f"\n### train: {model} on Fashion-MNIST, batch 64, Nesterov momentum (examples/s, median (min-max) of epochs 2+)\n")
+        data, batch = m[0].get("data", "fashion-mnist"), m[0]["batch"]
+        out.append(f"\n### train: {model} on {data}, {m[0]['examplesPerEpoch']:,} training examples, batch {batch}, "
+                   f"Nesterov momentum (examples/s, median (min-max) of epochs 2+, or epoch 1 when it is the only one)\n")
         out.append("| configuration | threads | examples/s | per CPU-second | final validation acc | test acc |")
         out.append("|---|---|---|---|---|---|")
         for r in m:

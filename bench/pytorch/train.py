@@ -30,7 +30,25 @@ def find(data, base):
     raise SystemExit(f"{data}: missing {base}[.gz]")
 
 
-def model(name):
+def candle_cnn(filters, strided_first, classes, rows):
+    """sparkconv's candle-cnn-N (Jiang, Kelly & Xiu): per block a 5x3 conv, batch norm, leaky ReLU, 2x1 max pool;
+    the 20- and 60-day nets' first conv has vertical stride 3, dilation 2, padding 12x1; dropout 0.5 before the output."""
+    layers, channels = [], 1
+    for b, f in enumerate(filters):
+        if b == 0 and strided_first:
+            layers.append(nn.Conv2d(channels, f, (5, 3), stride=(3, 1), dilation=(2, 1), padding=(12, 1)))
+            rows = (rows + 24 - 8 - 1) // 3 + 1
+        else:
+            layers.append(nn.Conv2d(channels, f, (5, 3), padding=(2, 1)))
+        layers += [nn.BatchNorm2d(f), nn.LeakyReLU(0.01), nn.MaxPool2d((2, 1))]
+        rows, channels = rows // 2, f
+    return layers, rows * channels
+
+
+def model(name, classes=10, shape=(28, 28)):
+    if name == "candle-cnn-20":  # 64x60 OHLC windows: 708,866 trainable parameters for 2 classes, as in sparkconv
+        layers, flat = candle_cnn((64, 128, 256), True, classes, shape[0])
+        return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(flat * shape[1], classes))
     if name == "lenet5":  # C1 5x5x6 (pad 2 at 28x28) - avg - C3 5x5x16 - avg - 120 - 84 - 10, ReLU as in sparkconv
         return nn.Sequential(
             nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
@@ -84,7 +102,7 @@ def main():
     train_x, val_x, tx = t(train_x), t(val_x), t(tx)
     train_y, val_y, ty = torch.from_numpy(train_y), torch.from_numpy(val_y), torch.from_numpy(ty)
 
-    net = model(a.model)
+    net = model(a.model, int(max(y.max(), ty.max())) + 1, tuple(x.shape[1:]))
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
     epochs = []
@@ -129,7 +147,7 @@ def main():
         epochs.append({"epoch": epoch, "examplesPerSecond": len(order) / secs, "seconds": secs,
                        "examplesPerCpuSecond": len(order) / cpu,
                        "validationAccuracy": accuracy(net, val_x, val_y)})
-    out = {"bench": "train", "label": a.label, "model": a.model, "mode": "pytorch",
+    out = {"bench": "train", "label": a.label, "model": a.model, "data": os.path.basename(a.data.rstrip("/")), "mode": "pytorch",
            "master": f"pytorch {torch.__version__}", "threads": str(a.threads),
            "updater": "nesterovs", "averagingFrequency": 0, "repeat": 1, "workers": 1,
            "examplesPerEpoch": len(train_x), "lr": a.lr, "batch": a.batch, "lrSchedule": f"exp:{a.lr_decay}",

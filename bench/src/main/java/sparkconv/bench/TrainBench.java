@@ -1,6 +1,7 @@
 package sparkconv.bench;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -73,8 +74,10 @@ public final class TrainBench implements Callable<Integer> {
     double target;
     @Option(names = "--min-epochs", defaultValue = "5")
     int minEpochs;
-    @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST)
+    @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST, description = "a directory of the four IDX files")
     String data;
+    @Option(names = "--classes", split = ",", description = "class names of --data's labels (default: Fashion-MNIST's ten)")
+    List<String> classes;
     @Option(names = "--work", defaultValue = "bench/work")
     String work;
     @Option(names = "--label", defaultValue = "")
@@ -108,13 +111,17 @@ public final class TrainBench implements Callable<Integer> {
     public Integer call() throws Exception {
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
                 "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
-        String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
-        Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, batch,
+        boolean fashion = data.equals(IdxDataset.DEBIAN_FASHION_MNIST);
+        List<String> classNames = classes != null ? classes : IdxDataset.FASHION_CLASSES;
+        String dataset = fashion ? "fashion-mnist" : Path.of(data).getFileName().toString();
+        String shards = Fs.uri(work) + "/shards-" + dataset + "-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
+        Manifest manifest = Preprocess.idx(spark, data, dataset, classNames, shards, batch,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
         Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
         LrSchedule schedule = LrSchedule.parse(lrSchedule);
-        ModelZoo.Input input = new ModelZoo.Input(1, 28, 28);
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 10, hyper));
+        Manifest.Shape shape = manifest.shape();
+        ModelZoo.Input input = new ModelZoo.Input(shape.channels(), shape.height(), shape.width());
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, classNames.size(), hyper));
         net.init();
 
         List<Map<String, Object>> perEpoch = new ArrayList<>();
@@ -209,6 +216,7 @@ public final class TrainBench implements Callable<Integer> {
         out.put("bench", "train");
         out.put("label", label);
         out.put("model", model);
+        out.put("data", dataset);
         out.put("mode", mode);
         out.put("master", mode.equals("spark") ? master : "single-jvm");
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "?"));

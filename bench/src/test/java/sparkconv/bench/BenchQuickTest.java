@@ -29,6 +29,8 @@ class BenchQuickTest {
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("### train: lenet5"), out);
+        assertTrue(out.contains("### train: candle-cnn-20 on nifty-ohlc20-h5") || out.contains("SKIPPED candle-cnn-20"),
+                "the compute-bound model's table: " + out);
         assertTrue(out.contains("| single single-jvm | 1 |"), out);
         assertTrue(out.contains("| spark local[2] | 1 |"), out);
         assertTrue(out.contains("Spark local[2] / single-JVM 1 thread: "), out);

@@ -34,7 +34,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the whole forward pass (oneDNN's own timings, {@code DNNL_VERBOSE=1}); the replacement below takes about 1.3 ms.
  * The weight gradient of a stride-1 convolution is itself a convolution (input channels and batch swapped, the output
  * gradient as the kernel), so it runs through oneDNN's forward kernel. Other cases (strides, dilation, Same mode, NHWC,
- * or the layer used past index 0) take the stock path.
+ * or the layer used past index 0) take the stock path. A dilated first layer (the chart CNNs' 20- and 60-day networks)
+ * runs without the helper at all: oneDNN cannot build it here.
  */
 public class InputConvolutionLayer extends ConvolutionLayer {
     /** For JSON deserialisation (stored models). */
@@ -61,7 +62,12 @@ public class InputConvolutionLayer extends ConvolutionLayer {
     static final class Layer extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
         Layer(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
-            if (helper != null) {
+            int[] dilation = ((ConvolutionLayer) conf.getLayer()).getDilation();
+            if (dilation[0] != 1 || dilation[1] != 1) {
+                // DL4J M2.1 cannot build a dilated convolution in oneDNN: it would try at every forward pass of each
+                // network instance, log the failure with a stack trace, and fall back to this same built-in path.
+                helper = null;
+            } else if (helper != null) {
                 helper = new WeightGradientsOnly(helper, this);
             }
         }

@@ -79,7 +79,7 @@ public final class NiftyModels {
             } else {
                 conv.stride(1, 1).convolutionMode(ConvolutionMode.Same);
             }
-            list.layer(conv.build())
+            list.layer(b == 0 ? new InputConvolutionLayer(conv) : conv.build())
                     .layer(new BatchNormalization.Builder().build())
                     .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
                     .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 1).stride(2, 1).build());

@@ -58,6 +58,38 @@ class OneDnnTest {
         assertTrue(conv == 2 && pool == 2, "expected 2 conv and 2 pooling layers, found " + conv + " and " + pool);
     }
 
+    /**
+     * The 20- and 60-day chart CNNs' first convolution is dilated, which DL4J M2.1 cannot hand to oneDNN: that layer
+     * runs DL4J's built-in convolution from the start (no failed attempt, no logged stack trace per network instance),
+     * every other convolution keeps its oneDNN helper, and no helper fails over.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"candle-cnn-20", "candle-cnn-5"})
+    void chartCnnsFirstLayerRunsWithoutAFailingHelperWhenDilated(String model) throws Exception {
+        ModelZoo.Input input = ModelZoo.defaultInput(model);
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, 2, new Hyper("adam", 1e-3, 0.9, 0, 7)));
+        net.init();
+        DataSet batch = new DataSet(Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 1, input.height(), input.width()),
+                Nd4j.eye(2).getRows(0, 1, 0, 1).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT));
+        net.fit(batch);
+        net.output(batch.getFeatures());
+        boolean dilated = model.equals("candle-cnn-20");
+        int conv = 0;
+        for (Layer layer : net.getLayers()) {
+            if (layer instanceof ConvolutionLayer c) {
+                LayerHelper helper = c.getHelper() instanceof InputConvolutionLayer.WeightGradientsOnly first ? first.wrapped() : c.getHelper();
+                if (layer.getIndex() == 0 && dilated) {
+                    assertEquals(null, helper, "the dilated first layer runs DL4J's own convolution");
+                } else {
+                    assertInstanceOf(MKLDNNConvHelper.class, helper, model + " layer " + layer.getIndex());
+                }
+                assertEquals(0, failures(c, ConvolutionLayer.class), model + " layer " + layer.getIndex() + " failed over");
+                conv++;
+            }
+        }
+        assertTrue(conv >= 2, model + ": convolutions found " + conv);
+    }
+
     private static int failures(Object layer, Class<?> type) throws Exception {
         Field f = type.getDeclaredField("helperCountFail");
         f.setAccessible(true);
