@@ -126,6 +126,32 @@ class CommandDefaultsTest {
     }
 
     @Test
+    void aSharedMixinsOptionsTakeTheDefaultsOfTheCommandThatUsesThem() {
+        Properties conf = new Properties();
+        conf.setProperty("nifty.render.style", "candle");
+        conf.setProperty("nifty.walk-forward.style", "returns");
+        CommandLine cli = new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults(conf));
+        String[] windows = {"--in", "x", "--window", "20", "--horizon", "5", "--out", "y"};
+        NiftyRenderCommand render = parsed(cli, "nifty", "render", windows);
+        assertEquals("candle", render.chart.style);
+        NiftyWalkForwardCommand walkForward = parsed(new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults(conf)),
+                "nifty", "walk-forward", windows);
+        assertEquals("returns", walkForward.chart.style);
+    }
+
+    private static <T> T parsed(CommandLine cli, String group, String command, String... args) {
+        List<String> argv = new ArrayList<>(List.of(group, command));
+        argv.addAll(List.of(args));
+        CommandLine.ParseResult r = cli.parseArgs(argv.toArray(String[]::new));
+        while (r.hasSubcommand()) {
+            r = r.subcommand();
+        }
+        @SuppressWarnings("unchecked")
+        T job = (T) r.commandSpec().userObject();
+        return job;
+    }
+
+    @Test
     void aRequiredOptionLeftOutIsAUsageError() {
         int checked = 0;
         for (var e : commands().entrySet()) {
