@@ -24,7 +24,7 @@ import sparkconv.jobs.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.shards.ShardFiles;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
@@ -109,7 +109,7 @@ public final class TrainBench implements Callable<Integer> {
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
                 "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
         String shards = Fs.uri(work) + "/shards-fashion-mnist-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
-        Manifest manifest = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, batch,
+        Manifest manifest = IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, batch,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
         Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
         LrSchedule schedule = LrSchedule.parse(lrSchedule);

@@ -17,7 +17,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import sparkconv.SparkconvException;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
@@ -218,7 +218,7 @@ public final class NiftyEvaluation {
                 rendered.deadBand(), rendered.split(), rendered.trainFraction(), rendered.validationFraction(), rendered.embargo(),
                 rendered.folds(), 0);
         String foldName = manifest.lineage().get("fold");
-        List<OhlcSeries> series = ChartRender.series(spark, manifest.lineage().get("input"));
+        List<OhlcSeries> series = ChartRenderJob.series(spark, manifest.lineage().get("input"));
         TimeSplits.Fold fold = ChartWindows.plan(series, spec).stream().filter(f -> f.name().equals(foldName)).findFirst()
                 .orElseThrow(() -> new SparkconvException(shardDir + ": fold '" + foldName + "' of its lineage is not in the re-planned render"));
         List<TimeSplits.Window> test = fold.splits().get("test");

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import sparkconv.SparkconvException;
 import sparkconv.charts.ChartGeometry;
 import sparkconv.charts.ChartPreview;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
@@ -78,7 +78,7 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
             throw new SparkconvException("--preview-scale must be at least 1, got " + previewScale);
         }
         SparkSession spark = sparkOptions.session("nifty render");
-        for (ChartRender.Output o : ChartRender.run(spark, chart.in, out, spec, batch, overwrite)) {
+        for (ChartRenderJob.Output o : ChartRenderJob.run(spark, chart.in, out, spec, batch, overwrite)) {
             System.out.println(o.dir() + ":");
             Jobs.print(o.result());
             o.result().manifest().lineage().forEach((k, v) -> {
@@ -88,7 +88,7 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
             });
         }
         if (preview > 0) {
-            List<OhlcSeries> series = ChartRender.series(spark, chart.in);
+            List<OhlcSeries> series = ChartRenderJob.series(spark, chart.in);
             List<TimeSplits.Window> windows = ChartWindows.windows(series, spec);
             List<String> files = ChartPreview.write(series, windows, ChartWindows.labels(series, windows, spec, "test"),
                     spec.labels().classNames(), ChartGeometry.forWindow(chart.window), spec.style(), preview, previewScale,

@@ -64,7 +64,7 @@ final class NiftyWalkForwardCommand implements Callable<Integer> {
     double costBps;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;

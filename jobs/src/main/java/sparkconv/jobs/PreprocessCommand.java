@@ -16,9 +16,9 @@ import sparkconv.data.IdxReader;
 import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.models.ModelZoo;
-import sparkconv.shards.ImagePreprocess;
+import sparkconv.preprocess.ImagePreprocess;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
 
@@ -98,8 +98,8 @@ final class PreprocessCommand implements Callable<Integer> {
                 : ImageReader.open(source, format, spark.sparkContext().hadoopConfiguration());
         if (reader instanceof IdxReader idx) {
             String name = dataset != null ? dataset : "fashion-mnist";
-            Jobs.print(Preprocess.idx(spark, new IdxReader(idx.source(), idxLabels), name, classes(name), out, batch, validation, limit,
-                    new Preprocess.PairSplit(validationFraction, testFraction), overwrite));
+            Jobs.print(IdxPreprocess.idx(spark, new IdxReader(idx.source(), idxLabels), name, classes(name), out, batch, validation, limit,
+                    new IdxPreprocess.PairSplit(validationFraction, testFraction), overwrite));
             return 0;
         }
         if (idxLabels != null) {
@@ -121,7 +121,7 @@ final class PreprocessCommand implements Callable<Integer> {
 
     static ShardWriter.Result run(SparkSession spark, String data, String dataset, String out, int batch, int validation,
                                   int limit, boolean overwrite) {
-        return Preprocess.idx(spark, data, dataset, classes(dataset), out, batch, validation, limit, overwrite);
+        return IdxPreprocess.idx(spark, data, dataset, classes(dataset), out, batch, validation, limit, overwrite);
     }
 
     private static List<String> classes(String dataset) {

@@ -36,7 +36,7 @@ final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOpti
     int batch;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;

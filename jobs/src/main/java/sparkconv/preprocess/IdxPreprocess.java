@@ -1,4 +1,4 @@
-package sparkconv.shards;
+package sparkconv.preprocess;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,10 +10,11 @@ import sparkconv.SparkconvException;
 import sparkconv.data.IdxDataset;
 import sparkconv.data.IdxReader;
 import sparkconv.data.ImageSet;
+import sparkconv.shards.ShardWriter;
 
 /** IDX datasets (Fashion-MNIST, MNIST) into train / validation / test shards. */
-public final class Preprocess {
-    private Preprocess() {
+public final class IdxPreprocess {
+    private IdxPreprocess() {
     }
 
     /** A directory of the four IDX files: see {@link #idx(SparkSession, IdxReader, String, List, String, int, int, int, PairSplit, boolean)}. */
