@@ -28,7 +28,7 @@ class ChartRenderJobTest {
     void ingest() throws Exception {
         Path csv = Files.writeString(tmp.resolve("SYN.csv"), Series.csv(Series.randomWalkRows("SYN", 400, 11)));
         ingested = tmp.resolve("ingested").toString();
-        OhlcIngest.ingest(LocalSpark.get(), List.of(csv.toString()), ingested, false);
+        OhlcIngest.ingest(LocalSpark.get(), new OhlcIngest.Params(List.of(csv.toString()), ingested, false));
     }
 
     @Test

@@ -43,7 +43,7 @@ class NiftyEvaluationTest {
         Path file = Files.writeString(tmp.resolve("RW.csv"), csv.toString());
         var spark = LocalSpark.get();
         String ingested = tmp.resolve("in").toString();
-        OhlcIngest.ingest(spark, List.of(file.toString()), ingested, false);
+        OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(file.toString()), ingested, false));
         String shards = tmp.resolve("shards").toString();
         String control = tmp.resolve("control").toString();
         ChartRenderJob.run(spark, ingested, shards, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 0), 32, false);
