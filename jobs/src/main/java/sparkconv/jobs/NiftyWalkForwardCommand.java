@@ -25,7 +25,7 @@ import sparkconv.spark.Fs;
                 + "balanced accuracy, AUC with block-bootstrap 95%% CIs, trading figures after costs. Resumable: what is done is "
                 + "skipped. Writes <out>/metrics.json, report.txt and report.html.",
         footer = {"", "Example:", "  sparkconv nifty walk-forward --in nifty/ingested --window 5 --horizon 5 --folds 3 --model candle-cnn-5 --out nifty/wf5"})
-final class NiftyWalkForwardCommand implements Callable<Integer> {
+final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<WalkForward.Params> {
     @Spec
     CommandSpec spec;
 
@@ -70,18 +70,23 @@ final class NiftyWalkForwardCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
-    public Integer call() {
-        if (!spec.commandLine().getParseResult().hasMatchedOption("--model")) {
-            throw new SparkconvException("walk-forward needs --model (e.g. candle-cnn-5 for 5-day windows; see describe)");
-        }
+    public WalkForward.Params params() {
         var trainOptions = training.toTrainOptions();
         Integer modelBatch = TrainingDefaults.of(trainOptions.model()).batch();
         int shardBatch = batch != null ? batch : modelBatch != null ? modelBatch : 64;
         // The train fraction is unused by walk-forward splits; nifty render's default keeps the lineage identical, so folds
         // rendered by nifty render with the same options are reused.
         ChartWindows.Spec render = chart.spec(0, split, 0.7, validationFraction, folds, 0);
-        WalkForward.Params params = new WalkForward.Params(chart.in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
+        return new WalkForward.Params(chart.in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
                 bootstrapSeed, costBps);
+    }
+
+    @Override
+    public Integer call() {
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--model")) {
+            throw new SparkconvException("walk-forward needs --model (e.g. candle-cnn-5 for 5-day windows; see describe)");
+        }
+        WalkForward.Params params = params();
         SparkSession spark = sparkOptions.session("nifty walk-forward");
         WalkForward.Result r = WalkForward.run(spark, params, System.out::println);
         System.out.println();
