@@ -14,7 +14,7 @@ import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
 import sparkconv.score.ScoreJob;
-import sparkconv.shards.ImagePreprocess;
+import sparkconv.preprocess.ImagePreprocess;
 import sparkconv.spark.SparkSessions;
 
 /**

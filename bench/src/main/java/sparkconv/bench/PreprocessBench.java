@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
-import sparkconv.shards.ImagePreprocess;
+import sparkconv.preprocess.ImagePreprocess;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.SparkSessions;
 

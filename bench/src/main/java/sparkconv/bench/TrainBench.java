@@ -25,7 +25,7 @@ import sparkconv.jobs.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.shards.ShardFiles;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
@@ -115,7 +115,7 @@ public final class TrainBench implements Callable<Integer> {
         List<String> classNames = classes != null ? classes : IdxDataset.FASHION_CLASSES;
         String dataset = fashion ? "fashion-mnist" : Path.of(data).getFileName().toString();
         String shards = Fs.uri(work) + "/shards-" + dataset + "-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
-        Manifest manifest = Preprocess.idx(spark, data, dataset, classNames, shards, batch,
+        Manifest manifest = IdxPreprocess.idx(spark, data, dataset, classNames, shards, batch,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
         Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
         LrSchedule schedule = LrSchedule.parse(lrSchedule);

@@ -19,7 +19,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import sparkconv.SparkconvException;
@@ -62,22 +61,29 @@ public final class OhlcIngest {
     record FileOutcome(OhlcCsv.Parsed parsed, String error) implements Serializable {
     }
 
-    public static Summary ingest(SparkSession spark, List<String> csvUris, String out, boolean overwrite) {
-        if (csvUris.isEmpty()) {
-            throw new SparkconvException("no CSV files given (--csv URI...)");
+    /** @param csv CSV files (any Hadoop URI); a file's symbol is its name unless it has a Symbol column */
+    public record Params(List<String> csv, String out, boolean overwrite) {
+        public Params {
+            if (csv.isEmpty()) {
+                throw new SparkconvException("no CSV files given (--csv URI...)");
+            }
+            csv = List.copyOf(csv);
         }
+    }
+
+    public static Summary ingest(SparkSession spark, Params p) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         List<String> uris = new ArrayList<>();
-        for (String u : csvUris) {
+        for (String u : p.csv()) {
             String uri = Fs.uri(u);
             if (!Fs.exists(new Path(uri), conf)) {
                 throw new SparkconvException(u + ": file not found");
             }
             uris.add(uri);
         }
-        Path target = Fs.path(out);
-        if (Fs.exists(target, conf) && !overwrite) {
-            throw new SparkconvException(out + ": already exists (pass --overwrite to replace it)");
+        Path target = Fs.path(p.out());
+        if (Fs.exists(target, conf) && !p.overwrite()) {
+            throw new SparkconvException(p.out() + ": already exists (pass --overwrite to replace it)");
         }
 
         JavaSparkContext jsc = SparkSessions.javaContext(spark);

@@ -17,12 +17,14 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import sparkconv.SparkconvException;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
 import sparkconv.shards.Manifest;
+import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
+import sparkconv.store.ModelStore;
 
 /**
  * Honest evaluation of chart-window models on the test period of a rendered shard directory: accuracy, balanced
@@ -202,11 +204,47 @@ public final class NiftyEvaluation {
         }
     }
 
-    /** One fold's report (what {@code nifty evaluate} prints). */
-    public static Report evaluate(SparkSession spark, String shardDir, List<Candidate> candidates, int resamples, long seed,
-                                  double costBps) {
-        Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
-        return report(predict(spark, shardDir, candidates), shardDir + " (" + manifest.lineage().get("fold") + ")", resamples, seed, costBps);
+    /**
+     * What {@code nifty evaluate} runs: stored models, and controls trained on shuffled labels, on the test period of one
+     * fold's shards, each in its latest version.
+     *
+     * @param out directory for metrics.json and report.txt (any Hadoop URI)
+     */
+    public record Params(String shards, String store, List<String> models, List<String> controls, String out, int resamples,
+                         long seed, double costBps) {
+        public Params {
+            models = List.copyOf(models);
+            controls = List.copyOf(controls);
+        }
+    }
+
+    /** The test windows with every candidate's predictions, and their report. */
+    public record Outcome(TestSet set, Report report) {
+    }
+
+    /** One fold's report (what {@code nifty evaluate} prints), written as {@code <out>/metrics.json} and {@code report.txt}. */
+    public static Outcome run(SparkSession spark, Params p) {
+        var conf = spark.sparkContext().hadoopConfiguration();
+        ModelStore store = new ModelStore(p.store(), conf);
+        Manifest manifest = Manifest.read(p.shards(), conf);
+        List<Candidate> candidates = new ArrayList<>();
+        for (String name : p.models()) {
+            candidates.add(candidate(store, name, manifest, false));
+        }
+        for (String name : p.controls()) {
+            candidates.add(candidate(store, name, manifest, true));
+        }
+        TestSet set = predict(spark, p.shards(), candidates);
+        Report report = report(set, p.shards() + " (" + manifest.lineage().get("fold") + ")", p.resamples(), p.seed(), p.costBps());
+        Fs.writeString(Fs.child(p.out(), "metrics.json"), report.toJson(), conf);
+        Fs.writeString(Fs.child(p.out(), "report.txt"), report.table(), conf);
+        return new Outcome(set, report);
+    }
+
+    private static Candidate candidate(ModelStore store, String name, Manifest manifest, boolean control) {
+        ModelStore.Version v = store.get(name, "latest");
+        checkTrainedOn(name, v.metadata(), manifest, control);
+        return new Candidate(name, control ? "shuffled-label control" : "model", store.load(name, v.version()));
     }
 
     /** The test windows of a shard directory with the predictions of every candidate and baseline. */
@@ -218,7 +256,7 @@ public final class NiftyEvaluation {
                 rendered.deadBand(), rendered.split(), rendered.trainFraction(), rendered.validationFraction(), rendered.embargo(),
                 rendered.folds(), 0);
         String foldName = manifest.lineage().get("fold");
-        List<OhlcSeries> series = ChartRender.series(spark, manifest.lineage().get("input"));
+        List<OhlcSeries> series = ChartRenderJob.series(spark, manifest.lineage().get("input"));
         TimeSplits.Fold fold = ChartWindows.plan(series, spec).stream().filter(f -> f.name().equals(foldName)).findFirst()
                 .orElseThrow(() -> new SparkconvException(shardDir + ": fold '" + foldName + "' of its lineage is not in the re-planned render"));
         List<TimeSplits.Window> test = fold.splits().get("test");

@@ -13,7 +13,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 import sparkconv.SparkconvException;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
@@ -96,8 +96,8 @@ public final class WalkForward {
         ChartWindows.Spec spec = withShuffle(p.spec(), 0);
         String store = Fs.uri(p.out()) + "/store";
         progress.accept("rendering " + spec.folds() + " folds -> " + Fs.uri(p.out()) + "/shards and /shards-shuffled");
-        List<ChartRender.Output> real = ChartRender.run(spark, p.in(), Fs.uri(p.out()) + "/shards", spec, p.batch(), false);
-        List<ChartRender.Output> shuffled = ChartRender.run(spark, p.in(), Fs.uri(p.out()) + "/shards-shuffled",
+        List<ChartRenderJob.Output> real = ChartRenderJob.run(spark, p.in(), Fs.uri(p.out()) + "/shards", spec, p.batch(), false);
+        List<ChartRenderJob.Output> shuffled = ChartRenderJob.run(spark, p.in(), Fs.uri(p.out()) + "/shards-shuffled",
                 withShuffle(spec, p.controlSeed()), p.batch(), false);
         for (String only : p.onlyFolds()) {
             if (real.stream().noneMatch(o -> o.fold().equals(only))) {

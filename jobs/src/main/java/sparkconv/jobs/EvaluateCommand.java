@@ -2,21 +2,16 @@ package sparkconv.jobs;
 
 import java.util.concurrent.Callable;
 
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import sparkconv.eval.ClassificationMetrics;
-import sparkconv.eval.SparkEvaluator;
-import sparkconv.shards.Manifest;
+import sparkconv.eval.EvaluateJob;
 import sparkconv.spark.Fs;
-import sparkconv.spark.SparkSessions;
-import sparkconv.store.ModelStore;
 
 @Command(name = "evaluate", description = "Evaluate a stored model version on a split of a shard directory, on Spark: accuracy, "
                 + "per-class precision / recall / F1 and the confusion matrix (written as metrics.json with --out).")
-final class EvaluateCommand implements Callable<Integer> {
+final class EvaluateCommand implements Callable<Integer>, JobCommand<EvaluateJob.Params> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -42,20 +37,16 @@ final class EvaluateCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
+    public EvaluateJob.Params params() {
+        return new EvaluateJob.Params(store, name, version, shards, split, out);
+    }
+
+    @Override
     public Integer call() {
-        SparkSession spark = sparkOptions.session("evaluate");
-        var conf = spark.sparkContext().hadoopConfiguration();
-        ModelStore modelStore = new ModelStore(store, conf);
-        Manifest manifest = Manifest.read(shards, conf);
-        ModelStore.Version v = modelStore.get(name, version);
-        v.requireFits(Fs.uri(shards), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
-                manifest.classes().size());
-        var net = modelStore.load(name, v.version());
-        ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, shards, manifest, split);
-        System.out.printf("%s %s on %s/%s%n", name, v.version(), Fs.uri(shards), split);
-        System.out.print(m.summary());
+        EvaluateJob.Result r = EvaluateJob.run(sparkOptions.session("evaluate"), params());
+        System.out.printf("%s %s on %s/%s%n", name, r.version().version(), Fs.uri(shards), split);
+        System.out.print(r.metrics().summary());
         if (out != null) {
-            Fs.writeString(Fs.path(out), m.toJson(), conf);
             System.out.println("metrics written to " + Fs.uri(out));
         }
         return 0;

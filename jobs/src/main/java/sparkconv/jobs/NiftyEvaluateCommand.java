@@ -11,9 +11,7 @@ import picocli.CommandLine.Option;
 
 import sparkconv.eval.NiftyEvaluation;
 import sparkconv.report.NiftyReport;
-import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
-import sparkconv.store.ModelStore;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate stored chart-window models on the test period of a nifty render shard directory: accuracy, "
@@ -23,7 +21,7 @@ import sparkconv.store.ModelStore;
                 + "<out>/report.txt and <out>/report.html. For all walk-forward folds in one go, see nifty walk-forward.",
         footer = {"", "Example:", "  sparkconv nifty evaluate --shards nifty/ohlc20 --store store --model NIFTY50-ohlc20-h5-candle-cnn-small "
                 + "--control NIFTY50-ohlc20-h5-shuffled-candle-cnn-small --out nifty/eval"})
-final class NiftyEvaluateCommand implements Callable<Integer> {
+final class NiftyEvaluateCommand implements Callable<Integer>, JobCommand<NiftyEvaluation.Params> {
     @Option(names = "--shards", required = true, description = "shard directory written by nifty render (one fold)")
     String shards;
 
@@ -52,33 +50,19 @@ final class NiftyEvaluateCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
-    public Integer call() {
-        SparkSession spark = sparkOptions.session("nifty evaluate");
-        var conf = spark.sparkContext().hadoopConfiguration();
-        ModelStore modelStore = new ModelStore(store, conf);
-        Manifest manifest = Manifest.read(shards, conf);
-        List<NiftyEvaluation.Candidate> candidates = new ArrayList<>();
-        for (String name : models) {
-            candidates.add(candidate(modelStore, name, manifest, false));
-        }
-        for (String name : controls) {
-            candidates.add(candidate(modelStore, name, manifest, true));
-        }
-        NiftyEvaluation.TestSet set = NiftyEvaluation.predict(spark, shards, candidates);
-        NiftyEvaluation.Report report = NiftyEvaluation.report(set, shards + " (" + manifest.lineage().get("fold") + ")",
-                resamples, seed, costBps);
-        String table = report.table();
-        System.out.print(table);
-        Fs.writeString(Fs.child(out, "metrics.json"), report.toJson(), conf);
-        Fs.writeString(Fs.child(out, "report.txt"), table, conf);
-        Fs.writeString(Fs.child(out, "report.html"), NiftyReport.html(spark, shards, set, report, List.of(), List.of()), conf);
-        System.out.println("metrics written to " + Fs.uri(out) + "/metrics.json, report " + Fs.uri(out) + "/report.html");
-        return 0;
+    public NiftyEvaluation.Params params() {
+        return new NiftyEvaluation.Params(shards, store, models, controls, out, resamples, seed, costBps);
     }
 
-    private static NiftyEvaluation.Candidate candidate(ModelStore store, String name, Manifest manifest, boolean control) {
-        ModelStore.Version v = store.get(name, "latest");
-        NiftyEvaluation.checkTrainedOn(name, v.metadata(), manifest, control);
-        return new NiftyEvaluation.Candidate(name, control ? "shuffled-label control" : "model", store.load(name, v.version()));
+    @Override
+    public Integer call() {
+        NiftyEvaluation.Params p = params();
+        SparkSession spark = sparkOptions.session("nifty evaluate");
+        NiftyEvaluation.Outcome o = NiftyEvaluation.run(spark, p);
+        System.out.print(o.report().table());
+        Fs.writeString(Fs.child(out, "report.html"), NiftyReport.html(spark, shards, o.set(), o.report(), List.of(), List.of()),
+                spark.sparkContext().hadoopConfiguration());
+        System.out.println("metrics written to " + Fs.uri(out) + "/metrics.json, report " + Fs.uri(out) + "/report.html");
+        return 0;
     }
 }

@@ -14,7 +14,7 @@ import sparkconv.spark.Fs;
         description = "Read daily OHLC(V) CSV files (NSE or Yahoo layouts) into a validated Parquet table (<out>/prices) "
                 + "and a quarantine Parquet of rejected rows with their reason (<out>/quarantine), as a Spark job.",
         footer = {"", "Example:", "  sparkconv nifty ingest --csv ../shared/data/nifty/NIFTY50.csv --out nifty/ingested"})
-final class NiftyIngestCommand implements Callable<Integer> {
+final class NiftyIngestCommand implements Callable<Integer>, JobCommand<OhlcIngest.Params> {
     @Option(names = "--csv", required = true, arity = "1..*", description = "CSV files (any Hadoop URI); the symbol is the file name unless a Symbol column is present")
     List<String> csv;
 
@@ -28,8 +28,14 @@ final class NiftyIngestCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
+    public OhlcIngest.Params params() {
+        return new OhlcIngest.Params(csv, out, overwrite);
+    }
+
+    @Override
     public Integer call() {
-        OhlcIngest.Summary s = OhlcIngest.ingest(sparkOptions.session("nifty ingest"), csv, out, overwrite);
+        OhlcIngest.Params p = params();
+        OhlcIngest.Summary s = OhlcIngest.ingest(sparkOptions.session("nifty ingest"), p);
         System.out.printf("ingested %,d rows (%s) into %s/%s; quarantined %,d rows into %s/%s%n", s.valid(),
                 s.rowsBySymbol().size() == 1 ? s.rowsBySymbol().keySet().iterator().next()
                         : s.rowsBySymbol().size() + " symbols", Fs.uri(out), OhlcIngest.PRICES, s.quarantined(), Fs.uri(out),

@@ -11,8 +11,7 @@ import picocli.CommandLine.Option;
 import sparkconv.SparkconvException;
 import sparkconv.charts.ChartGeometry;
 import sparkconv.charts.ChartPreview;
-import sparkconv.charts.ChartRender;
-import sparkconv.charts.ChartStyle;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
@@ -24,23 +23,11 @@ import sparkconv.spark.Fs;
                 + "close(t+H) vs close(t); splits are by date with an embargo of at least W+H trading days.",
         footer = {"", "Example:", "  sparkconv nifty render --in nifty/ingested --window 20 --horizon 5 --style ohlc --out nifty/ohlc20 --preview 8"})
 final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWindows.Spec> {
-    @Option(names = "--in", required = true, description = "ingested directory (nifty ingest --out)")
-    String in;
+    @Mixin
+    ChartWindowFlags chart;
 
     @Option(names = "--out", required = true, description = "shard directory to write (walk-forward: one per fold under it)")
     String out;
-
-    @Option(names = "--window", required = true, description = "trading days per window (images: 5, 20 or 60)")
-    int window;
-
-    @Option(names = "--horizon", required = true, description = "label horizon H in trading days")
-    int horizon;
-
-    @Option(names = "--style", defaultValue = "ohlc", description = "ohlc, candle or returns (default ${DEFAULT-VALUE})")
-    String style;
-
-    @Option(names = "--channels", defaultValue = "1", description = "returns: 1 (close) or 4 (close, open, high, low vs previous close)")
-    int channels;
 
     @Option(names = "--dead-band", defaultValue = "0", description = "three classes down/flat/up with |return| <= this as flat (default: two classes)")
     double deadBand;
@@ -53,9 +40,6 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
 
     @Option(names = "--validation", defaultValue = "0.15", description = "time split: fraction of dates for validation (default ${DEFAULT-VALUE})")
     double validation;
-
-    @Option(names = "--embargo", defaultValue = "0", description = "trading days dropped after each split boundary (default and minimum W+H)")
-    int embargo;
 
     @Option(names = "--folds", defaultValue = "4", description = "walk-forward folds (default ${DEFAULT-VALUE})")
     int folds;
@@ -81,21 +65,20 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
 
     @Override
     public ChartWindows.Spec params() {
-        return new ChartWindows.Spec(window, horizon, ChartStyle.parse(style), channels, deadBand, split, train,
-                validation, embargo, folds, shuffleSeed);
+        return chart.spec(deadBand, split, train, validation, folds, shuffleSeed);
     }
 
     @Override
     public Integer call() {
         ChartWindows.Spec spec = params();
         if (preview > 0 && !spec.style().isImage()) {
-            throw new SparkconvException("--preview draws image styles (ohlc, candle), not " + style);
+            throw new SparkconvException("--preview draws image styles (ohlc, candle), not " + chart.style);
         }
         if (previewScale < 1) {
             throw new SparkconvException("--preview-scale must be at least 1, got " + previewScale);
         }
         SparkSession spark = sparkOptions.session("nifty render");
-        for (ChartRender.Output o : ChartRender.run(spark, in, out, spec, batch, overwrite)) {
+        for (ChartRenderJob.Output o : ChartRenderJob.run(spark, chart.in, out, spec, batch, overwrite)) {
             System.out.println(o.dir() + ":");
             Jobs.print(o.result());
             o.result().manifest().lineage().forEach((k, v) -> {
@@ -105,10 +88,10 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
             });
         }
         if (preview > 0) {
-            List<OhlcSeries> series = ChartRender.series(spark, in);
+            List<OhlcSeries> series = ChartRenderJob.series(spark, chart.in);
             List<TimeSplits.Window> windows = ChartWindows.windows(series, spec);
             List<String> files = ChartPreview.write(series, windows, ChartWindows.labels(series, windows, spec, "test"),
-                    spec.labels().classNames(), ChartGeometry.forWindow(window), spec.style(), preview, previewScale,
+                    spec.labels().classNames(), ChartGeometry.forWindow(chart.window), spec.style(), preview, previewScale,
                     Fs.uri(out) + "-preview", spark.sparkContext().hadoopConfiguration());
             System.out.printf("wrote %d previews to %s-preview/%n", files.size(), Fs.uri(out));
         }

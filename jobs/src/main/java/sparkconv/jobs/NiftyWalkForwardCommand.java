@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import sparkconv.SparkconvException;
-import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
 import sparkconv.eval.WalkForward;
 import sparkconv.models.TrainingDefaults;
@@ -26,27 +25,15 @@ import sparkconv.spark.Fs;
                 + "balanced accuracy, AUC with block-bootstrap 95%% CIs, trading figures after costs. Resumable: what is done is "
                 + "skipped. Writes <out>/metrics.json, report.txt and report.html.",
         footer = {"", "Example:", "  sparkconv nifty walk-forward --in nifty/ingested --window 5 --horizon 5 --folds 3 --model candle-cnn-5 --out nifty/wf5"})
-final class NiftyWalkForwardCommand implements Callable<Integer> {
+final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<WalkForward.Params> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--in", required = true, description = "ingested directory (nifty ingest --out)")
-    String in;
+    @Mixin
+    ChartWindowFlags chart;
 
     @Option(names = "--out", required = true, description = "output directory: shards, model store, per-fold and pooled figures")
     String out;
-
-    @Option(names = "--window", required = true, description = "trading days per window (images: 5, 20 or 60)")
-    int window;
-
-    @Option(names = "--horizon", required = true, description = "label horizon H in trading days")
-    int horizon;
-
-    @Option(names = "--style", defaultValue = "ohlc", description = "ohlc, candle or returns (default ${DEFAULT-VALUE})")
-    String style;
-
-    @Option(names = "--channels", defaultValue = "1", description = "returns: 1 or 4 channels (default ${DEFAULT-VALUE})")
-    int channels;
 
     @Option(names = "--split", defaultValue = "walk-forward", description = "walk-forward (expanding) or walk-forward-rolling (default ${DEFAULT-VALUE})")
     String split;
@@ -57,9 +44,6 @@ final class NiftyWalkForwardCommand implements Callable<Integer> {
     @Option(names = "--validation-fraction", defaultValue = "0.15",
             description = "last fraction of each fold's training dates held out for early stopping (default ${DEFAULT-VALUE})")
     double validationFraction;
-
-    @Option(names = "--embargo", defaultValue = "0", description = "trading days dropped after each split boundary (default and minimum W+H)")
-    int embargo;
 
     @Option(names = "--batch", description = "examples per shard (default: the model's, see describe; else 64)")
     Integer batch;
@@ -80,25 +64,29 @@ final class NiftyWalkForwardCommand implements Callable<Integer> {
     double costBps;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;
+
+    @Override
+    public WalkForward.Params params() {
+        var trainOptions = training.toTrainOptions();
+        Integer modelBatch = TrainingDefaults.of(trainOptions.model()).batch();
+        int shardBatch = batch != null ? batch : modelBatch != null ? modelBatch : 64;
+        // The train fraction is unused by walk-forward splits; nifty render's default keeps the lineage identical, so folds
+        // rendered by nifty render with the same options are reused.
+        ChartWindows.Spec render = chart.spec(0, split, 0.7, validationFraction, folds, 0);
+        return new WalkForward.Params(chart.in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
+                bootstrapSeed, costBps);
+    }
 
     @Override
     public Integer call() {
         if (!spec.commandLine().getParseResult().hasMatchedOption("--model")) {
             throw new SparkconvException("walk-forward needs --model (e.g. candle-cnn-5 for 5-day windows; see describe)");
         }
-        var trainOptions = training.toTrainOptions();
-        Integer modelBatch = TrainingDefaults.of(trainOptions.model()).batch();
-        int shardBatch = batch != null ? batch : modelBatch != null ? modelBatch : 64;
-        // The train fraction is unused by walk-forward splits; nifty render's default keeps the lineage identical, so folds
-        // rendered by nifty render with the same options are reused.
-        ChartWindows.Spec render = new ChartWindows.Spec(window, horizon, ChartStyle.parse(style), channels, 0, split, 0.7,
-                validationFraction, embargo, folds, 0);
-        WalkForward.Params params = new WalkForward.Params(in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
-                bootstrapSeed, costBps);
+        WalkForward.Params params = params();
         SparkSession spark = sparkOptions.session("nifty walk-forward");
         WalkForward.Result r = WalkForward.run(spark, params, System.out::println);
         System.out.println();

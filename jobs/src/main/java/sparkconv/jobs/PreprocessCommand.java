@@ -1,33 +1,24 @@
 package sparkconv.jobs;
 
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import sparkconv.SparkconvException;
 import sparkconv.data.ImageDecoder;
 import sparkconv.data.IdxDataset;
-import sparkconv.data.IdxReader;
-import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSources;
-import sparkconv.models.ModelZoo;
-import sparkconv.shards.ImagePreprocess;
+import sparkconv.preprocess.PreprocessJob;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
-import sparkconv.shards.ShardWriter;
-import sparkconv.spark.Fs;
 
 @Command(name = "preprocess",
         description = "Read images (an IDX dataset such as Fashion-MNIST, CIFAR-10 binary batches, a folder tree "
                 + "<class>/<file>.png|jpg, or zip / tar(.gz) archives of one) and write DL4J DataSet shards "
                 + "(one minibatch per file) with manifest.json, as a Spark job. Bad image files are quarantined "
                 + "into <out>/quarantine (Parquet) and counted.")
-final class PreprocessCommand implements Callable<Integer> {
+final class PreprocessCommand implements Callable<Integer>, JobCommand<PreprocessJob.Params> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -90,46 +81,20 @@ final class PreprocessCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     @Override
+    public PreprocessJob.Params params() {
+        return new PreprocessJob.Params(data, source, idxLabels, format, dataset, out, batch, validation, limit, size, channels,
+                validationFraction, testFraction, maxPixels, maxFileBytes, overwrite);
+    }
+
+    @Override
     public Integer call() {
-        SparkSession spark = sparkOptions.session("preprocess");
-        String input = source != null ? source : data;
-        // --data is the IDX directory (the quickstart's path); --source is detected unless --format says otherwise
-        ImageReader reader = source == null ? new IdxReader(data, null)
-                : ImageReader.open(source, format, spark.sparkContext().hadoopConfiguration());
-        if (reader instanceof IdxReader idx) {
-            String name = dataset != null ? dataset : "fashion-mnist";
-            Jobs.print(Preprocess.idx(spark, new IdxReader(idx.source(), idxLabels), name, classes(name), out, batch, validation, limit,
-                    new Preprocess.PairSplit(validationFraction, testFraction), overwrite));
-            return 0;
-        }
-        if (idxLabels != null) {
-            throw new SparkconvException("--idx-labels goes with an IDX images file; " + input + " is " + reader.format().code() + " data");
-        }
-        int[] defaults = ((ImageReader.Records) reader).defaultShape();
-        ModelZoo.Input shape = ModelZoo.Input.parse((size != null ? size : defaults[1] + "x" + defaults[2]) + "x"
-                + (channels != null ? channels : defaults[0]));
-        ImageDecoder decoder = new ImageDecoder(shape.channels(), shape.height(), shape.width(), maxPixels);
-        String name = dataset != null ? dataset : Fs.path(input).getName();
-        ImagePreprocess.Result r = ImagePreprocess.run(spark, new ImagePreprocess.Request(input, reader.format(), name, decoder, maxFileBytes,
-                validationFraction, testFraction, batch, overwrite), out);
+        PreprocessJob.Params p = params();
+        PreprocessJob.Result r = PreprocessJob.run(sparkOptions.session("preprocess"), p);
         Jobs.print(r.shards());
-        if (!r.shards().upToDate()) {
+        if (r.quarantineUri() != null && !r.shards().upToDate()) {
             System.out.println(quarantineSummary(r.quarantined(), r.quarantineUri()));
         }
         return 0;
-    }
-
-    static ShardWriter.Result run(SparkSession spark, String data, String dataset, String out, int batch, int validation,
-                                  int limit, boolean overwrite) {
-        return Preprocess.idx(spark, data, dataset, classes(dataset), out, batch, validation, limit, overwrite);
-    }
-
-    private static List<String> classes(String dataset) {
-        return switch (dataset) {
-            case "fashion-mnist" -> IdxDataset.FASHION_CLASSES;
-            case "mnist" -> IdxDataset.DIGIT_CLASSES;
-            default -> throw new SparkconvException("unknown --dataset '" + dataset + "' (fashion-mnist or mnist)");
-        };
     }
 
     static String quarantineSummary(Map<String, Long> quarantined, String uri) {

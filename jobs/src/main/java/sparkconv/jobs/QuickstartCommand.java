@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.spark.Fs;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -36,7 +37,7 @@ final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOpti
     int batch;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;
@@ -56,7 +57,7 @@ final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOpti
         int heldOut = limit > 0 ? Math.min(validation, limit / 10) : validation;
 
         System.out.println("[1/3] preprocess " + data + " -> " + shards);
-        Jobs.print(PreprocessCommand.run(spark, data, "fashion-mnist", shards, batch, heldOut, limit, false));
+        Jobs.print(IdxPreprocess.idx(spark, data, IdxPreprocess.FASHION_MNIST, IdxDataset.FASHION_CLASSES, shards, batch, heldOut, limit, false));
         System.out.println("[2/3] train " + training.model + " with parameter averaging on " + spark.sparkContext().master());
         TrainingRun.Outcome o = TrainCommand.run(spark, shards, store, null, null, training);
         System.out.println("[3/3] stored");

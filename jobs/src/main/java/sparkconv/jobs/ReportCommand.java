@@ -7,12 +7,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import sparkconv.report.TrainingReport;
-import sparkconv.store.ModelStore;
 
 @Command(name = "report", description = "Write report.html into a stored model version: a self-contained page (no network) with loss and "
                 + "accuracy curves, the confusion heat map, per-class metrics, the Spark time split and sample predictions. "
                 + "train writes it automatically; this re-renders it.")
-final class ReportCommand implements Callable<Integer> {
+final class ReportCommand implements Callable<Integer>, JobCommand<TrainingReport.Params> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -26,9 +25,13 @@ final class ReportCommand implements Callable<Integer> {
     String version;
 
     @Override
+    public TrainingReport.Params params() {
+        return new TrainingReport.Params(store, name, version);
+    }
+
+    @Override
     public Integer call() {
-        Configuration conf = new Configuration();
-        System.out.println("report written to " + TrainingReport.write(new ModelStore(store, conf), conf, name, version));
+        System.out.println("report written to " + TrainingReport.write(new Configuration(), params()));
         return 0;
     }
 }

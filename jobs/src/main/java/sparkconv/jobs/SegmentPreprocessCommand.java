@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
-import sparkconv.shards.Mosaics;
+import sparkconv.preprocess.Mosaics;
 
 @Command(name = "segment-preprocess", description = "Build a segmentation task from Fashion-MNIST: 2x2 mosaics (56x56) of random items with per-pixel "
                 + "masks (background + 10 classes), written as shards by a Spark job.",

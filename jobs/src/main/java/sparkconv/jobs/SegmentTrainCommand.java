@@ -33,7 +33,7 @@ final class SegmentTrainCommand implements Callable<Integer>, JobCommand<List<Tr
     String store;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;

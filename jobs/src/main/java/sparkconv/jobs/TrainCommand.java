@@ -31,7 +31,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
     String version;
 
     @Mixin
-    TrainingOptions training;
+    TrainingFlags training;
 
     @Mixin
     SparkOptions sparkOptions;
@@ -51,7 +51,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
     }
 
     static TrainingRun.Outcome run(SparkSession spark, String shards, String store, String name, String version,
-                                   TrainingOptions training) {
+                                   TrainingFlags training) {
         String modelName = name;
         if (modelName == null) {
             var manifest = sparkconv.shards.Manifest.read(shards, spark.sparkContext().hadoopConfiguration());

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 
 import sparkconv.charts.ChartGeometry;
 import sparkconv.charts.ChartPreview;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
@@ -180,7 +180,7 @@ public final class NiftyReport {
         if (!spec.style().isImage() || model == null || set.truth().length == 0) {
             return;
         }
-        List<OhlcSeries> series = ChartRender.series(spark, manifest.lineage().get("input"));
+        List<OhlcSeries> series = ChartRenderJob.series(spark, manifest.lineage().get("input"));
         ChartGeometry g = ChartGeometry.forWindow(spec.window());
         int scale = Math.max(1, 160 / g.height());
         sb.append("<h2>Sample test windows</h2><p class='muted'>As the model saw them; green: ")

@@ -49,6 +49,19 @@ public final class TrainingReport {
     static final int[] PALETTE = {0x000000, 0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2,
             0xbcbd22, 0x17becf, 0xf0f0f0};
 
+    /**
+     * What {@code report} re-renders: one stored model version.
+     *
+     * @param version a version of {@code name}, or latest / best
+     */
+    public record Params(String store, String name, String version) {
+    }
+
+    /** Renders and writes {@code report.html} into the version's directory; returns its URI. */
+    public static String write(Configuration conf, Params p) {
+        return write(new ModelStore(p.store(), conf), conf, p.name(), p.version());
+    }
+
     /** Renders and writes {@code report.html} into the version's directory; returns its URI. */
     public static String write(ModelStore store, Configuration conf, String name, String version) {
         ModelStore.Version v = store.get(name, version);

@@ -98,17 +98,4 @@ public final class Fs {
             throw new UncheckedIOException(e);
         }
     }
-
-    /** Renames a staged directory into place; fails if the target exists (callers check first). */
-    public static void rename(Path from, Path to, Configuration conf) {
-        try {
-            FileSystem fs = fs(from, conf);
-            fs.mkdirs(to.getParent());
-            if (!fs.rename(from, to)) {
-                throw new SparkconvException(to + ": could not move " + from + " into place");
-            }
-        } catch (IOException e) {
-            throw new SparkconvException(to + ": could not move " + from + " into place: " + e.getMessage(), e);
-        }
-    }
 }

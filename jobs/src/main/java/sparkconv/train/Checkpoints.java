@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,20 +23,20 @@ import org.deeplearning4j.util.ModelSerializer;
 
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
+import sparkconv.spark.StagedCommit;
 
 /**
  * Per-epoch checkpoints of one run: {@code <store>/checkpoints/<run>/epoch-NNNN/{model.zip, checkpoint.json, _SUCCESS}}.
  * The model zip holds the parameters and the updater state (momentum, Adam moments); checkpoint.json the epoch,
  * seed, history and early-stopping state. The data position is the epoch boundary: the per-epoch shard order is
- * replayed from the seed. Each checkpoint is written under a hidden staging name and renamed into place, so the last
- * directory with {@code _SUCCESS} is always complete; older ones are pruned except the best epoch's (early stopping
- * returns it).
+ * replayed from the seed. Each checkpoint is committed by {@link StagedCommit} (staged, then renamed into place), so
+ * the last directory with {@code _SUCCESS} is always complete; older ones are pruned except the best epoch's (early
+ * stopping returns it).
  */
 public final class Checkpoints {
     public static final String DIR = "checkpoints";
     public static final String MODEL = "model.zip";
     public static final String STATE = "checkpoint.json";
-    private static final String SUCCESS = "_SUCCESS";
     private static final Pattern EPOCH = Pattern.compile("epoch-(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -60,19 +59,17 @@ public final class Checkpoints {
 
     public void save(State state, Model net) {
         Path target = epochDir(state.epoch());
-        Path staging = new Path(runDir, ".staging-" + target.getName() + "-" + UUID.randomUUID());
-        FileSystem fs = Fs.fs(staging, conf);
-        try {
+        StagedCommit.commit(target, conf, true, "checkpoint", staging -> {
+            FileSystem fs = Fs.fs(staging, conf);
             fs.mkdirs(staging);
             try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
                 ModelSerializer.writeModel(net, out, true);
             }
             Fs.writeString(new Path(staging, STATE), JSON.writeValueAsString(state), conf);
-            Fs.writeString(new Path(staging, SUCCESS), "", conf);
-            if (fs.exists(target)) {
-                fs.delete(target, true);
-            }
-            Fs.rename(staging, target, conf);
+            return null;
+        });
+        try {
+            FileSystem fs = Fs.fs(runDir, conf);
             for (int epoch : completeEpochs()) {
                 if (epoch != state.epoch() && epoch != state.bestEpoch()) {
                     fs.delete(epochDir(epoch), true);
@@ -80,12 +77,6 @@ public final class Checkpoints {
             }
         } catch (IOException e) {
             throw new SparkconvException(target + ": could not write checkpoint: " + e.getMessage(), e);
-        } finally {
-            try {
-                fs.delete(staging, true);
-            } catch (IOException e) {
-                // best effort: hidden staging directories are ignored by readers
-            }
         }
     }
 
@@ -132,7 +123,7 @@ public final class Checkpoints {
             }
             for (FileStatus s : fs.listStatus(runDir)) {
                 Matcher m = EPOCH.matcher(s.getPath().getName());
-                if (s.isDirectory() && m.matches() && fs.exists(new Path(s.getPath(), SUCCESS))) {
+                if (s.isDirectory() && m.matches() && StagedCommit.isComplete(s.getPath(), conf)) {
                     out.add(Integer.parseInt(m.group(1)));
                 }
             }

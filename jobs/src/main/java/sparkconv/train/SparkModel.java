@@ -1,6 +1,8 @@
 package sparkconv.train;
 
 import java.util.List;
+import java.util.function.IntConsumer;
+import java.util.function.IntSupplier;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -81,6 +83,20 @@ public interface SparkModel {
         }
     }
 
+    /**
+     * One dl4j-spark fitPaths, after which the iteration count is {@code stepsPerWorker} further and the epoch count
+     * where it was (see {@link #fitPaths}). {@code MultiLayerConfiguration} and {@code ComputationGraphConfiguration}
+     * keep the same pair of counters with no common type: their getters and setters are passed.
+     */
+    private static void fitCounting(Runnable fitPaths, int stepsPerWorker, IntSupplier iterationCount, IntConsumer setIterationCount,
+                                    IntSupplier epochCount, IntConsumer setEpochCount) {
+        int iteration = iterationCount.getAsInt();
+        int epoch = epochCount.getAsInt();
+        fitPaths.run();
+        setIterationCount.accept(iteration + stepsPerWorker);
+        setEpochCount.accept(epoch);
+    }
+
     static SparkModel segmenter(JavaSparkContext jsc, ComputationGraph graph, AveragingMaster master,
                                 List<String> classes, boolean collectStats) {
         SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, graph, master);
@@ -89,11 +105,8 @@ public interface SparkModel {
             @Override
             public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
                 ComputationGraphConfiguration conf = graph.getConfiguration();
-                int iteration = conf.getIterationCount();
-                int epoch = conf.getEpochCount();
-                sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
-                conf.setIterationCount(iteration + stepsPerWorker);
-                conf.setEpochCount(epoch);
+                fitCounting(() -> sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc)), stepsPerWorker,
+                        conf::getIterationCount, conf::setIterationCount, conf::getEpochCount, conf::setEpochCount);
             }
 
             @Override
@@ -153,11 +166,8 @@ public interface SparkModel {
             @Override
             public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
                 MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
-                int iteration = conf.getIterationCount();
-                int epoch = conf.getEpochCount();
-                sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc));
-                conf.setIterationCount(iteration + stepsPerWorker);
-                conf.setEpochCount(epoch);
+                fitCounting(() -> sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc)), stepsPerWorker,
+                        conf::getIterationCount, conf::setIterationCount, conf::getEpochCount, conf::setEpochCount);
             }
 
             @Override

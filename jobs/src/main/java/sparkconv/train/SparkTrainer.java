@@ -43,9 +43,6 @@ public final class SparkTrainer {
      */
     public record Result(MultiLayerNetwork network, List<EpochStats> epochs, int workers, String trainingStats,
                          Map<String, TimeSplit.Entry> timeSplit, int startEpoch, int bestEpoch, boolean stoppedEarly) {
-        public Trained trained() {
-            return new Trained(network, epochs, trainingStats, timeSplit, startEpoch, bestEpoch, stoppedEarly);
-        }
     }
 
     /** What the generic loop produced; {@link #train} narrows it to a MultiLayerNetwork. */

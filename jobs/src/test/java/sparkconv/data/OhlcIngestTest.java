@@ -32,7 +32,7 @@ class OhlcIngestTest {
                 + "0,02-Jan-2020,\"1,000\",\"1,100\",900,\"1,050\"\n1,02-Jan-2020,1000,1100,900,1050\n");
         SparkSession spark = LocalSpark.get();
         String out = tmp.resolve("ingested").toString();
-        OhlcIngest.Summary s = OhlcIngest.ingest(spark, List.of(a.toString(), b.toString()), out, false);
+        OhlcIngest.Summary s = OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(a.toString(), b.toString()), out, false));
         assertEquals(3, s.valid());
         assertEquals(2, s.quarantined());
         assertEquals(Map.of("AAA", 2L, "BBB", 1L), s.rowsBySymbol());
@@ -56,7 +56,7 @@ class OhlcIngestTest {
         Path bad = Files.writeString(tmp.resolve("BAD.csv"), "when,price\n2020-01-02,10\n");
         String out = tmp.resolve("never").toString();
         var e = assertThrows(SparkconvException.class,
-                () -> OhlcIngest.ingest(LocalSpark.get(), List.of(ok.toString(), bad.toString()), out, false));
+                () -> OhlcIngest.ingest(LocalSpark.get(), new OhlcIngest.Params(List.of(ok.toString(), bad.toString()), out, false)));
         assertTrue(e.getMessage().contains("BAD.csv:1: unknown header"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("never")));
         try (var left = Files.list(tmp)) {
@@ -73,7 +73,7 @@ class OhlcIngestTest {
     @Test
     void realNiftyCsvIngestsCleanly() {
         Path csv = TestData.niftyCsv();
-        OhlcIngest.Summary s = OhlcIngest.ingest(LocalSpark.get(), List.of(csv.toString()), tmp.resolve("nifty").toString(), false);
+        OhlcIngest.Summary s = OhlcIngest.ingest(LocalSpark.get(), new OhlcIngest.Params(List.of(csv.toString()), tmp.resolve("nifty").toString(), false));
         assertEquals(4954, s.valid());
         assertEquals(0, s.quarantined());
         assertEquals(Map.of("NIFTY50", 4954L), s.rowsBySymbol());

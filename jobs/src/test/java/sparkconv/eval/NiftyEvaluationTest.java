@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
-import sparkconv.charts.ChartRender;
+import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
 import sparkconv.data.OhlcIngest;
@@ -43,11 +43,11 @@ class NiftyEvaluationTest {
         Path file = Files.writeString(tmp.resolve("RW.csv"), csv.toString());
         var spark = LocalSpark.get();
         String ingested = tmp.resolve("in").toString();
-        OhlcIngest.ingest(spark, List.of(file.toString()), ingested, false);
+        OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(file.toString()), ingested, false));
         String shards = tmp.resolve("shards").toString();
         String control = tmp.resolve("control").toString();
-        ChartRender.run(spark, ingested, shards, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 0), 32, false);
-        ChartRender.run(spark, ingested, control, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 3), 32, false);
+        ChartRenderJob.run(spark, ingested, shards, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 0), 32, false);
+        ChartRenderJob.run(spark, ingested, control, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 3), 32, false);
 
         String store = tmp.resolve("store").toString();
         TrainOptions options = new TrainOptions("candle-cnn-small", 1, 2, 2, 1, new Hyper("nesterovs", 0.005, 0.9, 1e-4, 1), false);

@@ -85,8 +85,7 @@ class WalkForwardTest {
     void foldsTrainEvaluateAndPoolPerSymbolAndResume() throws Exception {
         var spark = LocalSpark.get();
         String ingested = tmp.resolve("in").toString();
-        OhlcIngest.ingest(spark, List.of(randomWalk(tmp, "AAA", 5, 420).toString(), randomWalk(tmp, "BBB", 6, 420).toString()),
-                ingested, false);
+        OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(randomWalk(tmp, "AAA", 5, 420).toString(), randomWalk(tmp, "BBB", 6, 420).toString()), ingested, false));
         String out = tmp.resolve("wf").toString();
         String[] args = {"nifty", "walk-forward", "--in", ingested, "--out", out, "--window", "5", "--horizon", "1", "--folds", "2",
                 "--model", "candle-cnn-small", "--epochs", "1", "--batch", "32", "--resamples", "200", "--master", "local[2]"};

@@ -126,6 +126,32 @@ class CommandDefaultsTest {
     }
 
     @Test
+    void aSharedMixinsOptionsTakeTheDefaultsOfTheCommandThatUsesThem() {
+        Properties conf = new Properties();
+        conf.setProperty("nifty.render.style", "candle");
+        conf.setProperty("nifty.walk-forward.style", "returns");
+        CommandLine cli = new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults(conf));
+        String[] windows = {"--in", "x", "--window", "20", "--horizon", "5", "--out", "y"};
+        NiftyRenderCommand render = parsed(cli, "nifty", "render", windows);
+        assertEquals("candle", render.chart.style);
+        NiftyWalkForwardCommand walkForward = parsed(new CommandLine(new Main()).setDefaultValueProvider(new ConfDefaults(conf)),
+                "nifty", "walk-forward", windows);
+        assertEquals("returns", walkForward.chart.style);
+    }
+
+    private static <T> T parsed(CommandLine cli, String group, String command, String... args) {
+        List<String> argv = new ArrayList<>(List.of(group, command));
+        argv.addAll(List.of(args));
+        CommandLine.ParseResult r = cli.parseArgs(argv.toArray(String[]::new));
+        while (r.hasSubcommand()) {
+            r = r.subcommand();
+        }
+        @SuppressWarnings("unchecked")
+        T job = (T) r.commandSpec().userObject();
+        return job;
+    }
+
+    @Test
     void aRequiredOptionLeftOutIsAUsageError() {
         int checked = 0;
         for (var e : commands().entrySet()) {
@@ -234,7 +260,7 @@ class CommandDefaultsTest {
 
     @Test
     void everyJobsDefaultsPassItsOwnValidation() {
-        int checked = 0;
+        List<String> checked = new ArrayList<>();
         for (var e : commands().entrySet()) {
             if (!e.getValue().getSubcommands().isEmpty() || e.getValue().getCommandSpec().userObject() instanceof DescribeCommand) {
                 continue; // command groups run nothing; describe's options are an exclusive group
@@ -247,10 +273,18 @@ class CommandDefaultsTest {
             }
             if (parsed.commandSpec().userObject() instanceof JobCommand<?> job) {
                 assertNotNull(job.params(), e.getKey());
-                checked++;
+                checked.add(e.getKey());
             }
         }
-        assertTrue(checked >= 6, "jobs whose defaults were validated: " + checked);
+        // every command that runs a library job maps its flags onto the job's typed parameters: each Spark job, and report;
+        // pipeline run runs other commands (each stage is one of these)
+        List<String> jobs = new ArrayList<>(commands().entrySet().stream()
+                .filter(e -> e.getValue().getCommandSpec().findOption("--master") != null && !e.getKey().equals("pipeline run"))
+                .map(Map.Entry::getKey).toList());
+        jobs.add("report");
+        assertTrue(checked.containsAll(jobs), "commands without typed job parameters: "
+                + jobs.stream().filter(j -> !checked.contains(j)).toList());
+        assertTrue(checked.size() >= 12, "jobs whose defaults were validated: " + checked);
     }
 
     /** Required values whose type sample would not be a valid job (a render needs a window the charts can draw). */

@@ -72,4 +72,16 @@ class PreprocessCommandTest {
                 "train-images-idx3-ubyte: wrong IDX magic number 0x1f000803");
         assertFalse(Files.exists(out), "nothing written after a failed preprocess");
     }
+
+    @Test
+    void paramsTheJobRefusesAreOneClearLineAndNothingIsWritten() {
+        Path out = tmp.resolve("refused");
+        assertOneLineError(run("preprocess", "--out", out.toString(), "--validation-fraction", "0.6", "--test-fraction", "0.5"), 2,
+                "validation and test fractions must be >= 0 and leave a training share, got 0.6 and 0.5");
+        assertOneLineError(run("preprocess", "--out", out.toString(), "--dataset", "cifar"), 2,
+                "unknown --dataset 'cifar' (fashion-mnist or mnist)");
+        assertOneLineError(run("preprocess", "--out", out.toString(), "--source", tmp.toString(), "--format", "png"), 2,
+                "unknown --format 'png' (auto, idx, cifar, folder, zip, tar)");
+        assertFalse(Files.exists(out));
+    }
 }

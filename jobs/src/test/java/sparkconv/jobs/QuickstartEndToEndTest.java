@@ -28,7 +28,7 @@ import sparkconv.eval.ClassificationMetrics;
 import sparkconv.eval.SparkEvaluator;
 import sparkconv.models.Hyper;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
@@ -51,7 +51,7 @@ class QuickstartEndToEndTest {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         String shards = tmp.resolve("shards").toString();
 
-        ShardWriter.Result first = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 200, 2000, false);
+        ShardWriter.Result first = IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 200, 2000, false);
         Manifest m = first.manifest();
         assertFalse(first.upToDate());
         assertEquals(1800, m.splits().get("train").examples());
@@ -69,15 +69,15 @@ class QuickstartEndToEndTest {
         assertEquals(32, shard0.numExamples());
 
         // same inputs: nothing rewritten, identical result; other options without --overwrite: refused
-        ShardWriter.Result again = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 200, 2000, false);
+        ShardWriter.Result again = IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 200, 2000, false);
         assertTrue(again.upToDate());
         assertTrue(checksums(m).equals(checksums(again.manifest())), "re-run changed shard checksums");
         SparkconvException other = assertThrows(SparkconvException.class,
-                () -> Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64, 200, 2000, false));
+                () -> IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64, 200, 2000, false));
         assertTrue(other.getMessage().endsWith("already exists with other inputs or options (pass --overwrite to replace it)"));
         // a fresh run into another directory writes byte-identical shards
         String copy = tmp.resolve("shards-copy").toString();
-        Manifest m2 = Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, copy, 32, 200, 2000, false).manifest();
+        Manifest m2 = IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, copy, 32, 200, 2000, false).manifest();
         assertTrue(checksums(m).equals(checksums(m2)), "a fresh run wrote different shard bytes");
 
         String store = tmp.resolve("store").toString();
@@ -119,7 +119,7 @@ class QuickstartEndToEndTest {
         SparkSession spark = LocalSpark.get();
         String shards = tmp.resolve("shards").toString();
         String store = tmp.resolve("store").toString();
-        Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64, 1000, 7000, false);
+        IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 64, 1000, 7000, false);
         assertEquals(0, Main.run("train", "--shards", shards, "--store", store, "--name", "fm", "--epochs", "4"));
 
         List<?> epochs = (List<?>) new ModelStore(store, spark.sparkContext().hadoopConfiguration()).get("fm", "v1").metrics().get("epochs");

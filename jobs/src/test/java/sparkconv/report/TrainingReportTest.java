@@ -23,7 +23,7 @@ import sparkconv.LocalSpark;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.store.ModelStore;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -37,7 +37,7 @@ class TrainingReportTest {
     void reportOfARealRunIsCompleteSelfContainedAndRenders() throws Exception {
         var spark = LocalSpark.get();
         String shards = dir.resolve("shards").toString();
-        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+        IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 100, 800, false);
         String store = dir.resolve("store").toString();
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, new TrainOptions("seed-trace", 2, 2, 2, 1,

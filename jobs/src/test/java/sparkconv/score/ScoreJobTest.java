@@ -204,7 +204,7 @@ class ScoreJobTest {
             TestImages.write(dir.resolve("imgs").resolve(e.getKey()), e.getValue());
         }
         String shards = dir.resolve("shards").toString();
-        Manifest m = sparkconv.shards.ImagePreprocess.run(spark, new sparkconv.shards.ImagePreprocess.Request(dir.resolve("imgs").toString(),
+        Manifest m = sparkconv.preprocess.ImagePreprocess.run(spark, new sparkconv.preprocess.ImagePreprocess.Request(dir.resolve("imgs").toString(),
                 sparkconv.data.ImageReader.Format.FOLDER, "test", new ImageDecoder(1, 28, 28, ImageDecoder.DEFAULT_MAX_PIXELS),
                 1 << 20, 0.0, 0.25, 5, false), shards).shards().manifest();
         String out = dir.resolve("scores").toString();

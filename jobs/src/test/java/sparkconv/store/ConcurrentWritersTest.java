@@ -29,7 +29,7 @@ import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -178,7 +178,7 @@ public class ConcurrentWritersTest {
     void twoTrainingRunsOfOneModelPublishDistinctVersions() throws Exception {
         SparkSession spark = LocalSpark.get();
         String shards = dir.resolve("shards").toString();
-        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+        IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 64, 320, false);
         String store = dir.resolve("store").toString();
         TrainOptions options = new TrainOptions("seed-trace", 1, 1, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5),

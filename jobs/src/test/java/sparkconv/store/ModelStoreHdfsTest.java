@@ -30,7 +30,7 @@ import sparkconv.SparkconvException;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
 
@@ -96,7 +96,7 @@ public class ModelStoreHdfsTest {
         String data = TestData.fashionMnist().toString();
         SparkSession spark = LocalSpark.get();
         String shards = root + "/shards/fm";
-        Preprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 100, 800, false);
+        IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 100, 800, false);
         TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 0, 5), false);
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, root + "/store", "fm", null, line -> { });
         assertEquals(root + "/store/models/fm/v1", o.version().uri());

@@ -24,7 +24,7 @@ import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.shards.ShardFiles;
 import sparkconv.spark.SparkSessions;
 
@@ -50,7 +50,7 @@ class ParameterAveragingInvariantTest {
         SparkSession spark = LocalSpark.get();
         shards = dir.resolve("shards").toString();
         // 144 training images in 9 shards of 16: with averaging every 2, four full rounds and a short one per epoch
-        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+        IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 16, 48, 192, false);
         manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
         assertEquals(9, manifest.shardUris(shards, "train").size());

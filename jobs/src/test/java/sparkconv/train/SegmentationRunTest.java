@@ -19,7 +19,7 @@ import sparkconv.data.IdxDataset;
 import sparkconv.eval.SegmentationMetrics;
 import sparkconv.models.Hyper;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Mosaics;
+import sparkconv.preprocess.Mosaics;
 import sparkconv.report.TrainingReport;
 import sparkconv.shards.ShardWriter;
 import sparkconv.store.ModelStore;

@@ -23,7 +23,7 @@ import sparkconv.SparkconvException;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.store.ModelStore;
 
 /** Checkpoints and resume, early stopping and learning-rate schedules on real Fashion-MNIST shards (1,000 images). */
@@ -37,7 +37,7 @@ class TrainControlTest {
     static void shards() {
         spark = LocalSpark.get();
         shards = dir.resolve("shards").toString();
-        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+        IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 100, 1000, false);
     }
 

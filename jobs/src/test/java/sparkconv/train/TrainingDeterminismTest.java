@@ -24,7 +24,7 @@ import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
-import sparkconv.shards.Preprocess;
+import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.spark.SparkSessions;
 
 /**
@@ -42,7 +42,7 @@ class TrainingDeterminismTest {
         SparkSession spark = LocalSpark.get();
         String shards = dir.resolve("shards").toString();
         // 900 training images in 29 shards of 32: averaging rounds of 2 workers x 2 minibatches leave a partial last round
-        Preprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
+        IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 100, 1000, false);
         Manifest manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
         assertTrue(manifest.shardUris(shards, "train").size() % 4 != 0, "a partial last averaging round");

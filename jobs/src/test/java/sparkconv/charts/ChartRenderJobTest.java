@@ -19,7 +19,7 @@ import sparkconv.data.OhlcIngest;
 import sparkconv.jobs.Main;
 import sparkconv.shards.Manifest;
 
-class ChartRenderTest {
+class ChartRenderJobTest {
     @TempDir
     Path tmp;
     String ingested;
@@ -28,16 +28,16 @@ class ChartRenderTest {
     void ingest() throws Exception {
         Path csv = Files.writeString(tmp.resolve("SYN.csv"), Series.csv(Series.randomWalkRows("SYN", 400, 11)));
         ingested = tmp.resolve("ingested").toString();
-        OhlcIngest.ingest(LocalSpark.get(), List.of(csv.toString()), ingested, false);
+        OhlcIngest.ingest(LocalSpark.get(), new OhlcIngest.Params(List.of(csv.toString()), ingested, false));
     }
 
     @Test
     void ohlcImagesBecomeShardsWithWindowLineage() throws Exception {
         var spec = new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.7, 0.15, 0, 1, 0);
-        List<ChartRender.Output> out = ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false);
+        List<ChartRenderJob.Output> out = ChartRenderJob.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false);
         Manifest m = out.get(0).result().manifest();
         assertFalse(out.get(0).result().upToDate());
-        assertTrue(ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false).get(0).result().upToDate(),
+        assertTrue(ChartRenderJob.run(LocalSpark.get(), ingested, tmp.resolve("shards").toString(), spec, 32, false).get(0).result().upToDate(),
                 "a re-run with the same inputs and options finds the shards complete");
         assertEquals(new Manifest.Shape(1, 32, 15), m.shape());
         assertEquals(List.of("down", "up"), m.classes());
@@ -53,7 +53,7 @@ class ChartRenderTest {
         assertTrue(trainDates[1].compareTo(testDates[0]) < 0);
 
         // the same windows re-rendered locally equal the pixels stored in the first training shard (after normalisation)
-        var series = ChartRender.series(LocalSpark.get(), ingested);
+        var series = ChartRenderJob.series(LocalSpark.get(), ingested);
         var first = ChartWindows.plan(series, spec).get(0).splits().get("train").subList(0, 32);
         byte[] px = ChartWindows.renderImages(series, first, ChartGeometry.forWindow(5), ChartStyle.OHLC);
         DataSet ds = new DataSet();
@@ -69,7 +69,7 @@ class ChartRenderTest {
     @Test
     void returnTensorsUseTheFloatShardPath() {
         var spec = new ChartWindows.Spec(20, 5, ChartStyle.RETURNS, 4, 0, "time", 0.6, 0.2, 0, 1, 0);
-        Manifest m = ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("returns").toString(), spec, 64, false)
+        Manifest m = ChartRenderJob.run(LocalSpark.get(), ingested, tmp.resolve("returns").toString(), spec, 64, false)
                 .get(0).result().manifest();
         assertEquals(new Manifest.Shape(4, 1, 20), m.shape());
         assertEquals(1.0, m.normalisation().scale());
@@ -79,7 +79,7 @@ class ChartRenderTest {
     @Test
     void walkForwardWritesOneShardDirectoryPerFoldAndCliRejectsBadInput() {
         var spec = new ChartWindows.Spec(5, 1, ChartStyle.CANDLE, 1, 0, "walk-forward", 0.7, 0.15, 0, 2, 0);
-        List<ChartRender.Output> out = ChartRender.run(LocalSpark.get(), ingested, tmp.resolve("wf").toString(), spec, 64, false);
+        List<ChartRenderJob.Output> out = ChartRenderJob.run(LocalSpark.get(), ingested, tmp.resolve("wf").toString(), spec, 64, false);
         assertEquals(2, out.size());
         assertTrue(Files.exists(tmp.resolve("wf/fold-2/manifest.json")));
         assertEquals("fold-2", out.get(1).result().manifest().lineage().get("fold"));
@@ -98,7 +98,7 @@ class ChartRenderTest {
 
     @Test
     void previewWritesLabelledPngs() throws Exception {
-        var series = ChartRender.series(LocalSpark.get(), ingested);
+        var series = ChartRenderJob.series(LocalSpark.get(), ingested);
         var spec = new ChartWindows.Spec(20, 5, ChartStyle.OHLC, 1, 0, "time", 0.7, 0.15, 0, 1, 0);
         var windows = ChartWindows.windows(series, spec);
         List<String> files = ChartPreview.write(series, windows, ChartWindows.labels(series, windows, spec, "test"),

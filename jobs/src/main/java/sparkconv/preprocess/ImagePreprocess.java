@@ -1,4 +1,4 @@
-package sparkconv.shards;
+package sparkconv.preprocess;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +13,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -24,6 +23,9 @@ import sparkconv.data.DecodedImage;
 import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.ImageSet;
+import sparkconv.shards.ImageStats;
+import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
 import sparkconv.spark.ParquetSchemas;
 
@@ -63,7 +65,7 @@ public final class ImagePreprocess {
 
         private static ImageReader.Records reader(String source, ImageReader.Format format) {
             if (!(ImageReader.of(source, format) instanceof ImageReader.Records reader)) {
-                throw new SparkconvException(source + ": " + format.code() + " data is read whole (Preprocess.idx), not image by image");
+                throw new SparkconvException(source + ": " + format.code() + " data is read whole (IdxPreprocess.idx), not image by image");
             }
             return reader;
         }

@@ -27,8 +27,8 @@ import sparkconv.spark.SparkSessions;
  * fold under {@code out/fold-k}), with window, horizon, style, split dates and label balance in the manifest's lineage.
  * Every window and split is planned and checked before anything is written.
  */
-public final class ChartRender {
-    private ChartRender() {
+public final class ChartRenderJob {
+    private ChartRenderJob() {
     }
 
     /** One shard directory written (or found up to date). */

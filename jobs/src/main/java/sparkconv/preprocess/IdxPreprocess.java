@@ -1,4 +1,4 @@
-package sparkconv.shards;
+package sparkconv.preprocess;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,10 +10,23 @@ import sparkconv.SparkconvException;
 import sparkconv.data.IdxDataset;
 import sparkconv.data.IdxReader;
 import sparkconv.data.ImageSet;
+import sparkconv.shards.ShardWriter;
 
 /** IDX datasets (Fashion-MNIST, MNIST) into train / validation / test shards. */
-public final class Preprocess {
-    private Preprocess() {
+public final class IdxPreprocess {
+    /** The default dataset name of IDX data. */
+    public static final String FASHION_MNIST = "fashion-mnist";
+
+    private IdxPreprocess() {
+    }
+
+    /** The class names of a known IDX dataset. */
+    public static List<String> classes(String dataset) {
+        return switch (dataset) {
+            case FASHION_MNIST -> IdxDataset.FASHION_CLASSES;
+            case "mnist" -> IdxDataset.DIGIT_CLASSES;
+            default -> throw new SparkconvException("unknown --dataset '" + dataset + "' (fashion-mnist or mnist)");
+        };
     }
 
     /** A directory of the four IDX files: see {@link #idx(SparkSession, IdxReader, String, List, String, int, int, int, PairSplit, boolean)}. */

@@ -1,4 +1,4 @@
-package sparkconv.shards;
+package sparkconv.preprocess;
 
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,6 +24,7 @@ import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.TestImages;
 import sparkconv.jobs.Main;
+import sparkconv.shards.Manifest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

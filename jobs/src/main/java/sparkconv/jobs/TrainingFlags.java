@@ -15,7 +15,7 @@ import sparkconv.train.TrainOptions;
  * the command line (a pipeline stage's args are flags too) &gt; the model's own {@link TrainingDefaults} &gt; the
  * command's default (the value picocli filled in from conf/).
  */
-final class TrainingOptions {
+final class TrainingFlags {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 

@@ -1,4 +1,4 @@
-package sparkconv.shards;
+package sparkconv.preprocess;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Serializable;
@@ -20,6 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import sparkconv.SparkconvException;
 import sparkconv.data.Checksums;
 import sparkconv.data.ImageSet;
+import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
 import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;

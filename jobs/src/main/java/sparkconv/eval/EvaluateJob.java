@@ -1,0 +1,40 @@
+package sparkconv.eval;
+
+import org.apache.spark.sql.SparkSession;
+
+import sparkconv.shards.Manifest;
+import sparkconv.spark.Fs;
+import sparkconv.spark.SparkSessions;
+import sparkconv.store.ModelStore;
+
+/** The evaluate job: a stored model version on one split of a shard directory, its metrics optionally written as JSON. */
+public final class EvaluateJob {
+    private EvaluateJob() {
+    }
+
+    /**
+     * @param version a version of {@code name}, or latest / best
+     * @param out     where the metrics JSON goes (null: not written)
+     */
+    public record Params(String store, String name, String version, String shards, String split, String out) {
+    }
+
+    /** The version evaluated (resolved from latest / best) and its metrics. */
+    public record Result(ModelStore.Version version, ClassificationMetrics metrics) {
+    }
+
+    public static Result run(SparkSession spark, Params p) {
+        var conf = spark.sparkContext().hadoopConfiguration();
+        ModelStore modelStore = new ModelStore(p.store(), conf);
+        Manifest manifest = Manifest.read(p.shards(), conf);
+        ModelStore.Version v = modelStore.get(p.name(), p.version());
+        v.requireFits(Fs.uri(p.shards()), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
+                manifest.classes().size());
+        var net = modelStore.load(p.name(), v.version());
+        ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, p.shards(), manifest, p.split());
+        if (p.out() != null) {
+            Fs.writeString(Fs.path(p.out()), m.toJson(), conf);
+        }
+        return new Result(v, m);
+    }
+}
