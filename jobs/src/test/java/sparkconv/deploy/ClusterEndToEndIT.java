@@ -394,7 +394,9 @@ class ClusterEndToEndIT {
         assertEquals(0, rerun.exitCode(), rerun.output());
         long rows = LocalSpark.get().read().parquet(scores).count();
         assertEquals(SCORED + 3, rows, "the re-run scored every archive entry");
-        System.out.printf("score killed inside a task: nothing visible at the output; re-run: %d rows (= entries)%n", rows);
+        assertEquals(List.of(), hiddenBeside(scores, conf), "the re-run removed the killed run's staging directory");
+        System.out.printf("score killed inside a task: nothing visible at the output; re-run: %d rows (= entries), "
+                + "the killed run's staging removed%n", rows);
 
         String shards2 = cluster.get("HDFS_URI") + "/preprocess-killed/shards";
         String[] preprocess = {"preprocess", "--data", TestData.fashionMnist().toString(), "--limit", "2000",
@@ -404,6 +406,7 @@ class ClusterEndToEndIT {
         assertEquals(0, again.exitCode(), again.output());
         List<Object> undisturbed = shardHashes(shards(), conf);
         assertEquals(undisturbed, shardHashes(shards2, conf), "the re-run wrote the same shards as the undisturbed run");
+        assertEquals(List.of(), hiddenBeside(shards2, conf), "the re-run removed the killed run's staging directory");
         System.out.printf("preprocess killed inside a task: nothing visible at the output; re-run: %d training shards, "
                 + "byte-identical to the undisturbed run's%n", undisturbed.size());
     }
@@ -430,6 +433,13 @@ class ClusterEndToEndIT {
                 : Arrays.stream(Fs.fs(parent, conf).listStatus(parent)).map(st -> st.getPath().getName()).toList();
         assertTrue(left.stream().allMatch(n -> n.startsWith(".")), name + ": only hidden staging left beside the output: " + left);
         System.out.printf("%s: driver killed while an executor was inside a task; left in %s: %s%n", name, parent, left);
+    }
+
+    /** Hidden entries (staging, replaced) of {@code out} beside it. */
+    static List<String> hiddenBeside(String out, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path target = Fs.path(out);
+        return Arrays.stream(Fs.fs(target, conf).listStatus(target.getParent())).map(st -> st.getPath().getName())
+                .filter(n -> n.startsWith("." + target.getName() + ".")).toList();
     }
 
     /** The sha256 of every training shard, from a shard directory's manifest. */
