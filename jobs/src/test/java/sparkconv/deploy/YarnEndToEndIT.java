@@ -206,7 +206,7 @@ class YarnEndToEndIT {
         failingJob("cluster");
 
         Configuration conf = hadoopConf();
-        Path pauseDir = Files.createDirectories(RUN_DIR.resolve("fault-train"));
+        Path pauseDir = ClusterEndToEndIT.freshPauseDir(RUN_DIR.resolve("fault-train"));
         long submitted = System.nanoTime();
         DeployScripts.Running train = startDagTask("cluster", "train", FAULTED, STEP_LOGS.resolve("cluster-train-faults.log"),
                 "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir, "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3");
