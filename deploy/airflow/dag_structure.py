@@ -2,11 +2,11 @@
 """Prints the structure of an Airflow DAG file as JSON, read with Python's ast (Airflow need not be installed):
 imports, DAG arguments, tasks (operator, task_id, keyword arguments, sparkconv command line) and dependencies.
 
-    python3 deploy/airflow/dag_structure.py deploy/airflow/dags/sparkconv_retrain.py
+    python3 deploy/airflow/dag_structure.py [--var NAME=VALUE]... deploy/airflow/dags/sparkconv_retrain.py
 
 Values are evaluated statically: literals, module-level names, string concatenation, f-strings, lists, dicts and
 calls of module-level helper functions that build an operator (their parameters bound to the call's arguments),
-Variable.get(..., default_var=D) as D.
+Variable.get(NAME, default_var=D) as D, or as VALUE when --var NAME=VALUE is given (an Airflow Variable set).
 Exits 1 with file:line when the file does not parse or something cannot be evaluated."""
 import ast
 import json
@@ -18,8 +18,9 @@ class Unknown(Exception):
 
 
 class Dag:
-    def __init__(self, path):
+    def __init__(self, path, variables=None):
         self.path = path
+        self.variables = variables or {}  # Airflow Variables that are set: NAME -> value
         with open(path, encoding="utf-8") as f:
             self.tree = ast.parse(f.read(), filename=path)
         self.names = {}      # module-level NAME = value nodes
@@ -121,7 +122,10 @@ class Dag:
             return {self.evaluate(k, scope): self.value(v, scope, default=None) for k, v in zip(node.keys, node.values)}
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "Variable"):
-            # an Airflow Variable: its default stands for it
+            # an Airflow Variable: its value when set, else its default
+            name = self.evaluate(node.args[0], scope) if node.args else None
+            if name in self.variables:
+                return self.variables[name]
             return next(self.evaluate(k.value, scope) for k in node.keywords if k.arg == "default_var")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Param", "timedelta"):
             return {"call": node.func.id, "args": [self.value(a, scope, default=None) for a in node.args],
@@ -133,11 +137,16 @@ class Dag:
 
 
 def main(argv):
-    if len(argv) != 2:
+    args, variables = argv[1:], {}
+    while len(args) > 2 and args[0] == "--var" and "=" in args[1]:
+        name, value = args[1].split("=", 1)
+        variables[name] = value
+        args = args[2:]
+    if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        print(json.dumps(Dag(argv[1]).structure(), indent=2, default=str))
+        print(json.dumps(Dag(args[0], variables).structure(), indent=2, default=str))
     except SyntaxError as e:
         print(f"{e.filename}:{e.lineno}: syntax error: {e.msg}", file=sys.stderr)
         return 1

@@ -274,7 +274,7 @@ class ClusterEndToEndIT {
     @Order(3)
     void trainingSurvivesAnExecutorKilledMidEpoch() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
-        Path pauseDir = Files.createDirectories(RUN_DIR.resolve("fault-executor"));
+        Path pauseDir = freshPauseDir(RUN_DIR.resolve("fault-executor"));
         Instant submitted = Instant.now();
         DeployScripts.Running train = startSubmit(STEP_LOGS.resolve("train-v2-executor-killed.log"),
                 "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir, "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3",
@@ -410,7 +410,7 @@ class ClusterEndToEndIT {
 
     /** Starts {@code command} with an executor pausing inside its first task, kills the driver, and checks the output. */
     static void killDuringATask(String name, String[] command, String out) throws Exception {
-        Path pauseDir = Files.createDirectories(RUN_DIR.resolve("fault-" + name));
+        Path pauseDir = freshPauseDir(RUN_DIR.resolve("fault-" + name));
         List<String> args = new ArrayList<>(List.of("--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir,
                 "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=1"));
         args.addAll(List.of(command));
@@ -430,6 +430,16 @@ class ClusterEndToEndIT {
                 : Arrays.stream(Fs.fs(parent, conf).listStatus(parent)).map(st -> st.getPath().getName()).toList();
         assertTrue(left.stream().allMatch(n -> n.startsWith(".")), name + ": only hidden staging left beside the output: " + left);
         System.out.printf("%s: driver killed while an executor was inside a task; left in %s: %s%n", name, parent, left);
+    }
+
+    /**
+     * An empty directory for {@link sparkconv.spark.FaultPoint}'s markers: a {@code paused} left by an earlier run in
+     * the same target directory would stop every executor from pausing and name a process that is gone.
+     */
+    static Path freshPauseDir(Path dir) throws IOException {
+        Files.deleteIfExists(dir.resolve("paused"));
+        Files.deleteIfExists(dir.resolve("release"));
+        return Files.createDirectories(dir);
     }
 
     /** The sha256 of every training shard, from a shard directory's manifest. */

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +22,21 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.BlockLocation;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.yarn.api.records.ContainerId;
+import org.apache.hadoop.yarn.api.records.SignalContainerCommand;
+import org.apache.hadoop.yarn.client.api.YarnClient;
+import org.apache.hadoop.yarn.conf.YarnConfiguration;
+import org.apache.hadoop.yarn.exceptions.YarnException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -32,25 +47,36 @@ import sparkconv.LocalSpark;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.data.ImageSet;
-import sparkconv.data.TestImages;
+import sparkconv.jobs.AirflowDag;
 import sparkconv.spark.Fs;
 import sparkconv.spark.JvmFlags;
 import sparkconv.store.ModelStore;
 import sparkconv.store.Promotion;
 
 /**
- * Spark on YARN for real: deploy/cluster brings up a ResourceManager with 2 NodeManagers and HDFS on 127.0.0.1
- * (Spark's jars uploaded to HDFS once), and deploy/submit runs preprocess -> train (parameter averaging across 2
- * executors in YARN containers) -> evaluate -> models promote --if-better -> score on hdfs://, in client and in
- * cluster deploy mode; the executors' JVM flags and OpenMP threads are read from /proc of the container processes;
- * a failing job makes deploy/submit exit non-zero and name the application and its container logs. The cluster
- * always comes down, also when a step fails or this JVM is killed.
+ * Spark on YARN for real: deploy/cluster brings up a ResourceManager with 2 NodeManagers and HDFS with 2 DataNodes
+ * (replication 2) on 127.0.0.1 (Spark's jars uploaded to HDFS once). In client mode the Airflow DAG's commands, as it
+ * renders them, run the whole path on hdfs://: preprocess -> train (parameter averaging across 2 executors in YARN
+ * containers) -> evaluate -> models promote --if-better -> score. Cluster mode runs what it adds (the driver in the
+ * ApplicationMaster's container): the same training, through a DataNode and an executor's container lost inside an
+ * averaging round, to the same model. The executors' JVM flags and OpenMP threads are read from /proc of the container
+ * processes; a failing job makes deploy/submit exit non-zero in both modes and name the application and its container
+ * logs. The cluster always comes down, also when a step fails or this JVM is killed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class YarnEndToEndIT {
     static final Path RUN_DIR = Path.of("target/it-yarn").toAbsolutePath();
     static final Path STEP_LOGS = RUN_DIR.resolve("steps");
     static final int SCORED = 40;
+    /** The DAG run's day, and the version its train publishes. */
+    static final String DS = "2026-01-01";
+    static final String VERSION = "v" + DS.replace("-", "");
+    /** Model names: the undisturbed client-mode run and the cluster-mode run with faults (same shards, seed, settings). */
+    static final String UNDISTURBED = "fm-client";
+    static final String FAULTED = "fm-cluster";
+    static AirflowDag dag;
+    /** Test accuracy of the undisturbed run, for the fault run to compare with. */
+    static double undisturbedAccuracy = Double.NaN;
     static Map<String, String> cluster;
     static final Thread TEAR_DOWN_ON_EXIT = new Thread(YarnEndToEndIT::down);
     static final List<DeployScripts.Running> SUBMISSIONS = new ArrayList<>();
@@ -62,7 +88,7 @@ class YarnEndToEndIT {
         Runtime.getRuntime().addShutdownHook(TEAR_DOWN_ON_EXIT);
         DeployScripts.Result r = DeployScripts.run(STEP_LOGS.resolve("up.log"), 300, "cluster", "up", "--manager", "yarn",
                 "--dir", RUN_DIR.toString(), "--base-port", String.valueOf(ClusterEndToEndIT.freeBasePort(60)),
-                "--workers", "2", "--worker-memory", "4g", "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
+                "--workers", "2", "--worker-memory", "4g", "--datanodes", "2", "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
         assertEquals(0, r.exitCode(), "deploy/cluster up --manager yarn:\n" + r.output());
         Properties env = new Properties();
         env.load(Files.newBufferedReader(RUN_DIR.resolve("cluster.env")));
@@ -72,7 +98,8 @@ class YarnEndToEndIT {
         for (String site : List.of("core-site.xml", "hdfs-site.xml", "yarn-site.xml")) {
             assertTrue(Files.exists(Path.of(cluster.get("HADOOP_CONF_DIR"), site)), site + " in HADOOP_CONF_DIR");
         }
-        assertTrue(Fs.exists(Fs.child(cluster.get("HDFS_URI"), "spark/jars"), new Configuration()), "Spark's jars in HDFS");
+        assertEquals("2", hadoopConf().get("dfs.replication"), "2 DataNodes, replication 2");
+        assertTrue(Fs.exists(Fs.child(cluster.get("HDFS_URI"), "spark/jars"), hadoopConf()), "Spark's jars in HDFS");
     }
 
     @AfterEach
@@ -103,86 +130,166 @@ class YarnEndToEndIT {
 
     @Test
     @Order(1)
-    void theWholePathInClientMode() throws Exception {
-        wholePath("client");
-    }
+    void theAirflowDagsCommandsInClientMode() throws Exception {
+        Configuration conf = hadoopConf();
+        dag = AirflowDag.read(Map.of("sparkconv_home", AirflowDag.ROOT.toString()));
+        // the day's IDX partition, as upstream writes it: 1,600 training images + the 5,000 preprocess holds out for
+        // validation by default (the DAG's preprocess passes no --validation), 1,000 test images; _SUCCESS last
+        IdxDataset.TrainTest fm = IdxDataset.load(TestData.fashionMnist().toString(), IdxDataset.FASHION_CLASSES, conf);
+        String day = dagValue(UNDISTURBED, "params.data") + "/date=" + DS;
+        writeIdx(day, "train", fm.train().slice(0, 6600), conf);
+        writeIdx(day, "t10k", fm.test().slice(0, 1000), conf);
+        Fs.writeString(Fs.child(day, "_SUCCESS"), "", conf);
 
-    @Test
-    @Order(2)
-    void theWholePathInClusterMode() throws Exception {
-        wholePath("cluster");
-    }
-
-    /**
-     * preprocess -> train -> evaluate -> promote --if-better -> score in one deploy mode, under {@code /<mode>/} in
-     * HDFS and as model {@code fm-<mode>}; then a failing job.
-     */
-    void wholePath(String mode) throws Exception {
-        Configuration conf = new Configuration();
-        String shards = hdfs("/" + mode + "/shards");
-        String store = hdfs("/models");
-        String name = "fm-" + mode;
-        DeployScripts.Result pre = submit(mode, "preprocess", "--data", TestData.fashionMnist().toString(), "--limit", "1000",
-                "--validation", "200", "--batch", "32", "--out", shards);
+        DeployScripts.Result pre = submitDagTask("client", "preprocess", UNDISTURBED);
         assertEquals(0, pre.exitCode(), pre.output());
+        String shards = dagValue(UNDISTURBED, "params.work") + "/shards/date=" + DS;
         assertTrue(Fs.exists(Fs.child(shards, "_SUCCESS"), conf), "shards complete in HDFS");
+        String shardReplicas = replicatedTwice(shards, conf);
 
-        DeployScripts.Running train = start(mode, STEP_LOGS.resolve(mode + "-train.log"), "train", "--shards", shards,
-                "--store", store, "--name", name, "--epochs", "1", "--workers", "2", "--averaging-frequency", "5");
+        DeployScripts.Running train = startDagTask("client", "train", UNDISTURBED, STEP_LOGS.resolve("client-train.log"));
         List<ClusterEndToEndIT.Executor> executors = executorsInContainers(train.process());
         DeployScripts.Result trained = train.await(600);
         assertEquals(0, trained.exitCode(), trained.output());
+        ModelStore.Version v = checkTrainingRun(UNDISTURBED, executors);
+        double accuracy = ClusterEndToEndIT.testAccuracy(v);
+        assertTrue(accuracy > 0.2, "one epoch on 1,600 images beats chance (0.1): " + accuracy);
+        String modelReplicas = replicatedTwice(v.uri(), conf);
+        undisturbedAccuracy = accuracy;
+
+        DeployScripts.Result eval = submitDagTask("client", "evaluate", UNDISTURBED);
+        assertEquals(0, eval.exitCode(), eval.output());
+        String metricsUri = dagValue(UNDISTURBED, "params.work") + "/evaluations/" + UNDISTURBED + "-" + VERSION + ".json";
+        Map<?, ?> metrics = ClusterEndToEndIT.JSON.readValue(Fs.readString(Fs.path(metricsUri), conf), Map.class);
+        assertEquals(accuracy, ((Number) metrics.get("accuracy")).doubleValue(), 1e-9, "evaluate reproduces the recorded accuracy");
+
+        // promote is a BashOperator: the sparkconv launcher on the Airflow worker (here: this host), not a Spark job
+        DeployScripts.Result promote = runDagBashTask("promote", UNDISTURBED);
+        assertEquals(0, promote.exitCode(), promote.output());
+        String store = dagValue(UNDISTURBED, "params.store");
+        assertEquals(VERSION, new Promotion(new ModelStore(store, conf), conf).best(UNDISTURBED).orElseThrow().version(),
+                "best.json points at the day's version");
+
+        // the day's archive partition: a folder of PNGs (Fashion-MNIST test images) and one empty file
+        ImageSet images = fm.test().slice(0, SCORED);
+        String archive = dagValue(UNDISTURBED, "params.archive") + "/date=" + DS;
+        for (int i = 0; i < SCORED; i++) {
+            Fs.writeBytes(Fs.child(archive, String.format("test/%03d.png", i)), ClusterEndToEndIT.png(images, i), conf);
+        }
+        Fs.writeBytes(Fs.child(archive, "broken/empty.png"), new byte[0], conf);
+        DeployScripts.Result scored = submitDagTask("client", "score", UNDISTURBED);
+        assertEquals(0, scored.exitCode(), scored.output());
+        String scores = dagValue(UNDISTURBED, "params.scores") + "/date=" + DS;
+        assertTrue(Fs.exists(Fs.child(scores, "_SUCCESS"), conf), "scores complete in HDFS");
+        long rows = LocalSpark.get().read().parquet(scores).count();
+        long errors = LocalSpark.get().read().parquet(scores).where("error is not null").count();
+        assertEquals(SCORED + 1, rows, "one row per image file");
+        assertEquals(1, errors, "the empty file is an error row");
+        System.out.printf("YARN client mode, the Airflow DAG's commands (preprocess, train, evaluate, promote, score) as it "
+                + "renders them: test accuracy %.4f, promoted %s, %d rows scored; replication 2: shards %s, model %s%n",
+                accuracy, VERSION, rows, shardReplicas, modelReplicas);
+
+        failingJob("client");
+    }
+
+    /**
+     * Cluster deploy mode adds the driver in the ApplicationMaster's container: a failing job, and a training run (the
+     * DAG's train, on the client run's shards) through two faults landed inside its first averaging round by
+     * {@link sparkconv.spark.FaultPoint}: a DataNode killed, then the paused executor's container killed by its
+     * NodeManager. The task re-runs, every shard is read from its other replica, and the model equals the
+     * undisturbed client-mode run's (same seed, shards and settings).
+     */
+    @Test
+    @Order(2)
+    void clusterModeTrainingSurvivesALostDataNodeAndALostContainer() throws Exception {
+        Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed client-mode run of the first test");
+        failingJob("cluster");
+
+        Configuration conf = hadoopConf();
+        Path pauseDir = ClusterEndToEndIT.freshPauseDir(RUN_DIR.resolve("fault-train"));
+        long submitted = System.nanoTime();
+        DeployScripts.Running train = startDagTask("cluster", "train", FAULTED, STEP_LOGS.resolve("cluster-train-faults.log"),
+                "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir, "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3");
+        List<ClusterEndToEndIT.Executor> executors = executorsInContainers(train.process());
+        Path paused = pauseDir.resolve("paused");
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (!Files.exists(paused) || Files.readString(paused).isBlank()) {
+            assertTrue(train.process().isAlive() && System.nanoTime() < deadline, "no executor paused in a round:\n" + train.output());
+            Thread.sleep(100);
+        }
+        long pid = Long.parseLong(Files.readString(paused).trim());
+        ClusterEndToEndIT.Executor victim = executors.stream().filter(e -> e.pid() == pid).findFirst()
+                .orElseThrow(() -> new AssertionError("paused pid " + pid + " is not an executor of the job: " + executors));
+        double pausedAfter = (System.nanoTime() - submitted) / 1e9;
+
+        // fault 3: a DataNode lost (kill -9) while a task of the round waits inside it; every block has a replica on each
+        long dataNode = Long.parseLong(Files.readString(RUN_DIR.resolve("pids/datanode-2.pid")).trim());
+        Matcher address = Pattern.compile("dfs\\.datanode\\.address=(\\S+)").matcher(ClusterEndToEndIT.proc(dataNode, "cmdline"));
+        assertTrue(address.find(), "DataNode 2's command line names its address");
+        ProcessHandle dn = ProcessHandle.of(dataNode).orElseThrow(() -> new AssertionError("DataNode 2 is not running"));
+        assertTrue(dn.destroyForcibly(), "DataNode 2 killed");
+        dn.onExit().get(30, TimeUnit.SECONDS);
+        long dataNodeKilled = System.nanoTime();
+
+        // fault 4: the paused executor's container killed by its NodeManager (FORCEFUL_SHUTDOWN through the ResourceManager)
+        String container = victim.environment().getOrDefault("CONTAINER_ID", "");
+        assertTrue(container.startsWith("container_"), "the paused executor runs in a YARN container: " + victim.environment());
+        signalContainer(container, SignalContainerCommand.FORCEFUL_SHUTDOWN);
+        ProcessHandle.of(victim.pid()).ifPresent(p -> p.onExit().orTimeout(120, TimeUnit.SECONDS).join());
+        long containerKilled = System.nanoTime();
+
+        DeployScripts.Result trained = train.await(600);
+        double finishedAfter = (System.nanoTime() - containerKilled) / 1e9;
+        assertEquals(0, trained.exitCode(), trained.output());
+        ModelStore.Version v = checkTrainingRun(FAULTED, executors);
+        String app = applicationId(victim.commandLine());
+        String logs = containerLogs(applicationLogDirs(app));
+        assertTrue(logs.contains("ExecutorLostFailure"), "the killed container's task was lost and re-run (driver log of " + app + ")");
+        long containers = applicationLogDirs(app).stream().mapToLong(YarnEndToEndIT::containerCount).sum();
+        // the DFS client's warnings when a read or write finds the dead DataNode (it then uses the other replica)
+        long failovers = logs.lines().filter(l -> l.contains(address.group(1)) && l.contains("onnect")).count();
+
+        double accuracy = ClusterEndToEndIT.testAccuracy(v);
+        ModelStore models = new ModelStore(dagValue(FAULTED, "params.store"), conf);
+        boolean identical = Arrays.equals(models.load(UNDISTURBED, VERSION).params().toFloatVector(),
+                models.load(FAULTED, VERSION).params().toFloatVector());
+        Map<?, ?> hdfs = ClusterEndToEndIT.getJson(cluster.get("HDFS_UI") + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState", Map.class);
+        Object liveDataNodes = ((Map<?, ?>) ((List<?>) hdfs.get("beans")).get(0)).get("NumLiveDataNodes");
+        System.out.printf("fault: DataNode 2 (%s, pid %d) killed -9 inside the first averaging round of a cluster-mode train "
+                + "(an executor paused at its 3rd minibatch, %.1f s after submit); training read its shards from the other "
+                + "replica (%d log lines about the dead DataNode) and finished, the NameNode counting %s live DataNode(s) at "
+                + "the end; test accuracy %.4f vs %.4f undisturbed (parameters identical: %s)%n", address.group(1), dataNode,
+                pausedAfter, failovers, liveDataNodes, accuracy, undisturbedAccuracy, identical);
+        System.out.printf("fault: YARN container %s (executor pid %d) killed by its NodeManager (FORCEFUL_SHUTDOWN) inside the "
+                + "same round, %.1f s after the DataNode; Spark re-ran the lost task (ExecutorLostFailure; the application ran "
+                + "%d containers, ApplicationMaster included), training finished %.1f s after the kill; test accuracy %.4f vs %.4f undisturbed (parameters "
+                + "identical: %s)%n", container, victim.pid(), (containerKilled - dataNodeKilled) / 1e9, containers,
+                finishedAfter, accuracy, undisturbedAccuracy, identical);
+        assertEquals(undisturbedAccuracy, accuracy, 0.01, "test accuracy within 1 pp of the undisturbed run with the same seed");
+    }
+
+    /**
+     * The checks every training run makes: two executors of its application in YARN containers, with the JVM flag
+     * list and one OpenMP thread; the published version records 2 workers and a YARN master. Returns the version.
+     */
+    static ModelStore.Version checkTrainingRun(String name, List<ClusterEndToEndIT.Executor> executors) {
         assertEquals(2, executors.size(), "two executors in YARN containers: " + executors);
         for (ClusterEndToEndIT.Executor e : executors) {
             assertTrue(e.commandLine().contains(JvmFlags.flags()), "executor " + e.pid() + " has the JVM flag list: " + e.commandLine());
             assertEquals("1", e.environment().get("OMP_NUM_THREADS"), "executor " + e.pid() + " runs one OpenMP thread");
             assertTrue(e.environment().getOrDefault("CONTAINER_ID", "").startsWith("container_"), "a YARN container: " + e.environment());
         }
-
-        ModelStore models = new ModelStore(store, conf);
-        ModelStore.Version v1 = models.get(name, "latest");
-        assertEquals("v1", v1.version());
-        Map<?, ?> training = (Map<?, ?>) v1.metadata().get("training");
+        ModelStore.Version v = new ModelStore(dagValue(name, "params.store"), hadoopConf()).get(name, VERSION);
+        Map<?, ?> training = (Map<?, ?>) v.metadata().get("training");
         assertEquals(2, ((Number) training.get("workers")).intValue(), "parameter averaging over 2 executors: " + training);
         assertTrue(String.valueOf(training.get("sparkMaster")).startsWith("yarn"), training.toString());
-        double accuracy = ClusterEndToEndIT.testAccuracy(v1);
-        assertTrue(accuracy > 0.2, "one epoch on 800 images beats chance (0.1): " + accuracy);
+        return v;
+    }
 
-        String metricsUri = hdfs("/" + mode + "/eval/metrics.json");
-        DeployScripts.Result eval = submit(mode, "evaluate", "--shards", shards, "--store", store, "--name", name, "--out", metricsUri);
-        assertEquals(0, eval.exitCode(), eval.output());
-        Map<?, ?> metrics = ClusterEndToEndIT.JSON.readValue(Fs.readString(Fs.path(metricsUri), conf), Map.class);
-        assertEquals(accuracy, ((Number) metrics.get("accuracy")).doubleValue(), 1e-9, "evaluate reproduces the recorded accuracy");
-
-        DeployScripts.Result promote = submit(mode, "models", "promote", "--store", store, "--name", name, "--version", "v1",
-                "--if-better", "accuracy");
-        assertEquals(0, promote.exitCode(), promote.output());
-        assertEquals("v1", new Promotion(models, conf).best(name).orElseThrow().version(), "best.json points at v1");
-
-        ImageSet images = IdxDataset.load(TestData.fashionMnist().toString(), IdxDataset.FASHION_CLASSES, conf).test().slice(0, SCORED);
-        List<TestImages.Entry> entries = new ArrayList<>();
-        for (int i = 0; i < SCORED; i++) {
-            entries.add(TestImages.Entry.file(String.format("test/%03d.png", i), ClusterEndToEndIT.png(images, i)));
-        }
-        entries.add(TestImages.Entry.file("broken/empty.png", new byte[0]));
-        Path zip = RUN_DIR.resolve(mode + "-images.zip");
-        TestImages.zip(zip, entries.toArray(TestImages.Entry[]::new));
-        String archive = hdfs("/" + mode + "/archive/images.zip");
-        Fs.writeBytes(Fs.path(archive), Files.readAllBytes(zip), conf);
-        String scores = hdfs("/" + mode + "/scores");
-        DeployScripts.Result scored = submit(mode, "score", "--model", name + ":best", "--store", store, "--input", archive,
-                "--out", scores);
-        assertEquals(0, scored.exitCode(), scored.output());
-        assertTrue(Fs.exists(Fs.child(scores, "_SUCCESS"), conf), "scores complete in HDFS");
-        long rows = LocalSpark.get().read().parquet(scores).count();
-        long errors = LocalSpark.get().read().parquet(scores).where("error is not null").count();
-        assertEquals(entries.size(), rows, "one row per archive entry");
-        assertEquals(1, errors, "the empty entry is an error row");
-        System.out.printf("YARN %s mode: preprocess, train (2 executors in containers), evaluate, promote, score: test "
-                + "accuracy %.4f, %d rows scored%n", mode, accuracy, rows);
-
-        // a failing job: non-zero exit, the job's own error line, and the application and its logs named
-        DeployScripts.Result failed = submit(mode, "evaluate", "--shards", hdfs("/no/such/shards"), "--store", store, "--name", name);
+    /** A failing job: non-zero exit, the job's own error line, and the application and its logs named. */
+    void failingJob(String mode) throws Exception {
+        String store = dagValue(UNDISTURBED, "params.store");
+        DeployScripts.Result failed = submit(mode, "evaluate", "--shards", hdfs("/no/such/shards"), "--store", store, "--name", UNDISTURBED);
         assertTrue(failed.exitCode() != 0, "a failing job fails deploy/submit:\n" + failed.output());
         Matcher named = Pattern.compile("deploy/submit: sparkconv evaluate failed \\(exit (\\d+)\\): YARN application "
                 + "(application_\\d+_\\d+) \\(([A-Z_]+)/([A-Z_]+)\\); its logs: yarn logs -applicationId \\2(?:; on this host:(.*))?")
@@ -203,6 +310,130 @@ class YarnEndToEndIT {
                 named.group(3), named.group(4), logDirs);
     }
 
+    /** Template values of the DAG's run for model {@code name}: day {@link #DS}, everything else under /dag in HDFS. */
+    static String dagValue(String name, String template) {
+        return switch (template) {
+            case "ds" -> DS;
+            case "ds_nodash" -> DS.replace("-", "");
+            case "params.name" -> name;
+            case "params.model" -> "lenet5";
+            case "params.epochs" -> "1";
+            case "params.metric" -> "accuracy";
+            default -> template.startsWith("params.") ? hdfs("/dag/" + template.substring("params.".length())) : null;
+        };
+    }
+
+    /**
+     * A SparkSubmitOperator task of the DAG on this cluster: its application (the jar under the Variable
+     * sparkconv_home), its Spark conf and its rendered arguments, through deploy/submit with this test's YARN sizes
+     * (the DAG's memoryOverhead is sized for production nodes, larger than these containers).
+     */
+    static DeployScripts.Running startDagTask(String mode, String task, String name, Path log, String... submitOptions) throws IOException {
+        JsonNode k = dag.tasks().get(task).get("kwargs");
+        assertEquals("SparkSubmitOperator", dag.tasks().get(task).get("operator").asText(), task);
+        List<String> args = new ArrayList<>(List.of(submitOptions));
+        args.addAll(List.of("--jar", k.get("application").asText()));
+        k.get("conf").fields().forEachRemaining(c -> {
+            if (!c.getValue().isNull() && !c.getKey().equals("spark.executor.memoryOverhead")) {
+                args.addAll(List.of("--conf", c.getKey() + "=" + c.getValue().asText()));
+            }
+        });
+        args.addAll(dag.sparkconvArgs(task, t -> dagValue(name, t)));
+        return start(mode, log, args.toArray(String[]::new));
+    }
+
+    static DeployScripts.Result submitDagTask(String mode, String task, String name) throws IOException, InterruptedException {
+        return startDagTask(mode, task, name, STEP_LOGS.resolve(mode + "-dag-" + task + ".log")).await(600);
+    }
+
+    /** A BashOperator task of the DAG: its rendered command through bash, with its env added to this one (append_env). */
+    static DeployScripts.Result runDagBashTask(String task, String name) throws IOException, InterruptedException {
+        JsonNode k = dag.tasks().get(task).get("kwargs");
+        assertEquals("BashOperator", dag.tasks().get(task).get("operator").asText(), task);
+        assertTrue(k.get("append_env").asBoolean(), task + " appends its env to the worker's");
+        Path log = STEP_LOGS.resolve("dag-" + task + ".log");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", AirflowDag.render(k.get("bash_command").asText(), t -> dagValue(name, t)))
+                .directory(RUN_DIR.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        k.get("env").fields().forEachRemaining(e -> pb.environment().put(e.getKey(), e.getValue().asText()));
+        pb.environment().put("HADOOP_CONF_DIR", cluster.get("HADOOP_CONF_DIR"));
+        return new DeployScripts.Running(pb.start(), log, task).await(300);
+    }
+
+    /** IDX images and labels files {@code <dir>/<prefix>-images-idx3-ubyte} and {@code -labels-idx1-ubyte}. */
+    static void writeIdx(String dir, String prefix, ImageSet set, Configuration conf) throws IOException {
+        ByteBuffer images = ByteBuffer.allocate(16 + set.pixels().length).putInt(0x803).putInt(set.size())
+                .putInt(set.height()).putInt(set.width()).put(set.pixels());
+        ByteBuffer labels = ByteBuffer.allocate(8 + set.size()).putInt(0x801).putInt(set.size());
+        for (int label : set.labels()) {
+            labels.put((byte) label);
+        }
+        Fs.writeBytes(Fs.child(dir, prefix + "-images-idx3-ubyte"), images.array(), conf);
+        Fs.writeBytes(Fs.child(dir, prefix + "-labels-idx1-ubyte"), labels.array(), conf);
+    }
+
+    /**
+     * Checks that every file under {@code uri} has replication 2 with each block on both DataNodes (so losing one
+     * loses no block), and returns "files/blocks" for the report.
+     */
+    static String replicatedTwice(String uri, Configuration conf) throws IOException {
+        org.apache.hadoop.fs.Path root = Fs.path(uri);
+        FileSystem fs = Fs.fs(root, conf);
+        int files = 0;
+        int blocks = 0;
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+            LocatedFileStatus f = it.next();
+            assertEquals(2, f.getReplication(), f.getPath() + ": replication");
+            for (BlockLocation b : f.getBlockLocations()) {
+                assertEquals(2, Set.of(b.getNames()).size(), f.getPath() + ": a block on both DataNodes: " + Arrays.toString(b.getNames()));
+                blocks++;
+            }
+            files++;
+        }
+        assertTrue(files > 0, "files under " + uri);
+        return files + " files/" + blocks + " blocks";
+    }
+
+    /** The cluster's client configuration (replication 2 for what this test writes, too). */
+    static Configuration hadoopConf() {
+        Configuration conf = new Configuration();
+        for (String site : List.of("core-site.xml", "hdfs-site.xml")) {
+            conf.addResource(new org.apache.hadoop.fs.Path(Path.of(cluster.get("HADOOP_CONF_DIR"), site).toUri()));
+        }
+        return conf;
+    }
+
+    /** Signals a container through the ResourceManager; its NodeManager delivers the signal (FORCEFUL_SHUTDOWN: SIGKILL). */
+    static void signalContainer(String containerId, SignalContainerCommand signal) throws IOException, YarnException {
+        YarnConfiguration conf = new YarnConfiguration();
+        conf.addResource(new org.apache.hadoop.fs.Path(Path.of(cluster.get("HADOOP_CONF_DIR"), "yarn-site.xml").toUri()));
+        try (YarnClient yarn = YarnClient.createYarnClient()) {
+            yarn.init(conf);
+            yarn.start();
+            yarn.signalToContainer(ContainerId.fromString(containerId), signal);
+        }
+    }
+
+    /** The application's log directories on this host's NodeManagers. */
+    static List<Path> applicationLogDirs(String app) {
+        List<Path> dirs = new ArrayList<>();
+        for (int n = 1; cluster.containsKey("NODEMANAGER_" + n + "_LOGS"); n++) {
+            Path dir = Path.of(cluster.get("NODEMANAGER_" + n + "_LOGS"), app);
+            if (Files.isDirectory(dir)) {
+                dirs.add(dir);
+            }
+        }
+        return dirs;
+    }
+
+    static long containerCount(Path appLogDir) {
+        try (Stream<Path> dirs = Files.list(appLogDir)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("container_")).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** stdout and stderr of every container under the given application log directories. */
     static String containerLogs(List<Path> appLogDirs) throws IOException {
         StringBuilder out = new StringBuilder();
@@ -216,7 +447,6 @@ class YarnEndToEndIT {
         return out.toString();
     }
 
-    /** Polls /proc until two executor JVMs run in this cluster's containers, or the job ends. */
     /**
      * The executors of the job's own YARN application: the first application (by its {@code --app-id}) that was not
      * already running when the job started has two executors. An earlier step's executor can outlive its application

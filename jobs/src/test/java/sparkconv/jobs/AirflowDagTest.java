@@ -4,20 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -28,35 +21,23 @@ import sparkconv.spark.Versions;
 /**
  * deploy/airflow/dags/sparkconv_retrain.py read with Python's ast (deploy/airflow/dag_structure.py; Airflow cannot be
  * installed here): it parses, has the expected operators, task ids, dependencies, retries and parameters, and every
- * sparkconv command line it runs (templates filled with sample values) is accepted by this CLI's parser.
+ * sparkconv command line it runs (templates filled with sample values) is accepted by this CLI's parser. YarnEndToEndIT
+ * runs those command lines against a real YARN cluster.
  */
 class AirflowDagTest {
-    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+    static AirflowDag airflowDag;
     static JsonNode dag;
     static final Map<String, String> SAMPLE = Map.of("ds", "2026-01-01", "ds_nodash", "20260101", "params.epochs", "1",
             "params.metric", "accuracy", "params.name", "fashion-mnist-lenet5", "params.model", "lenet5");
-    static final Pattern TEMPLATE = Pattern.compile("\\{\\{\\s*(.+?)\\s*}}");
 
     @BeforeAll
     static void readDag() throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder("python3", "deploy/airflow/dag_structure.py", "deploy/airflow/dags/sparkconv_retrain.py")
-                    .directory(ROOT.toFile()).start();
-        } catch (java.io.IOException e) {
-            Assumptions.abort("SKIPPED: python3 not available: " + e.getMessage());
-            return;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), err);
-        dag = new ObjectMapper().readTree(out);
+        airflowDag = AirflowDag.read(Map.of());
+        dag = airflowDag.structure();
     }
 
     static Map<String, JsonNode> tasks() {
-        Map<String, JsonNode> out = new LinkedHashMap<>();
-        dag.get("tasks").forEach(t -> out.put(t.get("task_id").asText(), t));
-        return out;
+        return airflowDag.tasks();
     }
 
     @Test
@@ -113,15 +94,8 @@ class AirflowDagTest {
         List<String> checked = new ArrayList<>();
         List<String> absent = new ArrayList<>();
         for (JsonNode t : tasks().values()) {
-            JsonNode k = t.get("kwargs");
-            List<String> argv = new ArrayList<>();
-            if (k.has("application_args")) {
-                k.get("application_args").forEach(a -> argv.add(fill(a.asText())));
-            } else if (k.has("bash_command")) {
-                List<String> words = Arrays.asList(fill(k.get("bash_command").asText()).replace("'", "").split("\\s+"));
-                assertTrue(words.get(0).endsWith("/sparkconv"), "runs the sparkconv launcher: " + words);
-                argv.addAll(words.subList(1, words.size()));
-            } else {
+            List<String> argv = airflowDag.sparkconvArgs(t.get("task_id").asText(), AirflowDagTest::sample);
+            if (argv.isEmpty()) {
                 continue;
             }
             if (exists(argv)) {
@@ -150,15 +124,8 @@ class AirflowDagTest {
         return true;
     }
 
-    private static String fill(String template) {
-        Matcher m = TEMPLATE.matcher(template);
-        StringBuilder sb = new StringBuilder();
-        while (m.find()) {
-            String v = SAMPLE.getOrDefault(m.group(1), m.group(1).startsWith("params.") ? "hdfs://nn:8020/" + m.group(1).substring(7) : null);
-            assertTrue(v != null, "unknown template " + m.group());
-            m.appendReplacement(sb, Matcher.quoteReplacement(v));
-        }
-        m.appendTail(sb);
-        return sb.toString();
+    /** Sample template values; a param not listed is an HDFS path named after it. */
+    private static String sample(String name) {
+        return SAMPLE.getOrDefault(name, name.startsWith("params.") ? "hdfs://nn:8020/" + name.substring(7) : null);
     }
 }
