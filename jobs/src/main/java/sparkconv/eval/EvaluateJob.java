@@ -1,7 +1,10 @@
 package sparkconv.eval;
 
+import java.util.List;
+
 import org.apache.spark.sql.SparkSession;
 
+import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
@@ -17,7 +20,15 @@ public final class EvaluateJob {
      * @param out     where the metrics JSON goes (null: not written)
      */
     public record Params(String store, String name, String version, String shards, String split, String out) {
+        public Params {
+            if (!SPLITS.contains(split)) {
+                throw new SparkconvException("--split must be one of " + String.join(", ", SPLITS) + ", got '" + split + "'");
+            }
+        }
     }
+
+    /** The splits a shard directory can hold (Manifest). */
+    private static final List<String> SPLITS = List.of("train", "validation", "test");
 
     /** The version evaluated (resolved from latest / best) and its metrics. */
     public record Result(ModelStore.Version version, ClassificationMetrics metrics) {
