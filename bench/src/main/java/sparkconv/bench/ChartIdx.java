@@ -2,8 +2,6 @@ package sparkconv.bench;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
 import sparkconv.charts.OhlcSeries;
 import sparkconv.charts.TimeSplits;
-import sparkconv.data.OhlcCsv;
 
 /**
  * Real NIFTY chart windows as the four IDX files of an MNIST-style directory, so the compute-bound training benchmark
@@ -32,9 +29,7 @@ public final class ChartIdx {
         Path out = Path.of(args[1]);
         int window = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int horizon = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        OhlcCsv.Result rows = OhlcCsv.sequence(List.of(OhlcCsv.parse(csv.toString(),
-                Files.readString(csv, StandardCharsets.UTF_8), OhlcCsv.symbolFromFileName(csv.toString()))));
-        List<OhlcSeries> series = OhlcSeries.of(rows.rows());
+        List<OhlcSeries> series = NiftyRenderBench.series(csv);
         ChartWindows.Spec spec = new ChartWindows.Spec(window, horizon, ChartStyle.OHLC, 1, 0, "time", 0.7, 0.15, 0, 1, 0);
         TimeSplits.Fold fold = ChartWindows.plan(series, spec).get(0);
         List<TimeSplits.Window> train = new ArrayList<>(fold.splits().get("train"));
@@ -59,8 +54,7 @@ public final class ChartIdx {
             o.writeInt(g.width());
             o.write(pixels);
         }
-        try (OutputStream f = Files.newOutputStream(dir.resolve(prefix + "-labels-idx1-ubyte"));
-             DataOutputStream o = new DataOutputStream(f)) {
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(dir.resolve(prefix + "-labels-idx1-ubyte")))) {
             o.writeInt(0x0801);
             o.writeInt(windows.size());
             for (int y : labels) {

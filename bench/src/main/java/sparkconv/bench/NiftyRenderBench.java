@@ -33,9 +33,7 @@ public final class NiftyRenderBench {
         Path csv = Path.of(args[0]);
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 5;
-        OhlcCsv.Result rows = OhlcCsv.sequence(List.of(OhlcCsv.parse(csv.toString(),
-                Files.readString(csv, StandardCharsets.UTF_8), OhlcCsv.symbolFromFileName(csv.toString()))));
-        List<OhlcSeries> series = OhlcSeries.of(rows.rows());
+        List<OhlcSeries> series = series(csv);
         System.out.printf("%s: %d days; %d thread(s), %.0f s per case after a %.0f s warm-up; %d cores available%n", csv,
                 series.get(0).size(), threads, seconds, seconds / 2, Runtime.getRuntime().availableProcessors());
         System.out.printf("%-8s %-7s %-10s %14s%n", "style", "window", "size", "windows/s");
@@ -52,6 +50,12 @@ public final class NiftyRenderBench {
                     : "4x" + window;
             System.out.printf("%-8s %-7d %-10s %,14.0f%n", style.label(), window, size, rate);
         }
+    }
+
+    /** The series of one local price file (its symbol from the file name), as the benchmarks read it. */
+    static List<OhlcSeries> series(Path csv) throws java.io.IOException {
+        return OhlcSeries.of(OhlcCsv.sequence(List.of(OhlcCsv.parse(csv.toString(),
+                Files.readString(csv, StandardCharsets.UTF_8), OhlcCsv.symbolFromFileName(csv.toString())))).rows());
     }
 
     private static double run(List<OhlcSeries> series, List<TimeSplits.Window> windows, ChartWindows.Spec spec, int threads,
