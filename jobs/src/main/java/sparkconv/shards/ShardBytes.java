@@ -3,6 +3,7 @@ package sparkconv.shards;
 import java.io.ByteArrayInputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 import org.nd4j.linalg.api.buffer.DataBuffer;
@@ -141,10 +142,15 @@ public final class ShardBytes {
         if (length < 0) {
             return null;
         }
-        float[] data = new float[length];
-        in.asFloatBuffer().get(data);
+        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, shape, order);
+        if (array.length() != length || !java.util.Arrays.equals(array.stride(), stride)) {
+            return null;
+        }
+        // One bulk copy into the native buffer: Nd4j.create(float[], ...) puts the values one by one (BaseDataBuffer.setData),
+        // which was most of the CPU of a worker's prefetch thread.
+        array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer().put(in.asFloatBuffer().limit(length));
         in.position(in.position() + length * Float.BYTES);
-        return Nd4j.create(data, shape, stride, order, DataType.FLOAT);
+        return array;
     }
 
     /** A buffer's header ({@code UTF allocation mode, long length, UTF data type}): its length, or -1 if not {@code type}. */

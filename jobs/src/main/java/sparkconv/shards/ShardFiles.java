@@ -40,8 +40,13 @@ public final class ShardFiles {
 
         @Override
         public DataSet load(Source source) throws IOException {
+            return load(source.getPath());
+        }
+
+        /** One shard file by its URI (sparkconv's averaging worker loads by path, without a {@link Source}). */
+        public DataSet load(String uri) throws IOException {
             FaultPoint.reached();
-            Path path = new Path(source.getPath());
+            Path path = new Path(uri);
             try (InputStream in = path.getFileSystem(conf.getValue().getConfiguration()).open(path, READ_BUFFER)) {
                 return ShardBytes.decode(in.readAllBytes());
             }

@@ -3,12 +3,15 @@ package sparkconv.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+
+import sparkconv.shards.ShardFiles;
 
 /**
  * dl4j-spark's parameter averaging, with what it lacks per round: each round's Spark jobs carry a description for the
@@ -57,7 +60,13 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
         jsc.setJobDescription(String.format("%s round %d/%d", epochLabel, nextRound++, rounds));
         try {
-            super.doIterationPaths(network, graph, split, splitNum, numSplits, dataSetObjectNumExamples, dsLoader, mdsLoader);
+            if (collectTrainingStats || repartition != Repartition.Never || !(dsLoader instanceof ShardFiles.Loader loader)) {
+                // dl4j-spark's own worker: its per-event training statistics (--stats) are collected only there
+                super.doIterationPaths(network, graph, split, splitNum, numSplits, dataSetObjectNumExamples, dsLoader, mdsLoader);
+            } else {
+                processResults(network, graph, split.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)),
+                        splitNum, numSplits);
+            }
         } finally {
             jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
             if (roundBroadcast != null) {
@@ -81,8 +90,25 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                 net.getUpdater().getStateViewArray()), true);
     }
 
-    /** What dl4j-spark's own getWorkerInstance builds, with the broadcast kept to destroy after the round. */
-    private ParameterAveragingTrainingWorker worker(JavaSparkContext jsc, NetBroadcastTuple tuple, boolean graph) {
+    /** The round's worker of sparkconv's own (see {@link KeptNetworkWorker}), on this round's broadcast. */
+    private KeptNetworkWorker keptNetworkWorker(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaSparkContext jsc,
+                                                ShardFiles.Loader loader) {
+        NetBroadcastTuple tuple;
+        String configuration;
+        if (network != null) {
+            var net = network.getNetwork();
+            tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(), net.getUpdater().getStateViewArray());
+            configuration = net.getLayerWiseConfigurations().toJson();
+        } else {
+            var net = graph.getNetwork();
+            tuple = new NetBroadcastTuple(net.getConfiguration(), net.params(), net.getUpdater().getStateViewArray());
+            configuration = net.getConfiguration().toJson();
+        }
+        return new KeptNetworkWorker(broadcast(jsc, tuple), KeptNetworkWorker.configurationKey(configuration), network == null,
+                saveUpdater, loader);
+    }
+
+    private Broadcast<NetBroadcastTuple> broadcast(JavaSparkContext jsc, NetBroadcastTuple tuple) {
         if (collectTrainingStats) {
             stats.logBroadcastStart();
         }
@@ -90,6 +116,12 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         if (collectTrainingStats) {
             stats.logBroadcastEnd();
         }
+        return roundBroadcast;
+    }
+
+    /** What dl4j-spark's own getWorkerInstance builds, with the broadcast kept to destroy after the round. */
+    private ParameterAveragingTrainingWorker worker(JavaSparkContext jsc, NetBroadcastTuple tuple, boolean graph) {
+        broadcast(jsc, tuple);
         WorkerConfiguration configuration = new WorkerConfiguration(graph, rddDataSetNumExamples, batchSizePerWorker,
                 averagingFrequency, prefetchNumBatches, collectTrainingStats);
         return new ParameterAveragingTrainingWorker(roundBroadcast, saveUpdater, configuration, trainingHookList,

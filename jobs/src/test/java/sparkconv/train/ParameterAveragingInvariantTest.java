@@ -83,12 +83,15 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork spark = start.clone();
         JobDescriptions descriptions = new JobDescriptions();
         jsc.sc().addSparkListener(descriptions);
+        int built = KeptNetworkWorker.BUILT.get();
         try {
             new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
         } finally {
             jsc.sc().removeSparkListener(descriptions);
         }
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
+        // The worker kept its network between rounds: one built per learning rate (per epoch), not one per round.
+        assertEquals(EPOCHS, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
         // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
         assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
         assertTrue(descriptions.stages.stream().noneMatch(name -> name.startsWith("count at ParameterAveragingTrainingMaster")),
