@@ -17,8 +17,9 @@ import sparkconv.shards.ShardFiles;
  * dl4j-spark's parameter averaging, with what it lacks per round: each round's Spark jobs carry a description for the
  * UI ({@code train lenet5 epoch 3/10 round 12/47}); each round's broadcast (parameters and updater state) is destroyed
  * once the round is aggregated (dl4j-spark leaves them to Spark's context cleaner, that is to the driver's next garbage
- * collection, and every executor keeps a copy of each until then); and no Spark job counts the paths the driver
- * already counted.
+ * collection, and every executor keeps a copy of each until then); no Spark job counts the paths the driver
+ * already counted; and each executor keeps its network between rounds ({@link KeptNetworkWorker}) instead of building
+ * one per round. With {@code --stats} the rounds run on dl4j-spark's own worker, whose events the statistics are.
  */
 public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private String epochLabel = "train";
@@ -105,7 +106,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
             configuration = net.getConfiguration().toJson();
         }
         return new KeptNetworkWorker(broadcast(jsc, tuple), KeptNetworkWorker.configurationKey(configuration), network == null,
-                saveUpdater, loader);
+                saveUpdater, loader, prefetchNumBatches);
     }
 
     private Broadcast<NetBroadcastTuple> broadcast(JavaSparkContext jsc, NetBroadcastTuple tuple) {

@@ -33,9 +33,9 @@ import sparkconv.shards.ShardFiles;
  * broadcast parameters, updater state and iteration/epoch counts to a kept network instead of building one from its
  * configuration (dl4j-spark's worker builds one per round, and starts and destroys a prefetch thread with its own
  * memory workspace per round). A kept network is reused only for the same configuration apart from its counters (a new
- * learning rate is a new configuration), and one task at a time. Minibatches are read one ahead on a shared loader
- * thread. The round's result is what dl4j-spark's worker returns (parameters, updater state, score), so dl4j-spark's
- * aggregation and driver update stay as they are.
+ * learning rate is a new configuration), and by one task at a time. Minibatches are read ahead ({@code --prefetch})
+ * on a shared loader thread. The round's result is what dl4j-spark's worker returns (parameters, updater state,
+ * score), so dl4j-spark's aggregation and driver update stay as they are.
  */
 final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, ParameterAveragingTrainingResult> {
     private static final Pattern COUNTERS = Pattern.compile("\"(iterationCount|epochCount)\"\\s*:\\s*\\d+");
@@ -54,14 +54,16 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private final boolean graph;
     private final boolean saveUpdater;
     private final ShardFiles.Loader loader;
+    private final int prefetch;
 
     KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
-                      ShardFiles.Loader loader) {
+                      ShardFiles.Loader loader, int prefetch) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
         this.saveUpdater = saveUpdater;
         this.loader = loader;
+        this.prefetch = prefetch;
     }
 
     /** A network configuration's JSON without its iteration and epoch counters: which kept networks fit a round. */
@@ -77,10 +79,13 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         NetBroadcastTuple tuple = broadcast.getValue();
         Model net = borrow(tuple);
         try {
-            Future<DataSet> next = load(paths.next());
-            while (next != null) {
-                DataSet minibatch = get(next);
-                next = paths.hasNext() ? load(paths.next()) : null;
+            // Up to `prefetch` minibatches read ahead on the loader thread while this one fits (0: read in turn).
+            Deque<Future<DataSet>> ahead = new ArrayDeque<>();
+            while (paths.hasNext() || !ahead.isEmpty()) {
+                while (paths.hasNext() && ahead.size() <= prefetch) {
+                    ahead.add(load(paths.next()));
+                }
+                DataSet minibatch = get(ahead.poll());
                 if (graph) {
                     ((ComputationGraph) net).fit(minibatch);
                 } else {
@@ -154,8 +159,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 : ((MultiLayerNetwork) net).getUpdater().getStateViewArray();
     }
 
-    private Future<DataSet> load(String path) {
-        return LOADER.submit(() -> loader.load(path));
+    private Future<DataSet> load(String path) throws java.io.IOException {
+        return prefetch > 0 ? LOADER.submit(() -> loader.load(path))
+                : java.util.concurrent.CompletableFuture.completedFuture(loader.load(path));
     }
 
     private static DataSet get(Future<DataSet> minibatch) throws Exception {
