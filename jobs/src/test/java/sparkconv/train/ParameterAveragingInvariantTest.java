@@ -114,7 +114,7 @@ class ParameterAveragingInvariantTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"nesterovs", "adam"})
-    void twoWorkersRoundIsTheAverageOfTwoSingleJvmRunsFromTheSameState(String updater) {
+    void twoWorkersRoundIsTheAverageOfTwoSingleJvmRunsFromTheSameStateAlsoOnKeptNetworks(String updater) {
         JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
         TrainOptions options = options(updater, 2);
         List<String> paths = manifest.shardUris(shards, "train");
@@ -143,6 +143,24 @@ class ParameterAveragingInvariantTest {
                 spark.getUpdater().getStateViewArray(), "updater state");
         assertEquals(a.getIterationCount(), spark.getIterationCount(), "iteration count");
         assertEquals(start.getEpochCount(), spark.getEpochCount(), "epoch count (an epoch is not over)");
+
+        // A second round runs on the networks the workers kept from the first: it must start from the averaged
+        // parameters and state, not from what each worker ended its own first round with.
+        int built = KeptNetworkWorker.BUILT.get();
+        MultiLayerNetwork a2 = spark.clone();
+        MultiLayerNetwork b2 = spark.clone();
+        for (String p : paths.subList(4, 6)) {
+            a2.fit(ShardFiles.read(p));
+        }
+        for (String p : paths.subList(6, 8)) {
+            b2.fit(ShardFiles.read(p));
+        }
+        model.fitPaths(jsc.parallelize(paths.subList(4, 8), 2), 2);
+        assertEquals(built, KeptNetworkWorker.BUILT.get(), "the second round reused the workers' networks");
+        assertClose(a2.params().add(b2.params()).divi(2), spark.params(), "parameters after a second round");
+        assertClose(a2.getUpdater().getStateViewArray().add(b2.getUpdater().getStateViewArray()).divi(2),
+                spark.getUpdater().getStateViewArray(), "updater state after a second round");
+        assertEquals(a2.getIterationCount(), spark.getIterationCount(), "iteration count after a second round");
     }
 
     /**
