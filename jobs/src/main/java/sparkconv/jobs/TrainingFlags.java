@@ -49,7 +49,8 @@ final class TrainingFlags {
     @Option(names = "--seed", description = "random seed for weights and data order (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--stats", description = "collect Spark training statistics (timings of fit, broadcast, aggregation)")
+    @Option(names = "--stats", description = "collect Spark training statistics (timings of fit, broadcast, aggregation; rounds then run on "
+            + "dl4j-spark's own worker, which builds the network every round)")
     boolean stats;
 
     @Option(names = "--lr-schedule", description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default ${DEFAULT-VALUE})")
