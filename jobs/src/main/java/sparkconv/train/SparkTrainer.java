@@ -205,6 +205,8 @@ public final class SparkTrainer {
                 break;
             }
         }
+        // Executors in this JVM (local mode) need their kept networks no more; a cluster's drop theirs when idle.
+        KeptNetworkWorker.release();
         Model result = control.patience() > 0 && best != null ? best : model.network();
         SparkTrainingStats stats = model.stats();
         return new Trained(result, history, stats == null ? null : stats.statsAsString(),

@@ -94,6 +94,7 @@ class ParameterAveragingInvariantTest {
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
         // The worker kept its network between rounds: one built per learning rate (per epoch), not one per round.
         assertEquals(EPOCHS, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
+        assertEquals(0, KeptNetworkWorker.kept(), "a finished training leaves no kept network in this (local) JVM");
         // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
         assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
         assertTrue(descriptions.stages.stream().noneMatch(name -> name.startsWith("count at ParameterAveragingTrainingMaster")),
