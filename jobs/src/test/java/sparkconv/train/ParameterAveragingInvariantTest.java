@@ -126,14 +126,8 @@ class ParameterAveragingInvariantTest {
         for (String p : paths.subList(6, 9)) {
             start.fit(ShardFiles.read(p));
         }
-        MultiLayerNetwork a = start.clone();
-        MultiLayerNetwork b = start.clone();
-        for (String p : paths.subList(0, 2)) {
-            a.fit(ShardFiles.read(p));
-        }
-        for (String p : paths.subList(2, 4)) {
-            b.fit(ShardFiles.read(p));
-        }
+        MultiLayerNetwork a = fitted(start, paths.subList(0, 2));
+        MultiLayerNetwork b = fitted(start, paths.subList(2, 4));
 
         MultiLayerNetwork spark = start.clone();
         SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
@@ -141,29 +135,34 @@ class ParameterAveragingInvariantTest {
         // One round: worker 1 fits shards 0, 1 and worker 2 shards 2, 3 (one partition per worker, in order).
         model.fitPaths(jsc.parallelize(paths.subList(0, 4), 2), 2);
 
-        assertClose(a.params().add(b.params()).divi(2), spark.params(), "parameters");
-        assertClose(a.getUpdater().getStateViewArray().add(b.getUpdater().getStateViewArray()).divi(2),
-                spark.getUpdater().getStateViewArray(), "updater state");
-        assertEquals(a.getIterationCount(), spark.getIterationCount(), "iteration count");
+        assertAverage(a, b, spark, "");
         assertEquals(start.getEpochCount(), spark.getEpochCount(), "epoch count (an epoch is not over)");
 
         // A second round runs on the networks the workers kept from the first: it must start from the averaged
         // parameters and state, not from what each worker ended its own first round with.
         int built = KeptNetworkWorker.BUILT.get();
-        MultiLayerNetwork a2 = spark.clone();
-        MultiLayerNetwork b2 = spark.clone();
-        for (String p : paths.subList(4, 6)) {
-            a2.fit(ShardFiles.read(p));
-        }
-        for (String p : paths.subList(6, 8)) {
-            b2.fit(ShardFiles.read(p));
-        }
+        MultiLayerNetwork a2 = fitted(spark, paths.subList(4, 6));
+        MultiLayerNetwork b2 = fitted(spark, paths.subList(6, 8));
         model.fitPaths(jsc.parallelize(paths.subList(4, 8), 2), 2);
         assertEquals(built, KeptNetworkWorker.BUILT.get(), "the second round reused the workers' networks");
-        assertClose(a2.params().add(b2.params()).divi(2), spark.params(), "parameters after a second round");
-        assertClose(a2.getUpdater().getStateViewArray().add(b2.getUpdater().getStateViewArray()).divi(2),
-                spark.getUpdater().getStateViewArray(), "updater state after a second round");
-        assertEquals(a2.getIterationCount(), spark.getIterationCount(), "iteration count after a second round");
+        assertAverage(a2, b2, spark, " after a second round");
+    }
+
+    /** A copy of {@code from} fitted in one JVM on these shards, in order. */
+    private static MultiLayerNetwork fitted(MultiLayerNetwork from, List<String> paths) {
+        MultiLayerNetwork net = from.clone();
+        for (String p : paths) {
+            net.fit(ShardFiles.read(p));
+        }
+        return net;
+    }
+
+    /** {@code spark} holds the average of {@code a}'s and {@code b}'s parameters and updater state, and their iteration count. */
+    private static void assertAverage(MultiLayerNetwork a, MultiLayerNetwork b, MultiLayerNetwork spark, String when) {
+        assertClose(a.params().add(b.params()).divi(2), spark.params(), "parameters" + when);
+        assertClose(a.getUpdater().getStateViewArray().add(b.getUpdater().getStateViewArray()).divi(2),
+                spark.getUpdater().getStateViewArray(), "updater state" + when);
+        assertEquals(a.getIterationCount(), spark.getIterationCount(), "iteration count" + when);
     }
 
     /**
