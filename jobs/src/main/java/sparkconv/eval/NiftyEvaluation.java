@@ -43,7 +43,20 @@ public final class NiftyEvaluation {
     }
 
     /** A trained network to evaluate; {@code kind} is "model" or "shuffled-label control". */
-    public record Candidate(String name, String kind, MultiLayerNetwork network) {
+    /**
+     * A row of networks' predictions: one network, or an ensemble of independently trained ones whose class
+     * probabilities are averaged (Jiang, Kelly & Xiu average 5).
+     */
+    public record Candidate(String name, String kind, List<MultiLayerNetwork> members) {
+        public Candidate {
+            if (members.isEmpty()) {
+                throw new IllegalArgumentException(name + ": a candidate needs at least one network");
+            }
+        }
+
+        public Candidate(String name, String kind, MultiLayerNetwork network) {
+            this(name, kind, List.of(network));
+        }
     }
 
     /** One row's predicted class and score of the up class per test window; {@code key} is the same in every fold. */
@@ -215,6 +228,17 @@ public final class NiftyEvaluation {
         public Params {
             models = List.copyOf(models);
             controls = List.copyOf(controls);
+            checkFigures(resamples, costBps);
+        }
+    }
+
+    /** The checks of the figures' settings, the same for one fold ({@code nifty evaluate}) and for walk-forward. */
+    static void checkFigures(int resamples, double costBps) {
+        if (resamples < 100) {
+            throw new SparkconvException("--resamples must be at least 100, got " + resamples);
+        }
+        if (costBps < 0) {
+            throw new SparkconvException("--cost-bps must be 0 or more, got " + costBps);
         }
     }
 
@@ -284,10 +308,15 @@ public final class NiftyEvaluation {
         }
         List<Scored> rows = new ArrayList<>();
         for (Candidate c : candidates) {
-            ShardPredictions.Predictions p = ShardPredictions.predict(SparkSessions.javaContext(spark), c.network(), shardDir, manifest, "test");
-            if (!Arrays.equals(p.labels(), truth)) {
-                throw new SparkconvException(shardDir + ": the labels stored in the test shards differ from the re-planned windows' labels");
+            List<ShardPredictions.Predictions> members = new ArrayList<>();
+            for (MultiLayerNetwork network : c.members()) {
+                ShardPredictions.Predictions p = ShardPredictions.predict(SparkSessions.javaContext(spark), network, shardDir, manifest, "test");
+                if (!Arrays.equals(p.labels(), truth)) {
+                    throw new SparkconvException(shardDir + ": the labels stored in the test shards differ from the re-planned windows' labels");
+                }
+                members.add(p);
             }
+            ShardPredictions.Predictions p = ShardPredictions.Predictions.mean(members);
             rows.add(new Scored(c.kind() + ":" + c.name(), c.name(), c.kind(), p.predicted(), p.score(up)));
         }
         WindowBaselines.Scored majority = WindowBaselines.majority(trainTruth, n, classes);

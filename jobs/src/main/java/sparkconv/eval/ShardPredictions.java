@@ -43,6 +43,28 @@ public final class ShardPredictions {
             return p;
         }
 
+        /** An ensemble's predictions: each example's class probabilities averaged over the members (same labels). */
+        public static Predictions mean(List<Predictions> members) {
+            Predictions first = members.get(0);
+            if (members.size() == 1) {
+                return first;
+            }
+            float[][] mean = new float[first.labels.length][];
+            for (int i = 0; i < mean.length; i++) {
+                double[] sum = new double[first.probabilities[i].length];
+                for (Predictions m : members) {
+                    for (int c = 0; c < sum.length; c++) {
+                        sum[c] += m.probabilities[i][c];
+                    }
+                }
+                mean[i] = new float[sum.length];
+                for (int c = 0; c < sum.length; c++) {
+                    mean[i][c] = (float) (sum[c] / members.size());
+                }
+            }
+            return new Predictions(mean, first.labels);
+        }
+
         public double[] score(int positiveClass) {
             double[] s = new double[labels.length];
             for (int i = 0; i < s.length; i++) {

@@ -11,10 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import sparkconv.SparkconvException;
 import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
+import sparkconv.models.Hyper;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;
@@ -24,14 +26,14 @@ import sparkconv.train.TrainingRun;
 
 /**
  * Walk-forward evaluation in one job: renders the folds twice (true labels, and shuffled training labels for the
- * control), trains each fold's model and its shuffled-label control, evaluates both beside the baselines on the fold's
- * test period, and pools the out-of-sample predictions of all folds into one set of figures (and per-symbol figures
- * when the input holds several symbols). Resumable: renders already complete are kept, a model already in the store
+ * control), trains each fold's model and its shuffled-label control (or an ensemble of each, {@code --ensemble}),
+ * evaluates both beside the baselines on the fold's test period, and pools the out-of-sample predictions of all folds
+ * into one set of figures (and per-symbol figures when the input holds several symbols). Resumable: renders already complete are kept, a model already in the store
  * is not trained again (after checking it was trained on that fold's shards), an interrupted training continues from
  * its last epoch checkpoint, and a fold whose predictions are written is not evaluated again.
  * <pre>
  * out/shards/fold-k, out/shards-shuffled/fold-k   rendered folds
- * out/store/models/MODEL-fold-k[-shuffled]/vN   trained models
+ * out/store/models/MODEL-fold-k[-runI][-shuffled]/vN   trained models (-runI: the I-th network of --ensemble)
  * out/fold-k/{predictions.json, metrics.json, report.txt}
  * out/{metrics.json, report.txt}                pooled, per fold, per symbol
  * </pre>
@@ -47,8 +49,12 @@ public final class WalkForward {
      * @param controlSeed seed of the control's label permutation (non-zero)
      * @param onlyFolds   folds to run ("fold-3"); empty: all
      */
+    /**
+     * @param ensemble networks trained per fold for the model and for the control, with seeds seed, seed+1, ...; their
+     *                 class probabilities are averaged (Jiang, Kelly &amp; Xiu average 5 independently trained runs)
+     */
     public record Params(String in, String out, ChartWindows.Spec spec, int batch, long controlSeed, TrainOptions train,
-                         List<String> onlyFolds, int resamples, long bootstrapSeed, double costBps) {
+                         List<String> onlyFolds, int resamples, long bootstrapSeed, double costBps, int ensemble) {
         public Params {
             if (spec.split().equals("time")) {
                 throw new SparkconvException("walk-forward needs --split walk-forward or walk-forward-rolling, not time");
@@ -56,11 +62,9 @@ public final class WalkForward {
             if (controlSeed == 0) {
                 throw new SparkconvException("--control-seed must be non-zero (0 means true labels)");
             }
-            if (resamples < 100) {
-                throw new SparkconvException("--resamples must be at least 100, got " + resamples);
-            }
-            if (costBps < 0) {
-                throw new SparkconvException("--cost-bps must be 0 or more, got " + costBps);
+            NiftyEvaluation.checkFigures(resamples, costBps);
+            if (ensemble < 1) {
+                throw new SparkconvException("--ensemble must be at least 1, got " + ensemble);
             }
         }
     }
@@ -112,22 +116,27 @@ public final class WalkForward {
                 continue;
             }
             String foldOut = Fs.uri(p.out()) + "/" + fold;
-            String modelName = p.train().model() + "-" + fold;
-            String controlName = modelName + "-shuffled";
-            List<Training> training = List.of(
-                    trained(spark, models, store, modelName, real.get(k).dir(), p.train(), false, progress),
-                    trained(spark, models, store, controlName, shuffled.get(k).dir(), p.train(), true, progress));
+            List<String> modelNames = memberNames(p.train().model() + "-" + fold, "", p.ensemble());
+            List<String> controlNames = memberNames(p.train().model() + "-" + fold, "-shuffled", p.ensemble());
+            List<Training> training = new ArrayList<>();
+            for (int i = 0; i < p.ensemble(); i++) {
+                TrainOptions member = memberOptions(p.train(), i);
+                training.add(trained(spark, models, store, modelNames.get(i), real.get(k).dir(), member, false, progress));
+                training.add(trained(spark, models, store, controlNames.get(i), shuffled.get(k).dir(), member, true, progress));
+            }
             NiftyEvaluation.TestSet set;
             var predictionsFile = Fs.child(foldOut, "predictions.json");
             if (Fs.exists(predictionsFile, conf)) {
                 progress.accept(fold + ": evaluated already (" + predictionsFile + ")");
                 set = read(Fs.readString(predictionsFile, conf));
             } else {
-                progress.accept(fold + ": evaluating " + modelName + " and " + controlName + " on the test period");
+                progress.accept(fold + ": evaluating " + String.join(", ", modelNames) + " and " + String.join(", ", controlNames)
+                        + " on the test period");
+                String ensemble = p.ensemble() == 1 ? "" : " (ensemble of " + p.ensemble() + ")";
                 set = NiftyEvaluation.predict(spark, real.get(k).dir(), List.of(
-                        new NiftyEvaluation.Candidate(p.train().model(), "model", models.load(modelName, "latest")),
-                        new NiftyEvaluation.Candidate(p.train().model() + " on shuffled labels", "shuffled-label control",
-                                models.load(controlName, "latest"))));
+                        new NiftyEvaluation.Candidate(p.train().model() + ensemble, "model", load(models, modelNames)),
+                        new NiftyEvaluation.Candidate(p.train().model() + " on shuffled labels" + ensemble, "shuffled-label control",
+                                load(models, controlNames))));
             }
             NiftyEvaluation.Report report = NiftyEvaluation.report(set, fold, p.resamples(), p.bootstrapSeed(), p.costBps());
             Fs.writeString(Fs.child(foldOut, "metrics.json"), NiftyEvaluation.json(Map.of("report", report, "training", training)), conf);
@@ -186,6 +195,26 @@ public final class WalkForward {
         double exPerSec = epochs.stream().mapToDouble(e -> ((Number) e.get("examplesPerSecond")).doubleValue()).average().orElse(Double.NaN);
         return new Training(name, v.version(), ((Number) t.get("seconds")).doubleValue(), ((Number) t.get("epochsRun")).intValue(),
                 t.get("bestEpoch"), exPerSec);
+    }
+
+    /** A fold's model names: {@code base+suffix} for the first network, {@code base-runI+suffix} for the I-th after it. */
+    static List<String> memberNames(String base, String suffix, int ensemble) {
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= ensemble; i++) {
+            names.add(base + (i == 1 ? "" : "-run" + i) + suffix);
+        }
+        return names;
+    }
+
+    /** The i-th network of an ensemble (from 0) trains as the first with the seed moved on by i. */
+    private static TrainOptions memberOptions(TrainOptions t, int i) {
+        Hyper h = t.hyper();
+        return i == 0 ? t : new TrainOptions(t.model(), t.epochs(), t.workers(), t.averagingFrequency(), t.prefetch(),
+                new Hyper(h.updater(), h.learningRate(), h.momentum(), h.l2(), h.seed() + i), t.collectStats(), t.control());
+    }
+
+    private static List<MultiLayerNetwork> load(ModelStore models, List<String> names) {
+        return names.stream().map(n -> models.load(n, "latest")).toList();
     }
 
     private static ChartWindows.Spec withShuffle(ChartWindows.Spec s, long seed) {

@@ -63,6 +63,11 @@ final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<Wal
     @Option(names = "--cost-bps", defaultValue = "5", description = "trading cost in basis points per side, at every position change (default ${DEFAULT-VALUE})")
     double costBps;
 
+    @Option(names = "--ensemble", defaultValue = "1",
+            description = "networks trained per fold for the model and for the control (seeds --seed, --seed+1, ...), "
+                    + "their probabilities averaged; the paper averages 5 (default ${DEFAULT-VALUE})")
+    int ensemble;
+
     @Mixin
     TrainingFlags training;
 
@@ -78,7 +83,7 @@ final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<Wal
         // rendered by nifty render with the same options are reused.
         ChartWindows.Spec render = chart.spec(0, split, 0.7, validationFraction, folds, 0);
         return new WalkForward.Params(chart.in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
-                bootstrapSeed, costBps);
+                bootstrapSeed, costBps, ensemble);
     }
 
     @Override

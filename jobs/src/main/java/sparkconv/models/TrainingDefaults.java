@@ -20,7 +20,7 @@ public record TrainingDefaults(String updater, Double learningRate, Double momen
     /**
      * Jiang, Kelly and Xiu (2023), "(Re-)Imag(in)ing Price Trends": Adam, learning rate 1e-5, batch 128, Xavier
      * initialisation (in the network), no weight decay, early stopping when the validation loss has not improved for 2
-     * epochs. The paper's ensemble of 5 independently trained runs is 5 trainings with different --seed.
+     * epochs. The paper's ensemble of 5 independently trained runs is {@code nifty walk-forward --ensemble 5}.
      */
     static final TrainingDefaults PAPER = new TrainingDefaults("adam", 1e-5, null, 0.0, "constant", 128, 20, 2, "loss",
             "Jiang, Kelly & Xiu (2023): Adam 1e-5, batch 128, early stopping on validation loss (patience 2)");

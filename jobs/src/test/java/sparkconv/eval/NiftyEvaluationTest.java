@@ -2,6 +2,8 @@ package sparkconv.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static sparkconv.jobs.CommandHarness.assertOneLineError;
+import static sparkconv.jobs.CommandHarness.run;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,5 +74,23 @@ class NiftyEvaluationTest {
         assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
                 "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
         assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));
+    }
+
+    /** The figures' settings are checked the same way by nifty evaluate and walk-forward, in one line, before Spark starts. */
+    @Test
+    void badFigureSettingsAreOneLineErrors() {
+        String[] evaluate = {"nifty", "evaluate", "--shards", "s", "--store", "st", "--model", "m", "--out", "o"};
+        String[] walkForward = {"nifty", "walk-forward", "--in", "i", "--out", "o", "--model", "candle-cnn-5", "--window", "5", "--horizon", "5"};
+        for (String[] command : List.of(evaluate, walkForward)) {
+            assertOneLineError(run(concat(command, "--resamples", "50")), 2, "--resamples must be at least 100, got 50");
+            assertOneLineError(run(concat(command, "--cost-bps", "-1")), 2, "--cost-bps must be 0 or more, got -1.0");
+        }
+        assertOneLineError(run(concat(walkForward, "--ensemble", "0")), 2, "--ensemble must be at least 1, got 0");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

@@ -133,4 +133,45 @@ class WalkForwardTest {
         JsonNode m2 = new ObjectMapper().readTree(Path.of(out, "metrics.json").toFile());
         assertEquals(pooled.get("rows").get(0).get("auc"), m2.get("pooled").get("rows").get(0).get("auc"), "resumed run: same figures");
     }
+
+    /**
+     * {@code --ensemble 2}: each fold trains two models and two controls (the second with the next seed), and the
+     * ensemble's score of every test window is the mean of its members' probabilities (checked against each member's
+     * own predictions), so the two networks must differ for the check to mean anything.
+     */
+    @Test
+    void anEnsembleAveragesIndependentlySeededNetworks() throws Exception {
+        var spark = LocalSpark.get();
+        String ingested = tmp.resolve("in").toString();
+        OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(randomWalk(tmp, "AAA", 5, 420).toString()), ingested, false));
+        String out = tmp.resolve("wf").toString();
+        String printed = run("nifty", "walk-forward", "--in", ingested, "--out", out, "--window", "5", "--horizon", "1", "--folds", "2",
+                "--only-fold", "fold-2", "--ensemble", "2", "--model", "candle-cnn-small", "--epochs", "1", "--batch", "32",
+                "--resamples", "200", "--master", "local[2]");
+        for (String name : List.of("fold-2", "fold-2-run2", "fold-2-shuffled", "fold-2-run2-shuffled")) {
+            assertTrue(printed.contains("training candle-cnn-small-" + name + " on"), name + ": " + printed);
+        }
+        JsonNode m = new ObjectMapper().readTree(Path.of(out, "metrics.json").toFile());
+        assertEquals(4, m.get("folds").get("fold-2").get("training").size());
+        assertEquals("candle-cnn-small (ensemble of 2)", m.get("pooled").get("rows").get(0).get("name").asText());
+
+        NiftyEvaluation.TestSet set = WalkForward.read(Files.readString(Path.of(out, "fold-2", "predictions.json")));
+        var models = new sparkconv.store.ModelStore(Path.of(out, "store").toUri().toString(), spark.sparkContext().hadoopConfiguration());
+        String shards = Path.of(out, "shards", "fold-2").toUri().toString();
+        for (String kind : List.of("model", "shuffled-label control")) {
+            String suffix = kind.equals("model") ? "" : "-shuffled";
+            NiftyEvaluation.TestSet members = NiftyEvaluation.predict(spark, shards, List.of(
+                    new NiftyEvaluation.Candidate("1", "member", models.load("candle-cnn-small-fold-2" + suffix, "latest")),
+                    new NiftyEvaluation.Candidate("2", "member", models.load("candle-cnn-small-fold-2-run2" + suffix, "latest"))));
+            double[] first = members.rows().get(0).score();
+            double[] second = members.rows().get(1).score();
+            double[] ensemble = set.rows().stream().filter(r -> r.kind().equals(kind)).findFirst().orElseThrow().score();
+            double apart = 0;
+            for (int i = 0; i < ensemble.length; i++) {
+                assertEquals((first[i] + second[i]) / 2, ensemble[i], 1e-6, kind + ": window " + i + " is the members' mean");
+                apart = Math.max(apart, Math.abs(first[i] - second[i]));
+            }
+            assertTrue(apart > 1e-4, kind + ": the two seeds trained different networks (largest score difference " + apart + ")");
+        }
+    }
 }
