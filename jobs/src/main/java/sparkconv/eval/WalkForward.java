@@ -124,19 +124,23 @@ public final class WalkForward {
                 training.add(trained(spark, models, store, modelNames.get(i), real.get(k).dir(), member, false, progress));
                 training.add(trained(spark, models, store, controlNames.get(i), shuffled.get(k).dir(), member, true, progress));
             }
-            NiftyEvaluation.TestSet set;
+            String ensemble = p.ensemble() == 1 ? "" : " (ensemble of " + p.ensemble() + ")";
+            String modelRow = p.train().model() + ensemble;
+            String controlRow = p.train().model() + " on shuffled labels" + ensemble;
             var predictionsFile = Fs.child(foldOut, "predictions.json");
-            if (Fs.exists(predictionsFile, conf)) {
+            NiftyEvaluation.TestSet set = Fs.exists(predictionsFile, conf) ? read(Fs.readString(predictionsFile, conf)) : null;
+            if (set != null && set.rows().stream().map(NiftyEvaluation.Scored::name).toList().containsAll(List.of(modelRow, controlRow))) {
                 progress.accept(fold + ": evaluated already (" + predictionsFile + ")");
-                set = read(Fs.readString(predictionsFile, conf));
             } else {
+                if (set != null) {
+                    progress.accept(fold + ": " + predictionsFile + " holds other networks' predictions (another --ensemble); evaluating again");
+                    Fs.delete(predictionsFile, conf);
+                }
                 progress.accept(fold + ": evaluating " + String.join(", ", modelNames) + " and " + String.join(", ", controlNames)
                         + " on the test period");
-                String ensemble = p.ensemble() == 1 ? "" : " (ensemble of " + p.ensemble() + ")";
                 set = NiftyEvaluation.predict(spark, real.get(k).dir(), List.of(
-                        new NiftyEvaluation.Candidate(p.train().model() + ensemble, "model", load(models, modelNames)),
-                        new NiftyEvaluation.Candidate(p.train().model() + " on shuffled labels" + ensemble, "shuffled-label control",
-                                load(models, controlNames))));
+                        new NiftyEvaluation.Candidate(modelRow, "model", load(models, modelNames)),
+                        new NiftyEvaluation.Candidate(controlRow, "shuffled-label control", load(models, controlNames))));
             }
             NiftyEvaluation.Report report = NiftyEvaluation.report(set, fold, p.resamples(), p.bootstrapSeed(), p.costBps());
             Fs.writeString(Fs.child(foldOut, "metrics.json"), NiftyEvaluation.json(Map.of("report", report, "training", training)), conf);

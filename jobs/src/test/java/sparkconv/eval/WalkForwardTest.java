@@ -135,9 +135,10 @@ class WalkForwardTest {
     }
 
     /**
-     * {@code --ensemble 2}: each fold trains two models and two controls (the second with the next seed), and the
-     * ensemble's score of every test window is the mean of its members' probabilities (checked against each member's
-     * own predictions), so the two networks must differ for the check to mean anything.
+     * {@code --ensemble 2} over a finished single-network run: the fold keeps its first model and control, trains a
+     * second of each (the next seed) and evaluates again (the old predictions are of one network); the ensemble's score
+     * of every test window is the mean of its members' probabilities (checked against each member's own predictions),
+     * so the two networks must differ for the check to mean anything.
      */
     @Test
     void anEnsembleAveragesIndependentlySeededNetworks() throws Exception {
@@ -145,12 +146,19 @@ class WalkForwardTest {
         String ingested = tmp.resolve("in").toString();
         OhlcIngest.ingest(spark, new OhlcIngest.Params(List.of(randomWalk(tmp, "AAA", 5, 420).toString()), ingested, false));
         String out = tmp.resolve("wf").toString();
-        String printed = run("nifty", "walk-forward", "--in", ingested, "--out", out, "--window", "5", "--horizon", "1", "--folds", "2",
-                "--only-fold", "fold-2", "--ensemble", "2", "--model", "candle-cnn-small", "--epochs", "1", "--batch", "32",
-                "--resamples", "200", "--master", "local[2]");
-        for (String name : List.of("fold-2", "fold-2-run2", "fold-2-shuffled", "fold-2-run2-shuffled")) {
+        String[] args = {"nifty", "walk-forward", "--in", ingested, "--out", out, "--window", "5", "--horizon", "1", "--folds", "2",
+                "--only-fold", "fold-2", "--model", "candle-cnn-small", "--epochs", "1", "--batch", "32", "--resamples", "200",
+                "--master", "local[2]"};
+        run(args);
+        // The same output again with --ensemble 2: the first networks are kept, the second ones trained, the fold evaluated again.
+        String printed = run(concat(args, "--ensemble", "2"));
+        for (String name : List.of("fold-2", "fold-2-shuffled")) {
+            assertTrue(printed.contains("candle-cnn-small-" + name + ": in the store already"), name + ": " + printed);
+        }
+        for (String name : List.of("fold-2-run2", "fold-2-run2-shuffled")) {
             assertTrue(printed.contains("training candle-cnn-small-" + name + " on"), name + ": " + printed);
         }
+        assertTrue(printed.contains("holds other networks' predictions (another --ensemble); evaluating again"), printed);
         JsonNode m = new ObjectMapper().readTree(Path.of(out, "metrics.json").toFile());
         assertEquals(4, m.get("folds").get("fold-2").get("training").size());
         assertEquals("candle-cnn-small (ensemble of 2)", m.get("pooled").get("rows").get(0).get("name").asText());
@@ -173,5 +181,11 @@ class WalkForwardTest {
             }
             assertTrue(apart > 1e-4, kind + ": the two seeds trained different networks (largest score difference " + apart + ")");
         }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }
