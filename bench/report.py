@@ -97,7 +97,27 @@ def tables(rs):
                 secs = statistics.median([e["seconds"] for e in r["epochs"][1:] or r["epochs"]])
                 out.append(f"data {r['repeat']}x: epoch time {secs / base:.2f}x of 1x (linear = {r['repeat']}.00x)")
     out.extend(tta_tables(rs))
+    out.extend(round_table(rs))
     return "\n".join(out)
+
+
+def round_table(rs):
+    """Where an averaging round's time goes, for every Spark run that recorded its rounds (TrainBench's listener)."""
+    runs = [r for r in rs if r.get("rounds")]
+    if not runs:
+        return []
+    out = ["\n### rounds: where an averaging round's wall time goes (Spark job and task events; median ms per round, "
+           "epochs 2+)\n",
+           "| run | F | rounds | period | driver gap | scheduling | slowest task | fastest task | skew | tail | result KB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        x = r["rounds"]
+        out.append(f"| {r['label']}: {name(r)}, lr {r['lr']} | {r['averagingFrequency']} | {x['rounds']} | {x['periodMs']:.0f} | "
+                   f"{x['driverGapMs']:.0f} | {x['schedulingMs']:.0f} | {x['slowestTaskRunMs']:.0f} | {x['fastestTaskRunMs']:.0f} | "
+                   f"{x['skewMs']:.0f} | {x['tailMs']:.0f} | {x['resultKB']:.0f} |")
+    out.append("\nperiod = start to next start; a task runs its worker's minibatches (load, fit, result); skew = the faster "
+               "worker's wait at the barrier; tail = last task's end to the job's end.")
+    return out
 
 
 def tta_row(r):

@@ -107,6 +107,8 @@ public final class TrainBench implements Callable<Integer> {
         return v != null ? v : product.value("preprocess", option);
     }
 
+    private final RoundTimes rounds = new RoundTimes();
+
     @Override
     public Integer call() throws Exception {
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
@@ -181,6 +183,7 @@ public final class TrainBench implements Callable<Integer> {
             // The epoch's end is the progress line with all its examples (a line just before it can round to 100%).
             java.util.regex.Pattern progress = java.util.regex.Pattern.compile("^epoch (\\d+)/\\d+\\s+(\\d+)%\\s+([\\d,]+) examples");
             long epochExamples = manifest.splits().get("train").examples();
+            spark.sparkContext().addSparkListener(rounds);
             SparkTrainer trainer = new SparkTrainer(SparkSessions.javaContext(spark), line -> {
                 java.util.regex.Matcher m = progress.matcher(line);
                 if (m.find()) {
@@ -232,6 +235,9 @@ public final class TrainBench implements Callable<Integer> {
         out.put("testAccuracy", testAccuracy);
         if (target > 0) {
             out.put("tta", tta.summary());
+        }
+        if (!rounds.summary().isEmpty()) {
+            out.put("rounds", rounds.summary());
         }
         System.out.println("BENCH " + new ObjectMapper().writeValueAsString(out));
         spark.stop();
