@@ -149,7 +149,9 @@ public final class NiftyEvaluation {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                     "%s, test period %s: %,d windows (%s), %d-day windows, %d-day horizon; 95%% block-bootstrap CIs (block %d, %d resamples)%n",
                     title, testDates, examples, share(), window, horizon, blockLength, resamples));
-            String fmt = "%-34s %-22s %-22s %-22s %-22s %7s %7s %7s %6s %5s%n";
+            // The name column fits the longest name (an ensemble's control: "... on shuffled labels (ensemble of 5)").
+            int nameWidth = Math.max(34, rows.stream().mapToInt(r -> r.name().length()).max().orElse(0));
+            String fmt = "%-" + nameWidth + "s %-22s %-22s %-22s %-22s %7s %7s %7s %6s %5s%n";
             sb.append(String.format(Locale.ROOT, fmt, "model", "kind", "accuracy", "balanced accuracy", "AUC", "Sharpe",
                     "net", "turn/y", "maxDD", "hit"));
             for (Row r : rows) {
