@@ -101,7 +101,7 @@ public final class SparkTrainer {
         boolean hasValidation = manifest.splits().containsKey("validation")
                 && !manifest.splits().get("validation").shards().isEmpty();
         if (control.patience() > 0 && !hasValidation) {
-            throw new SparkconvException(shardDir + ": early stopping (--patience) needs a validation split; preprocess with --validation N");
+            throw new SparkconvException(shardDir + ": early stopping (--patience) needs a validation split (preprocess --validation N, or nifty render --validation F), or --patience 0");
         }
         List<String> validationPaths = hasValidation ? manifest.shardUris(shardDir, "validation") : List.of();
         // Training accuracy on a fixed sample as large as the validation split: cheap, and comparable across epochs.
