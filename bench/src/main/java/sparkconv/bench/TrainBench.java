@@ -236,8 +236,9 @@ public final class TrainBench implements Callable<Integer> {
         if (target > 0) {
             out.put("tta", tta.summary());
         }
-        if (!rounds.summary().isEmpty()) {
-            out.put("rounds", rounds.summary());
+        Map<String, Object> roundSplit = rounds.summary();
+        if (!roundSplit.isEmpty()) {
+            out.put("rounds", roundSplit);
         }
         System.out.println("BENCH " + new ObjectMapper().writeValueAsString(out));
         spark.stop();

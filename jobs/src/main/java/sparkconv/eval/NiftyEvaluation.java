@@ -42,10 +42,9 @@ public final class NiftyEvaluation {
     private NiftyEvaluation() {
     }
 
-    /** A trained network to evaluate; {@code kind} is "model" or "shuffled-label control". */
     /**
-     * A row of networks' predictions: one network, or an ensemble of independently trained ones whose class
-     * probabilities are averaged (Jiang, Kelly & Xiu average 5).
+     * A row of trained networks to evaluate: one network, or an ensemble of independently trained ones whose class
+     * probabilities are averaged (Jiang, Kelly & Xiu average 5); {@code kind} is "model" or "shuffled-label control".
      */
     public record Candidate(String name, String kind, List<MultiLayerNetwork> members) {
         public Candidate {

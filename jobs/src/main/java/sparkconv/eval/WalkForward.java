@@ -28,9 +28,10 @@ import sparkconv.train.TrainingRun;
  * Walk-forward evaluation in one job: renders the folds twice (true labels, and shuffled training labels for the
  * control), trains each fold's model and its shuffled-label control (or an ensemble of each, {@code --ensemble}),
  * evaluates both beside the baselines on the fold's test period, and pools the out-of-sample predictions of all folds
- * into one set of figures (and per-symbol figures when the input holds several symbols). Resumable: renders already complete are kept, a model already in the store
- * is not trained again (after checking it was trained on that fold's shards), an interrupted training continues from
- * its last epoch checkpoint, and a fold whose predictions are written is not evaluated again.
+ * into one set of figures (and per-symbol figures when the input holds several symbols). Resumable: renders already
+ * complete are kept, a model already in the store is not trained again (after checking it was trained on that fold's
+ * shards), an interrupted training continues from its last epoch checkpoint, and a fold whose predictions hold this
+ * run's rows is not evaluated again.
  * <pre>
  * out/shards/fold-k, out/shards-shuffled/fold-k   rendered folds
  * out/store/models/MODEL-fold-k[-runI][-shuffled]/vN   trained models (-runI: the I-th network of --ensemble)
@@ -48,10 +49,8 @@ public final class WalkForward {
      * @param spec        the render (split walk-forward or walk-forward-rolling; its shuffle seed is ignored)
      * @param controlSeed seed of the control's label permutation (non-zero)
      * @param onlyFolds   folds to run ("fold-3"); empty: all
-     */
-    /**
-     * @param ensemble networks trained per fold for the model and for the control, with seeds seed, seed+1, ...; their
-     *                 class probabilities are averaged (Jiang, Kelly &amp; Xiu average 5 independently trained runs)
+     * @param ensemble    networks trained per fold for the model and for the control, with seeds seed, seed+1, ...;
+     *                    their class probabilities are averaged (Jiang, Kelly &amp; Xiu average 5 independently trained runs)
      */
     public record Params(String in, String out, ChartWindows.Spec spec, int batch, long controlSeed, TrainOptions train,
                          List<String> onlyFolds, int resamples, long bootstrapSeed, double costBps, int ensemble) {

@@ -82,15 +82,9 @@ class NiftyEvaluationTest {
         String[] evaluate = {"nifty", "evaluate", "--shards", "s", "--store", "st", "--model", "m", "--out", "o"};
         String[] walkForward = {"nifty", "walk-forward", "--in", "i", "--out", "o", "--model", "candle-cnn-5", "--window", "5", "--horizon", "5"};
         for (String[] command : List.of(evaluate, walkForward)) {
-            assertOneLineError(run(concat(command, "--resamples", "50")), 2, "--resamples must be at least 100, got 50");
-            assertOneLineError(run(concat(command, "--cost-bps", "-1")), 2, "--cost-bps must be 0 or more, got -1.0");
+            assertOneLineError(run(WalkForwardTest.concat(command, "--resamples", "50")), 2, "--resamples must be at least 100, got 50");
+            assertOneLineError(run(WalkForwardTest.concat(command, "--cost-bps", "-1")), 2, "--cost-bps must be 0 or more, got -1.0");
         }
-        assertOneLineError(run(concat(walkForward, "--ensemble", "0")), 2, "--ensemble must be at least 1, got 0");
-    }
-
-    private static String[] concat(String[] a, String... b) {
-        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
+        assertOneLineError(run(WalkForwardTest.concat(walkForward, "--ensemble", "0")), 2, "--ensemble must be at least 1, got 0");
     }
 }
