@@ -36,6 +36,11 @@ import sparkconv.shards.ShardFiles;
  * learning rate is a new configuration), and by one task at a time. Minibatches are read ahead ({@code --prefetch})
  * on a shared loader thread. The round's result is what dl4j-spark's worker returns (parameters, updater state,
  * score), so dl4j-spark's aggregation and driver update stay as they are.
+ * <p>
+ * Each kept network is built, assigned and fitted on a thread of its own: ND4J's memory workspaces belong to the thread
+ * that uses them and stay allocated while it lives, and Spark runs tasks on pooled threads, so a network fitted on
+ * whichever task thread ran its round left a training workspace in every such thread (for {@code candle-cnn-60} at
+ * batch 128, GBs each: its second epoch ran out of off-heap memory). A dropped network's thread frees its workspaces.
  */
 final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, ParameterAveragingTrainingResult> {
     private static final Pattern COUNTERS = Pattern.compile("\"(iterationCount|epochCount)\"\\s*:\\s*\\d+");
@@ -47,7 +52,24 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     /** Networks this JVM built for rounds (the rest of its rounds reused one): tests check that networks are kept. */
     static final java.util.concurrent.atomic.AtomicInteger BUILT = new java.util.concurrent.atomic.AtomicInteger();
     /** Networks not in use, by configuration; only the newest configuration's are kept. */
-    private static final Map<String, Deque<Model>> KEPT = new HashMap<>();
+    private static final Map<String, Deque<Kept>> KEPT = new HashMap<>();
+    private static final java.util.concurrent.atomic.AtomicInteger THREADS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A kept network (built by its first round) and the one thread it is built, assigned and fitted on. */
+    private static final class Kept {
+        final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "sparkconv training " + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        Model net;
+
+        /** Frees the thread's workspaces (the network's training memory) and ends the thread. */
+        void retire() {
+            thread.execute(() -> Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread());
+            thread.shutdown();
+        }
+    }
     /**
      * Kept networks unused this long are dropped (an executor that outlives its training, e.g. in a pipeline's later
      * steps, would otherwise hold them: ~0.75 GB off-heap per task slot for AlexNet with its updater state).
@@ -63,7 +85,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }).scheduleWithFixedDelay(() -> {
             synchronized (KEPT) {
                 if (System.nanoTime() - lastUse > IDLE_NANOS) {
-                    KEPT.clear();
+                    retireAll();
                 }
             }
         }, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
@@ -96,43 +118,67 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         if (!paths.hasNext()) {
             return Collections.emptyIterator(); // dl4j-spark's aggregation skips a partition without results
         }
+        List<String> round = new java.util.ArrayList<>();
+        paths.forEachRemaining(round::add);
         NetBroadcastTuple tuple = broadcast.getValue();
-        Model net = borrow(tuple);
+        Kept kept = borrow();
+        // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
+        Future<ParameterAveragingTrainingResult> result = kept.thread.submit(() -> fitRound(kept, tuple, round));
         try {
-            // Up to `prefetch` minibatches read ahead on the loader thread while this one fits (0: read in turn).
-            Deque<Future<DataSet>> ahead = new ArrayDeque<>();
-            while (paths.hasNext() || !ahead.isEmpty()) {
-                while (paths.hasNext() && ahead.size() <= prefetch) {
-                    ahead.add(load(paths.next()));
-                }
-                DataSet minibatch = get(ahead.poll());
-                if (graph) {
-                    ((ComputationGraph) net).fit(minibatch);
-                } else {
-                    ((MultiLayerNetwork) net).fit(minibatch);
-                }
-            }
-            Nd4j.getExecutioner().commit();
-            INDArray state = saveUpdater ? updaterState(net) : null;
-            // Copies: the kept network is the next round's, while Spark serialises this result.
-            return List.of(new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(),
-                    net.score(), null, null, null)).iterator();
+            return List.of(get(result)).iterator();
+        } catch (InterruptedException e) {
+            result.cancel(true);
+            throw e;
         } finally {
-            giveBack(net);
+            giveBack(kept);
         }
     }
 
-    private Model borrow(NetBroadcastTuple tuple) {
-        Model kept;
+    /** On the kept network's own thread: the broadcast state in, the round's minibatches fitted, the result out. */
+    private ParameterAveragingTrainingResult fitRound(Kept kept, NetBroadcastTuple tuple, List<String> paths) throws Exception {
+        Model net = kept.net == null ? (kept.net = build(tuple)) : assign(kept.net, tuple);
+        // Up to `prefetch` minibatches read ahead on the loader thread while this one fits (0: read in turn).
+        Deque<Future<DataSet>> ahead = new ArrayDeque<>();
+        Iterator<String> next = paths.iterator();
+        while (next.hasNext() || !ahead.isEmpty()) {
+            while (next.hasNext() && ahead.size() <= prefetch) {
+                ahead.add(load(next.next()));
+            }
+            DataSet minibatch = get(ahead.poll());
+            if (Thread.interrupted()) {
+                throw new InterruptedException("the round's task was cancelled");
+            }
+            if (graph) {
+                ((ComputationGraph) net).fit(minibatch);
+            } else {
+                ((MultiLayerNetwork) net).fit(minibatch);
+            }
+        }
+        Nd4j.getExecutioner().commit();
+        INDArray state = saveUpdater ? updaterState(net) : null;
+        // Copies: the kept network is the next round's, while Spark serialises this result.
+        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), net.score(),
+                null, null, null);
+    }
+
+    private Kept borrow() {
         synchronized (KEPT) {
             lastUse = System.nanoTime();
-            KEPT.keySet().removeIf(key -> !key.equals(configuration));
-            Deque<Model> free = KEPT.get(configuration);
-            kept = free == null ? null : free.poll();
+            KEPT.entrySet().removeIf(e -> {
+                boolean stale = !e.getKey().equals(configuration);
+                if (stale) {
+                    e.getValue().forEach(Kept::retire);
+                }
+                return stale;
+            });
+            Deque<Kept> free = KEPT.get(configuration);
+            Kept kept = free == null ? null : free.poll();
+            return kept != null ? kept : new Kept();
         }
-        if (kept == null) {
-            return build(tuple);
-        }
+    }
+
+    /** The broadcast parameters, updater state and iteration/epoch counts, assigned to a kept network. */
+    private Model assign(Model kept, NetBroadcastTuple tuple) {
         kept.params().assign(tuple.getParameters());
         INDArray state = updaterState(kept);
         if (tuple.getUpdaterState() != null && state != null) {
@@ -169,18 +215,27 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return net;
     }
 
-    private void giveBack(Model net) {
+    private void giveBack(Kept kept) {
         synchronized (KEPT) {
             lastUse = System.nanoTime();
-            KEPT.computeIfAbsent(configuration, key -> new ArrayDeque<>()).push(net);
+            if (configuration.equals(KEPT.keySet().stream().findFirst().orElse(configuration))) {
+                KEPT.computeIfAbsent(configuration, key -> new ArrayDeque<>()).push(kept);
+            } else {
+                kept.retire(); // a newer configuration's round started meanwhile
+            }
         }
     }
 
     /** Drops this JVM's kept networks (a training ended; in local mode the executors are the driver's JVM). */
     static void release() {
         synchronized (KEPT) {
-            KEPT.clear();
+            retireAll();
         }
+    }
+
+    private static void retireAll() {
+        KEPT.values().forEach(free -> free.forEach(Kept::retire));
+        KEPT.clear();
     }
 
     /** How many networks this JVM keeps for later rounds. */
@@ -200,9 +255,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 : java.util.concurrent.CompletableFuture.completedFuture(loader.load(path));
     }
 
-    private static DataSet get(Future<DataSet> minibatch) throws Exception {
+    private static <T> T get(Future<T> value) throws Exception {
         try {
-            return minibatch.get();
+            return value.get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
