@@ -11,8 +11,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.api.Model;
@@ -50,10 +53,10 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return t;
     });
     /** Networks this JVM built for rounds (the rest of its rounds reused one): tests check that networks are kept. */
-    static final java.util.concurrent.atomic.AtomicInteger BUILT = new java.util.concurrent.atomic.AtomicInteger();
+    static final AtomicInteger BUILT = new AtomicInteger();
     /** Networks not in use, by configuration; only the newest configuration's are kept. */
     private static final Map<String, Deque<Kept>> KEPT = new HashMap<>();
-    private static final java.util.concurrent.atomic.AtomicInteger THREADS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger THREADS = new AtomicInteger();
 
     /** A kept network (built by its first round) and the one thread it is built, assigned and fitted on. */
     private static final class Kept {
@@ -74,7 +77,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * Kept networks unused this long are dropped (an executor that outlives its training, e.g. in a pipeline's later
      * steps, would otherwise hold them: ~0.75 GB off-heap per task slot for AlexNet with its updater state).
      */
-    private static final long IDLE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+    private static final long IDLE_NANOS = TimeUnit.MINUTES.toNanos(5);
     private static long lastUse;
 
     static {
@@ -88,7 +91,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                     retireAll();
                 }
             }
-        }, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+        }, 1, 1, TimeUnit.MINUTES);
     }
 
     private final Broadcast<NetBroadcastTuple> broadcast;
@@ -121,9 +124,10 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         List<String> round = new java.util.ArrayList<>();
         paths.forEachRemaining(round::add);
         NetBroadcastTuple tuple = broadcast.getValue();
+        int worker = TaskContext.getPartitionId();
         Kept kept = borrow();
         // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
-        Future<ParameterAveragingTrainingResult> result = kept.thread.submit(() -> fitRound(kept, tuple, round));
+        Future<ParameterAveragingTrainingResult> result = kept.thread.submit(() -> fitRound(kept, tuple, worker, round));
         try {
             return List.of(get(result)).iterator();
         } catch (InterruptedException e) {
@@ -135,8 +139,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     }
 
     /** On the kept network's own thread: the broadcast state in, the round's minibatches fitted, the result out. */
-    private ParameterAveragingTrainingResult fitRound(Kept kept, NetBroadcastTuple tuple, List<String> paths) throws Exception {
+    private ParameterAveragingTrainingResult fitRound(Kept kept, NetBroadcastTuple tuple, int worker, List<String> paths)
+            throws Exception {
         Model net = kept.net == null ? (kept.net = build(tuple)) : assign(kept.net, tuple);
+        // Dropout draws from this thread's generator, which ND4J seeds from the clock: same seed, same model needs it
+        // seeded by the network's seed, the round (its starting iteration) and the worker.
+        Nd4j.getRandom().setSeed(roundSeed(net.conf().getSeed(), iterationCount(net), worker));
         // Up to `prefetch` minibatches read ahead on the loader thread while this one fits (0: read in turn).
         Deque<Future<DataSet>> ahead = new ArrayDeque<>();
         Iterator<String> next = paths.iterator();
@@ -243,6 +251,16 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         synchronized (KEPT) {
             return KEPT.values().stream().mapToInt(Deque::size).sum();
         }
+    }
+
+    /** A round's dropout seed: distinct per worker and per round, the same in every run with the same seed. */
+    static long roundSeed(long seed, long iteration, int worker) {
+        return seed ^ iteration * 0x9E3779B97F4A7C15L ^ (worker + 1L) * 0xC2B2AE3D27D4EB4FL;
+    }
+
+    private long iterationCount(Model net) {
+        return graph ? ((ComputationGraph) net).getConfiguration().getIterationCount()
+                : ((MultiLayerNetwork) net).getIterationCount();
     }
 
     private INDArray updaterState(Model net) {

@@ -14,6 +14,8 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,20 +50,32 @@ class TrainingDeterminismTest {
         assertTrue(manifest.shardUris(shards, "train").size() % 4 != 0, "a partial last averaging round");
 
         ShuffleCounter first = new ShuffleCounter();
-        float[] a = train(spark, shards, manifest, first);
+        float[] a = train(spark, shards, manifest, first, false);
         ShuffleCounter second = new ShuffleCounter();
-        float[] b = train(spark, shards, manifest, second);
+        float[] b = train(spark, shards, manifest, second, false);
 
         assertEquals(0, first.shuffleRecordsWritten.get(), "no shuffle between the chunks of shard paths and the workers");
         assertEquals(0, second.shuffleRecordsWritten.get());
         assertArrayEquals(a, b, "bit-identical parameters from the same seed");
+
+        // Dropout draws from the random generator of the thread that fits: the workers' generators must follow the seed.
+        float[] c = train(spark, shards, manifest, new ShuffleCounter(), true);
+        float[] d = train(spark, shards, manifest, new ShuffleCounter(), true);
+        assertArrayEquals(c, d, "bit-identical parameters from the same seed, with dropout");
+        assertTrue(!java.util.Arrays.equals(a, c), "dropout changed the training (so the check above bites)");
     }
 
-    private static float[] train(SparkSession spark, String shards, Manifest manifest, ShuffleCounter counter)
-            throws InterruptedException {
+    private static float[] train(SparkSession spark, String shards, Manifest manifest, ShuffleCounter counter,
+                                 boolean dropout) throws InterruptedException {
         TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 7), false);
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(options.model(), new ModelZoo.Input(1, 28, 28),
-                manifest.classes().size(), options.hyper()));
+        MultiLayerConfiguration conf = ModelZoo.build(options.model(), new ModelZoo.Input(1, 28, 28),
+                manifest.classes().size(), options.hyper());
+        if (dropout) {
+            for (int i = 1; i < conf.getConfs().size(); i++) {
+                conf.getConf(i).getLayer().setIDropout(new Dropout(0.5));
+            }
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         SparkContext sc = spark.sparkContext();
         String group = "determinism-" + System.nanoTime();
