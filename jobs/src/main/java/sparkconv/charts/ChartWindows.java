@@ -78,8 +78,13 @@ public final class ChartWindows {
             return m;
         }
 
+        /** Whether a shard manifest's lineage is a chart-window render's. */
+        public static boolean inLineage(Map<String, String> m) {
+            return m.containsKey("window") && m.containsKey("style");
+        }
+
         public static Spec fromLineage(Map<String, String> m) {
-            if (!m.containsKey("window") || !m.containsKey("style")) {
+            if (!inLineage(m)) {
                 throw new SparkconvException("the shard manifest has no chart-window lineage (render it with nifty render)");
             }
             return new Spec(Integer.parseInt(m.get("window")), Integer.parseInt(m.get("horizon")), ChartStyle.parse(m.get("style")),

@@ -38,6 +38,12 @@ import sparkconv.store.ModelStore;
 public final class NiftyEvaluation {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final double LEVEL = 0.95;
+    /** The figures' defaults: bootstrap resamples and seed, trading cost in basis points per side. */
+    public static final int RESAMPLES = 1000;
+    public static final long SEED = 42;
+    public static final int COST_BPS = 5;
+    /** Where {@code train} writes a chart-window model version's own figures on its test period, inside the version. */
+    public static final String VERSION_DIR = "trading";
 
     private NiftyEvaluation() {
     }
@@ -267,9 +273,41 @@ public final class NiftyEvaluation {
     }
 
     private static Candidate candidate(ModelStore store, String name, Manifest manifest, boolean control) {
-        ModelStore.Version v = store.get(name, "latest");
-        checkTrainedOn(name, v.metadata(), manifest, control);
-        return new Candidate(name, control ? "shuffled-label control" : "model", store.load(name, v.version()));
+        return candidate(store, store.get(name, "latest"), manifest, control);
+    }
+
+    private static Candidate candidate(ModelStore store, ModelStore.Version v, Manifest manifest, boolean control) {
+        checkTrainedOn(v.name(), v.metadata(), manifest, control);
+        return new Candidate(v.name(), control ? "shuffled-label control" : "model", store.load(v.name(), v.version()));
+    }
+
+    /**
+     * A chart-window model version's figures on the test period of the shards it was trained on, beside the baselines
+     * (a model trained on shuffled labels is scored as the control it is), at the default settings, written into the
+     * version as {@code trading/metrics.json} and {@code report.txt}: what its report.html shows.
+     */
+    public static Report ofVersion(SparkSession spark, String shards, ModelStore store, ModelStore.Version v) {
+        var conf = spark.sparkContext().hadoopConfiguration();
+        Manifest manifest = Manifest.read(shards, conf);
+        boolean control = !"0".equals(manifest.lineage().get("shuffledLabelsSeed"));
+        TestSet set = predict(spark, shards, List.of(candidate(store, v, manifest, control)));
+        Report report = report(set, v.name() + " " + v.version() + " (" + manifest.lineage().get("fold") + ")", RESAMPLES, SEED, COST_BPS);
+        Fs.writeString(Fs.child(v.uri(), VERSION_DIR, "metrics.json"), report.toJson(), conf);
+        Fs.writeString(Fs.child(v.uri(), VERSION_DIR, "report.txt"), report.table(), conf);
+        return report;
+    }
+
+    /** The figures {@link #ofVersion} stored in a version, or null when it has none (not a chart-window model). */
+    public static Report storedInVersion(String versionUri, org.apache.hadoop.conf.Configuration conf) {
+        org.apache.hadoop.fs.Path file = Fs.child(versionUri, VERSION_DIR, "metrics.json");
+        if (!Fs.exists(file, conf)) {
+            return null;
+        }
+        try {
+            return JSON.readValue(Fs.readString(file, conf), Report.class);
+        } catch (JsonProcessingException e) {
+            throw new SparkconvException(file + ": unreadable trading figures (" + e.getOriginalMessage() + ")");
+        }
     }
 
     /** The test windows of a shard directory with the predictions of every candidate and baseline. */

@@ -37,13 +37,13 @@ final class NiftyEvaluateCommand implements Callable<Integer>, JobCommand<NiftyE
     @Option(names = "--out", required = true, description = "directory for metrics.json and report.txt (any Hadoop URI)")
     String out;
 
-    @Option(names = "--resamples", defaultValue = "1000", description = "bootstrap resamples (default ${DEFAULT-VALUE})")
+    @Option(names = "--resamples", defaultValue = "" + NiftyEvaluation.RESAMPLES, description = "bootstrap resamples (default ${DEFAULT-VALUE})")
     int resamples;
 
-    @Option(names = "--seed", defaultValue = "42", description = "bootstrap seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "" + NiftyEvaluation.SEED, description = "bootstrap seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--cost-bps", defaultValue = "5", description = "trading cost in basis points per side, charged at every position change (default ${DEFAULT-VALUE})")
+    @Option(names = "--cost-bps", defaultValue = "" + NiftyEvaluation.COST_BPS, description = "trading cost in basis points per side, charged at every position change (default ${DEFAULT-VALUE})")
     double costBps;
 
     @Mixin

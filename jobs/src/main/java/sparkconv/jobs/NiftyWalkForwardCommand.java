@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import sparkconv.SparkconvException;
 import sparkconv.charts.ChartWindows;
+import sparkconv.eval.NiftyEvaluation;
 import sparkconv.eval.WalkForward;
 import sparkconv.models.TrainingDefaults;
 import sparkconv.report.NiftyReport;
@@ -54,13 +55,13 @@ final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<Wal
     @Option(names = "--only-fold", paramLabel = "fold-K", description = "run only these folds (repeatable; default: all)")
     List<String> onlyFolds = new ArrayList<>();
 
-    @Option(names = "--resamples", defaultValue = "1000", description = "bootstrap resamples (default ${DEFAULT-VALUE})")
+    @Option(names = "--resamples", defaultValue = "" + NiftyEvaluation.RESAMPLES, description = "bootstrap resamples (default ${DEFAULT-VALUE})")
     int resamples;
 
-    @Option(names = "--bootstrap-seed", defaultValue = "42", description = "bootstrap seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--bootstrap-seed", defaultValue = "" + NiftyEvaluation.SEED, description = "bootstrap seed (default ${DEFAULT-VALUE})")
     long bootstrapSeed;
 
-    @Option(names = "--cost-bps", defaultValue = "5", description = "trading cost in basis points per side, at every position change (default ${DEFAULT-VALUE})")
+    @Option(names = "--cost-bps", defaultValue = "" + NiftyEvaluation.COST_BPS, description = "trading cost in basis points per side, at every position change (default ${DEFAULT-VALUE})")
     double costBps;
 
     @Option(names = "--ensemble", defaultValue = "1",

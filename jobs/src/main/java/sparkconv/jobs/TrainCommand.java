@@ -7,7 +7,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import sparkconv.charts.ChartWindows;
+import sparkconv.eval.NiftyEvaluation;
 import sparkconv.report.TrainingReport;
+import sparkconv.shards.Manifest;
 import sparkconv.store.ModelStore;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -54,7 +57,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
                                    TrainingFlags training) {
         String modelName = name;
         if (modelName == null) {
-            var manifest = sparkconv.shards.Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+            var manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
             modelName = manifest.dataset() + "-" + training.model;
         }
         sparkconv.train.TrainOptions options = training.toTrainOptions();
@@ -63,7 +66,13 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
         System.out.print(o.test().summary());
         var conf = spark.sparkContext().hadoopConfiguration();
-        System.out.println("report: " + TrainingReport.write(new ModelStore(store, conf), conf, o.version().name(), o.version().version()));
+        ModelStore models = new ModelStore(store, conf);
+        if (ChartWindows.Spec.inLineage(Manifest.read(shards, conf).lineage())) {
+            // A chart-window model's report shows what a researcher checks first: its trading figures beside the baselines.
+            NiftyEvaluation.Report trading = NiftyEvaluation.ofVersion(spark, shards, models, models.get(o.version().name(), o.version().version()));
+            System.out.print(trading.table());
+        }
+        System.out.println("report: " + TrainingReport.write(models, conf, o.version().name(), o.version().version()));
         return o;
     }
 }

@@ -56,10 +56,7 @@ public final class NiftyReport {
                         + "Intervals: 95%% moving-block bootstrap (block %d, %d resamples).</p>", Html.esc(report.testDates()),
                 report.examples(), report.window(), report.horizon(), report.blockLength(), report.resamples()));
         sb.append("<h2>Model, shuffled-label control and baselines</h2>");
-        table(sb, report);
-        sb.append("<p class='muted'>").append(Html.esc(report.tradingNote())).append("</p>");
-        sb.append("<h2>Equity after costs</h2>");
-        sb.append(equity(report));
+        figures(sb, report);
         if (!folds.isEmpty()) {
             sb.append("<h2>Per fold</h2>");
             parts(sb, folds);
@@ -70,6 +67,17 @@ public final class NiftyReport {
         }
         samples(sb, spark, shardDir, set);
         return sb.append("</body></html>").toString();
+    }
+
+    /**
+     * The rows' table with the trading note, then the after-cost equity curves: also a chart-window model version's
+     * report.html section (the caller writes its heading).
+     */
+    public static void figures(StringBuilder sb, NiftyEvaluation.Report report) {
+        table(sb, report);
+        sb.append("<p class='muted'>").append(Html.esc(report.tradingNote())).append("</p>");
+        sb.append("<h3>Equity after costs</h3>");
+        sb.append(equity(report));
     }
 
     private static void table(StringBuilder sb, NiftyEvaluation.Report report) {
@@ -167,9 +175,14 @@ public final class NiftyReport {
                     c == curves.size() - 1 ? "2.5" : "1.5", c == curves.size() - 1 ? " stroke-dasharray='6 3'" : ""));
             int ly = top + 10 + 16 * c;
             sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='14' height='3' fill='%s'/>", left + pw + 12, ly - 4, colour));
-            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", left + pw + 30, ly, Html.esc(names.get(c))));
+            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", left + pw + 30, ly, Html.esc(legend(names.get(c)))));
         }
         return sb.append("</svg>").toString();
+    }
+
+    /** A curve's name as it fits the legend (170 px at 11 px). */
+    private static String legend(String name) {
+        return name.length() <= 28 ? name : name.substring(0, 27) + "\u2026";
     }
 
     /** Test windows spread over the period, drawn as the model saw them, with true and predicted labels. */

@@ -19,6 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import sparkconv.eval.NiftyEvaluation;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.ShardBytes;
 import sparkconv.spark.Fs;
@@ -82,7 +83,7 @@ public final class TrainingReport {
             samplesNote = "The training shards (" + shardDir + ") are no longer readable: no sample predictions.";
         }
         Path out = new Path(v.uri(), FILE);
-        Fs.writeString(out, html(v, samples, masks, samplesNote), conf);
+        Fs.writeString(out, html(v, samples, masks, samplesNote, NiftyEvaluation.storedInVersion(v.uri(), conf)), conf);
         return out.toString();
     }
 
@@ -164,7 +165,9 @@ public final class TrainingReport {
         }
     }
 
-    public static String html(ModelStore.Version v, List<Sample> samples, List<MaskSample> masks, String samplesNote) {
+    /** @param trading a chart-window model's figures on its test period ({@code train} stores them), or null */
+    public static String html(ModelStore.Version v, List<Sample> samples, List<MaskSample> masks, String samplesNote,
+                              NiftyEvaluation.Report trading) {
         Map<String, Object> meta = v.metadata();
         Map<String, Object> metrics = v.metrics();
         StringBuilder sb = new StringBuilder();
@@ -173,7 +176,7 @@ public final class TrainingReport {
                 .append("body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1000px}")
                 .append("h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}")
                 .append("table{border-collapse:collapse}td,th{padding:3px 8px;border:1px solid #ddd;text-align:right}")
-                .append("th{background:#f4f4f4}td.l,th.l{text-align:left}.cm td{width:34px;height:26px;font-size:11px;text-align:center}")
+                .append("th{background:#f4f4f4}td.l,th.l{text-align:left}tr.model td{font-weight:bold}h3{font-size:15px}.cm td{width:34px;height:26px;font-size:11px;text-align:center}")
                 .append(".chart .title{font-weight:bold;font-size:13px}.chart .tick{font-size:11px;fill:#444}")
                 .append(".chart .plot{fill:#fafafa;stroke:#bbb}.chart .grid{stroke:#e4e4e4}")
                 .append(".charts{display:flex;flex-wrap:wrap;gap:16px}.bar{background:#1f77b4;height:12px;display:inline-block}")
@@ -190,6 +193,13 @@ public final class TrainingReport {
         if (test instanceof Map<?, ?> t) {
             confusion(sb, t);
             perClass(sb, t);
+        }
+        if (trading != null) {
+            sb.append("<h2>Trading figures on the test period</h2><p>").append(Html.esc(trading.title()))
+                    .append(String.format(Locale.ROOT, ": %s, %,d windows, direction over the next %d days; 95%% block-bootstrap "
+                            + "intervals. The shuffled-label control is a model of its own: nifty evaluate and nifty walk-forward "
+                            + "put it beside this one.</p>", Html.esc(trading.testDates()), trading.examples(), trading.horizon()));
+            NiftyReport.figures(sb, trading);
         }
         timeSplit(sb, metrics);
         sb.append("<h2>Sample test predictions</h2>");

@@ -20,12 +20,9 @@ import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
 import sparkconv.data.OhlcIngest;
 import sparkconv.jobs.Main;
-import sparkconv.models.Hyper;
 import sparkconv.store.ModelStore;
-import sparkconv.train.TrainOptions;
-import sparkconv.train.TrainingRun;
 
-/** End to end on a synthetic random walk: ingest, render, train through parameter averaging, evaluate. */
+/** End to end on a synthetic random walk: ingest, render, train (which stores each version's own trading figures), evaluate. */
 class NiftyEvaluationTest {
     @TempDir
     Path tmp;
@@ -52,9 +49,10 @@ class NiftyEvaluationTest {
         ChartRenderJob.run(spark, ingested, control, new ChartWindows.Spec(5, 1, ChartStyle.OHLC, 1, 0, "time", 0.6, 0.1, 0, 1, 3), 32, false);
 
         String store = tmp.resolve("store").toString();
-        TrainOptions options = new TrainOptions("candle-cnn-small", 1, 2, 2, 1, new Hyper("nesterovs", 0.005, 0.9, 1e-4, 1), false);
-        TrainingRun.run(spark, shards, options, store, "m", null, s -> { });
-        TrainingRun.run(spark, control, options, store, "c", null, s -> { });
+        for (String[] trained : List.of(new String[]{shards, "m"}, new String[]{control, "c"})) {
+            assertEquals(0, Main.run("train", "--shards", trained[0], "--store", store, "--name", trained[1], "--model", "candle-cnn-small",
+                    "--epochs", "1", "--updater", "nesterovs", "--lr", "0.005", "--seed", "1", "--master", "local[2]"));
+        }
 
         assertEquals(0, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "m", "--control", "c",
                 "--out", tmp.resolve("eval").toString(), "--resamples", "200", "--master", "local[2]"));
@@ -71,6 +69,19 @@ class NiftyEvaluationTest {
                     row.toString());
         }
         assertTrue(Files.readString(tmp.resolve("eval/report.txt")).contains("after 5.0 bps per side"));
+
+        // train wrote each chart-window version's own figures on its test period, and its report.html shows them.
+        var version = tmp.resolve("store/models/m/v1");
+        var own = new com.fasterxml.jackson.databind.ObjectMapper().readTree(version.resolve("trading/metrics.json").toFile());
+        assertEquals(4, own.get("rows").size(), "the model and the three baselines");
+        assertEquals("model", own.get("rows").get(0).get("kind").asText());
+        assertEquals(report.get("rows").get(0).get("accuracy").get("value"), own.get("rows").get(0).get("accuracy").get("value"),
+                "the same accuracy on the same windows as nifty evaluate's");
+        assertEquals(report.get("rows").get(0).get("trading").get("sharpeAfterCosts"), own.get("rows").get(0).get("trading").get("sharpeAfterCosts"));
+        String html = Files.readString(version.resolve("report.html"));
+        assertTrue(html.contains("Trading figures on the test period") && html.contains("id='equity'") && html.contains("buy and hold"), html);
+        var controlFigures = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("store/models/c/v1/trading/metrics.json").toFile());
+        assertEquals("shuffled-label control", controlFigures.get("rows").get(0).get("kind").asText());
         assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
                 "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
         assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));
