@@ -78,6 +78,8 @@ def main():
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--updater", choices=["nesterovs", "adam"], default="nesterovs",
+                   help="nesterovs: momentum 0.9, L2 1e-4 (the product's image defaults); adam: no weight decay (the chart models')")
     p.add_argument("--lr", type=float, default=0.02)
     p.add_argument("--lr-decay", type=float, default=0.8)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -103,7 +105,8 @@ def main():
     train_y, val_y, ty = torch.from_numpy(train_y), torch.from_numpy(val_y), torch.from_numpy(ty)
 
     net = model(a.model, int(max(y.max(), ty.max())) + 1, tuple(x.shape[1:]))
-    opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    opt = (torch.optim.Adam(net.parameters(), lr=a.lr) if a.updater == "adam"
+           else torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4))
     loss_fn = nn.CrossEntropyLoss()
     epochs = []
     evaluations, reached = [], None
@@ -149,7 +152,7 @@ def main():
                        "validationAccuracy": accuracy(net, val_x, val_y)})
     out = {"bench": "train", "label": a.label, "model": a.model, "data": os.path.basename(a.data.rstrip("/")), "mode": "pytorch",
            "master": f"pytorch {torch.__version__}", "threads": str(a.threads),
-           "updater": "nesterovs", "averagingFrequency": 0, "repeat": 1, "workers": 1,
+           "updater": a.updater, "averagingFrequency": 0, "repeat": 1, "workers": 1,
            "examplesPerEpoch": len(train_x), "lr": a.lr, "batch": a.batch, "lrSchedule": f"exp:{a.lr_decay}",
            "epochs": epochs, "testAccuracy": accuracy(net, tx, ty)}
     if a.target:

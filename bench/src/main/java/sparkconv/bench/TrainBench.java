@@ -18,10 +18,12 @@ import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
 import sparkconv.jobs.ConfDefaults;
+import sparkconv.jobs.TrainingFlags;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
@@ -46,26 +48,16 @@ public final class TrainBench implements Callable<Integer> {
     String mode;
     @Option(names = "--master", defaultValue = "local[2]", description = "Spark master for --mode spark")
     String master;
-    // Options without a defaultValue here take the product's train.* default from conf/defaults.properties (main).
-    @Option(names = "--model")
-    String model;
-    @Option(names = "--epochs", defaultValue = "4")
-    int epochs;
+    /**
+     * The training settings are train's own flags: when not given, the model's training defaults, else the product's
+     * train.* defaults from conf/defaults.properties (the same precedence as train).
+     */
+    @Mixin
+    TrainingFlags training;
     @Option(names = "--limit", defaultValue = "0", description = "training images (0 = all 60,000)")
     int limit;
     @Option(names = "--repeat", defaultValue = "1", description = "copies of the training split per epoch (scaling runs)")
     int repeat;
-    @Option(names = "--workers")
-    int workers;
-    // Without a flag, the training settings are the product's own defaults (conf/defaults.properties).
-    @Option(names = "--averaging-frequency")
-    int averagingFrequency;
-    @Option(names = "--updater")
-    String updater;
-    @Option(names = "--lr")
-    double lr;
-    @Option(names = "--lr-schedule")
-    String lrSchedule;
     @Option(names = "--batch")
     int batch;
     @Option(names = "--target", defaultValue = "0",
@@ -82,16 +74,6 @@ public final class TrainBench implements Callable<Integer> {
     String work;
     @Option(names = "--label", defaultValue = "")
     String label;
-    @Option(names = "--momentum")
-    double momentum;
-    @Option(names = "--l2")
-    double l2;
-    @Option(names = "--seed")
-    long seed;
-    @Option(names = "--prefetch")
-    int prefetch;
-    @Option(names = "--stats", description = "collect Spark training statistics and print where the time went (stderr)")
-    boolean stats;
 
     public static void main(String[] args) {
         ConfDefaults product = new ConfDefaults();
@@ -119,8 +101,12 @@ public final class TrainBench implements Callable<Integer> {
         String shards = Fs.uri(work) + "/shards-" + dataset + "-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
         Manifest manifest = IdxPreprocess.idx(spark, data, dataset, classNames, shards, batch,
                 limit == 0 ? 5000 : limit / 10, limit, false).manifest();
-        Hyper hyper = new Hyper(updater, lr, momentum, l2, seed);
-        LrSchedule schedule = LrSchedule.parse(lrSchedule);
+        TrainOptions trained = training.toTrainOptions();
+        String model = trained.model();
+        int epochs = trained.epochs();
+        Hyper hyper = trained.hyper();
+        double lr = hyper.learningRate();
+        LrSchedule schedule = trained.control().schedule();
         Manifest.Shape shape = manifest.shape();
         ModelZoo.Input input = new ModelZoo.Input(shape.channels(), shape.height(), shape.width());
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, classNames.size(), hyper));
@@ -170,8 +156,9 @@ public final class TrainBench implements Callable<Integer> {
             if (repeat > 1) {
                 manifest = withTrainPaths(manifest, repeat);
             }
-            TrainOptions options = new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, stats,
-                    new TrainControl(schedule, 0, false));
+            // No early stopping and no resume: every configuration trains its epochs (or until --target).
+            TrainOptions options = new TrainOptions(model, epochs, trained.workers(), trained.averagingFrequency(),
+                    trained.prefetch(), hyper, trained.collectStats(), new TrainControl(schedule, 0, false));
             // CPU seconds of an epoch's training: from the previous epoch's "done" line (after its validation) to this
             // epoch's 100% progress line (before its validation). In local mode the executors are this JVM.
             // With --target, the test accuracy is taken on the driver's network (updated in place after every round)
@@ -223,14 +210,14 @@ public final class TrainBench implements Callable<Integer> {
         out.put("mode", mode);
         out.put("master", mode.equals("spark") ? master : "single-jvm");
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "?"));
-        out.put("updater", updater);
-        out.put("averagingFrequency", averagingFrequency);
+        out.put("updater", hyper.updater());
+        out.put("averagingFrequency", trained.averagingFrequency());
         out.put("repeat", repeat);
-        out.put("workers", mode.equals("spark") ? (workers > 0 ? workers : spark.sparkContext().defaultParallelism()) : 1);
+        out.put("workers", mode.equals("spark") ? (trained.workers() > 0 ? trained.workers() : spark.sparkContext().defaultParallelism()) : 1);
         out.put("examplesPerEpoch", manifest.splits().get("train").examples() * repeat);
         out.put("lr", lr);
         out.put("batch", batch);
-        out.put("lrSchedule", lrSchedule);
+        out.put("lrSchedule", trained.control().schedule().toString());
         out.put("epochs", perEpoch);
         out.put("testAccuracy", testAccuracy);
         if (target > 0) {

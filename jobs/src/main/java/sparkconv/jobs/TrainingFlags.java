@@ -11,11 +11,11 @@ import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 
 /**
- * Training flags shared by {@code train} and {@code quickstart}. Precedence for each setting: the flag when given on
- * the command line (a pipeline stage's args are flags too) &gt; the model's own {@link TrainingDefaults} &gt; the
- * command's default (the value picocli filled in from conf/).
+ * Training flags shared by {@code train}, {@code quickstart} and the training benchmark. Precedence for each setting:
+ * the flag when given on the command line (a pipeline stage's args are flags too) &gt; the model's own
+ * {@link TrainingDefaults} &gt; the command's default (the value picocli filled in from conf/).
  */
-final class TrainingFlags {
+public final class TrainingFlags {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
@@ -67,7 +67,7 @@ final class TrainingFlags {
     @Option(names = "--resume", description = "continue the run from its last complete checkpoint in <store>/checkpoints/<name>-<version>")
     boolean resume;
 
-    TrainOptions toTrainOptions() {
+    public TrainOptions toTrainOptions() {
         TrainingDefaults d = TrainingDefaults.of(model);
         return new TrainOptions(model, pick("--epochs", epochs, d.epochs()), workers, averagingFrequency, prefetch,
                 new Hyper(pick("--updater", updater, d.updater()), pick("--lr", learningRate, d.learningRate()),
