@@ -53,14 +53,18 @@ def find(rs, **kw):
     return None
 
 
+UPDATERS = {"nesterovs": "Nesterov momentum", "adam": "Adam", "sgd": "SGD"}
+
+
 def tables(rs):
     out = []
     train = [r for r in rs if r["label"] == "train"]
     for model in dict.fromkeys(r["model"] for r in train):
         m = [r for r in train if r["model"] == model]
         data, batch = m[0].get("data", "fashion-mnist"), m[0]["batch"]
+        updaters = " / ".join(dict.fromkeys(f"{UPDATERS.get(r['updater'], r['updater'])} {r['lr']:g}" for r in m))
         out.append(f"\n### train: {model} on {data}, {m[0]['examplesPerEpoch']:,} training examples, batch {batch}, "
-                   f"Nesterov momentum (examples/s, median (min-max) of epochs 2+, or epoch 1 when it is the only one)\n")
+                   f"{updaters} (examples/s, median (min-max) of epochs 2+, or epoch 1 when it is the only one)\n")
         out.append("| configuration | threads | examples/s | per CPU-second | final validation acc | test acc |")
         out.append("|---|---|---|---|---|---|")
         for r in m:
