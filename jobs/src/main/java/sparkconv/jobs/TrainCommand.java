@@ -55,19 +55,16 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
 
     static TrainingRun.Outcome run(SparkSession spark, String shards, String store, String name, String version,
                                    TrainingFlags training) {
-        String modelName = name;
-        if (modelName == null) {
-            var manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
-            modelName = manifest.dataset() + "-" + training.model;
-        }
-        sparkconv.train.TrainOptions options = training.toTrainOptions();
+        var conf = spark.sparkContext().hadoopConfiguration();
+        Manifest manifest = Manifest.read(shards, conf);
+        String modelName = name != null ? name : manifest.dataset() + "-" + training.model;
+        TrainOptions options = training.toTrainOptions();
         System.out.printf("training %s: %s, schedule %s, up to %d epochs, patience %d on validation %s%n", options.model(),
                 options.hyper(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
         System.out.print(o.test().summary());
-        var conf = spark.sparkContext().hadoopConfiguration();
         ModelStore models = new ModelStore(store, conf);
-        if (ChartWindows.Spec.inLineage(Manifest.read(shards, conf).lineage())) {
+        if (ChartWindows.Spec.inLineage(manifest.lineage())) {
             // A chart-window model's report shows what a researcher checks first: its trading figures beside the baselines.
             NiftyEvaluation.Report trading = NiftyEvaluation.ofVersion(spark, shards, models, models.get(o.version().name(), o.version().version()));
             System.out.print(trading.table());
