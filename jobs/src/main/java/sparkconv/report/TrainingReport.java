@@ -197,8 +197,10 @@ public final class TrainingReport {
         if (trading != null) {
             sb.append("<h2>Trading figures on the test period</h2><p>").append(Html.esc(trading.title()))
                     .append(String.format(Locale.ROOT, ": %s, %,d windows, direction over the next %d days; 95%% block-bootstrap "
-                            + "intervals. The shuffled-label control is a model of its own: nifty evaluate and nifty walk-forward "
-                            + "put it beside this one.</p>", Html.esc(trading.testDates()), trading.examples(), trading.horizon()));
+                            + "intervals. %s</p>", Html.esc(trading.testDates()), trading.examples(), trading.horizon(),
+                            trading.rows().get(0).kind().equals("model")
+                                    ? "Its shuffled-label control is a model of its own: nifty evaluate and nifty walk-forward put it beside this one."
+                                    : "This version was trained on shuffled labels: it is a control, to be put beside a model by nifty evaluate."));
             NiftyReport.figures(sb, trading);
         }
         timeSplit(sb, metrics);

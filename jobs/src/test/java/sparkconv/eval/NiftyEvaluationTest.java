@@ -82,6 +82,7 @@ class NiftyEvaluationTest {
         assertTrue(html.contains("Trading figures on the test period") && html.contains("id='equity'") && html.contains("buy and hold"), html);
         var controlFigures = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("store/models/c/v1/trading/metrics.json").toFile());
         assertEquals("shuffled-label control", controlFigures.get("rows").get(0).get("kind").asText());
+        assertTrue(Files.readString(tmp.resolve("store/models/c/v1/report.html")).contains("trained on shuffled labels: it is a control"));
         assertEquals(2, Main.run("nifty", "evaluate", "--shards", shards, "--store", store, "--model", "c",
                 "--out", tmp.resolve("refused").toString(), "--master", "local[2]"), "a shuffled-label model is only a control");
         assertTrue(new ModelStore(store, spark.sparkContext().hadoopConfiguration()).modelNames().containsAll(List.of("m", "c")));
