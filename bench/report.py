@@ -106,21 +106,28 @@ def tables(rs):
 
 
 def round_table(rs):
-    """Where an averaging round's time goes, for every Spark run that recorded its rounds (TrainBench's listener)."""
+    """Where an averaging round's time goes, for every Spark run that recorded its rounds (TrainBench's listener, and
+    the tasks' own clocks when the rounds ran inside one barrier stage per job)."""
     runs = [r for r in rs if r.get("rounds")]
     if not runs:
         return []
-    out = ["\n### rounds: where an averaging round's wall time goes (Spark job and task events; median ms per round, "
-           "epochs 2+)\n",
-           "| run | F | rounds | period | driver gap | scheduling | slowest task | fastest task | skew | tail | result KB |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["\n### rounds: where an averaging round's wall time goes (Spark job and task events, per round of a job: "
+           "medians over jobs, epochs 2+; fit / wait / average: the workers' own clocks, means)\n",
+           "| run | F | rounds (jobs) | period | driver gap | scheduling | slowest task | fastest task | skew | tail | "
+           "fit | wait | average | result KB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    def ms(x, key):
+        return f"{x[key]:.0f}" if key in x else "-"
     for r in runs:
         x = r["rounds"]
-        out.append(f"| {r['label']}: {name(r)}, lr {r['lr']} | {r['averagingFrequency']} | {x['rounds']} | {x['periodMs']:.0f} | "
-                   f"{x['driverGapMs']:.0f} | {x['schedulingMs']:.0f} | {x['slowestTaskRunMs']:.0f} | {x['fastestTaskRunMs']:.0f} | "
-                   f"{x['skewMs']:.0f} | {x['tailMs']:.0f} | {x['resultKB']:.0f} |")
+        out.append(f"| {r['label']}: {name(r)}, lr {r['lr']} | {r['averagingFrequency']} | {x['rounds']} ({x.get('jobs', x['rounds'])}) | "
+                   f"{x['periodMs']:.0f} | {x['driverGapMs']:.0f} | {x['schedulingMs']:.0f} | {x['slowestTaskRunMs']:.0f} | "
+                   f"{x['fastestTaskRunMs']:.0f} | {x['skewMs']:.0f} | {x['tailMs']:.0f} | {ms(x, 'fitMs')} | {ms(x, 'waitMs')} | "
+                   f"{ms(x, 'averageMs')} | {x['resultKB']:.0f} |")
     out.append("\nperiod = start to next start; a task runs its worker's minibatches (load, fit, result); skew = the faster "
-               "worker's wait at the barrier; tail = last task's end to the job's end.")
+               "worker's wait at the job's end; tail = last task's end to the job's end. Rounds inside one barrier stage: "
+               "fit = load, fit and encode a round's minibatches; wait = for the other workers' messages (the slower "
+               "worker's lead and the exchange through the driver); average = decode, average, assign.")
     return out
 
 

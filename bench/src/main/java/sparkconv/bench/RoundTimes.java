@@ -15,29 +15,33 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
 import scala.collection.JavaConverters;
 
+import sparkconv.train.RoundClock;
+
 /**
- * Where an averaging round's wall time goes, from Spark's own job and task events (a listener on the driver), for
- * every round sparkconv runs (dl4j-spark's {@code --stats} exist only on its own worker, which sparkconv's rounds no
- * longer use). Each round is one Spark job whose description names it ({@code ... epoch 2/3 round 4/43}); epoch 1
- * (JIT warm-up) is left out. Per round: the period from one round's start to the next, the driver's gap between a
- * round's end and the next one's start, the scheduling delay to the first task, each task's run time (the slowest and
- * the fastest worker: loading, fitting and returning its minibatches), the skew between the workers' finishes (the
- * barrier: time the faster worker waits), the tail from the last task to the job's end (result handling), and the
- * result size per worker. Medians over the rounds.
+ * Where an averaging round's wall time goes, from Spark's own job and task events (a listener on the driver) and, for
+ * rounds run inside one barrier stage, from the tasks' own clocks ({@link RoundClock}: in local mode the tasks run in
+ * this JVM). Each Spark job of the training names its rounds ({@code ... epoch 2/3 rounds 1-12/43}, or {@code round
+ * 43/43}); epoch 1 (JIT warm-up) is left out. Per job: the driver's gap between the previous job's end and this one's
+ * start, the scheduling delay to the first task, each task's run time (the slowest and the fastest worker), the skew
+ * between the workers' finishes (the faster worker's wait), the tail from the last task to the job's end (result
+ * handling), and the result size per worker; divided by the job's rounds, medians over the jobs.
  */
 final class RoundTimes extends SparkListener {
-    private static final Pattern ROUND = Pattern.compile("epoch (\\d+)/\\d+ round \\d+/\\d+");
+    private static final Pattern ROUND = Pattern.compile("epoch (\\d+)/\\d+ rounds? (\\d+)(?:-(\\d+))?/\\d+");
+    private RoundClock.Totals afterWarmUp;
 
     private record Task(long launch, long finish, long run, long resultBytes) {
     }
 
     private static final class Job {
         final long start;
+        final int rounds;
         long end = -1;
         final List<Task> tasks = new ArrayList<>();
 
-        Job(long start) {
+        Job(long start, int rounds) {
             this.start = start;
+            this.rounds = rounds;
         }
     }
 
@@ -52,7 +56,10 @@ final class RoundTimes extends SparkListener {
         if (m == null || !m.find() || Integer.parseInt(m.group(1)) < 2) {
             return;
         }
-        Job job = new Job(e.time());
+        if (afterWarmUp == null) {
+            afterWarmUp = RoundClock.totals();
+        }
+        Job job = new Job(e.time(), m.group(3) == null ? 1 : Integer.parseInt(m.group(3)) - Integer.parseInt(m.group(2)) + 1);
         rounds.add(job);
         byJobId.put(e.jobId(), job);
         for (Object stage : JavaConverters.seqAsJavaList(e.stageIds())) {
@@ -77,7 +84,10 @@ final class RoundTimes extends SparkListener {
         }
     }
 
-    /** Medians in milliseconds (result size in KB) over the measured rounds; empty when none ran. */
+    /**
+     * Medians in milliseconds per round (result size in KB per job) over the measured jobs; and, when rounds ran inside
+     * barrier stages, each worker's mean fit, wait and average per round from their clocks. Empty when none ran.
+     */
     synchronized Map<String, Object> summary() {
         List<Job> done = rounds.stream().filter(j -> j.end >= 0 && !j.tasks.isEmpty()).toList();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -87,21 +97,33 @@ final class RoundTimes extends SparkListener {
         List<Double> period = new ArrayList<>();
         List<Double> gap = new ArrayList<>();
         for (int i = 1; i < done.size(); i++) {
-            period.add((double) (done.get(i).start - done.get(i - 1).start));
-            gap.add((double) (done.get(i).start - done.get(i - 1).end));
+            period.add((double) (done.get(i).start - done.get(i - 1).start) / done.get(i - 1).rounds);
+            gap.add((double) (done.get(i).start - done.get(i - 1).end) / done.get(i).rounds);
         }
-        out.put("rounds", done.size());
+        out.put("rounds", done.stream().mapToInt(j -> j.rounds).sum());
+        out.put("jobs", done.size());
         out.put("periodMs", median(period));
         out.put("driverGapMs", median(gap));
-        out.put("jobMs", median(done.stream().map(j -> (double) (j.end - j.start)).toList()));
-        out.put("schedulingMs", median(done.stream().map(j -> (double) (j.tasks.stream().mapToLong(Task::launch).min().getAsLong() - j.start)).toList()));
-        out.put("slowestTaskRunMs", median(done.stream().map(j -> (double) j.tasks.stream().mapToLong(Task::run).max().getAsLong()).toList()));
-        out.put("fastestTaskRunMs", median(done.stream().map(j -> (double) j.tasks.stream().mapToLong(Task::run).min().getAsLong()).toList()));
-        out.put("skewMs", median(done.stream().map(j -> (double) (j.tasks.stream().mapToLong(Task::finish).max().getAsLong()
-                - j.tasks.stream().mapToLong(Task::finish).min().getAsLong())).toList()));
-        out.put("tailMs", median(done.stream().map(j -> (double) (j.end - j.tasks.stream().mapToLong(Task::finish).max().getAsLong())).toList()));
+        out.put("jobMs", perRound(done, j -> j.end - j.start));
+        out.put("schedulingMs", perRound(done, j -> j.tasks.stream().mapToLong(Task::launch).min().getAsLong() - j.start));
+        out.put("slowestTaskRunMs", perRound(done, j -> j.tasks.stream().mapToLong(Task::run).max().getAsLong()));
+        out.put("fastestTaskRunMs", perRound(done, j -> j.tasks.stream().mapToLong(Task::run).min().getAsLong()));
+        out.put("skewMs", perRound(done, j -> j.tasks.stream().mapToLong(Task::finish).max().getAsLong()
+                - j.tasks.stream().mapToLong(Task::finish).min().getAsLong()));
+        out.put("tailMs", perRound(done, j -> j.end - j.tasks.stream().mapToLong(Task::finish).max().getAsLong()));
         out.put("resultKB", median(done.stream().map(j -> j.tasks.stream().mapToLong(Task::resultBytes).max().getAsLong() / 1024.0).toList()));
+        RoundClock.Totals inTasks = RoundClock.totals().since(afterWarmUp);
+        if (inTasks.workerRounds() > 0) {
+            double n = inTasks.workerRounds() * 1e6;
+            out.put("fitMs", inTasks.fitNanos() / n);
+            out.put("waitMs", inTasks.waitNanos() / n);
+            out.put("averageMs", inTasks.averageNanos() / n);
+        }
         return out;
+    }
+
+    private static double perRound(List<Job> jobs, java.util.function.ToLongFunction<Job> ms) {
+        return median(jobs.stream().map(j -> (double) ms.applyAsLong(j) / j.rounds).toList());
     }
 
     private static double median(List<Double> values) {

@@ -9,6 +9,7 @@ import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 
 import sparkconv.shards.ShardFiles;
@@ -27,9 +28,18 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private int rounds;
     private Broadcast<NetBroadcastTuple> roundBroadcast;
     private long knownCount = -1;
+    private int stepsPerWorker;
 
     AveragingMaster(Builder builder) {
         super(builder);
+    }
+
+    /**
+     * The next {@code fitPaths} call gives each worker at most {@code steps} minibatches (what its rounds in one barrier
+     * stage are counted from).
+     */
+    void nextSteps(int steps) {
+        this.stepsPerWorker = steps;
     }
 
     /**
@@ -50,6 +60,88 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         long count = knownCount >= 0 ? knownCount : super.getTotalDataSetObjectCount(trainingData);
         knownCount = -1;
         return count;
+    }
+
+    /**
+     * A {@code fitPaths} call's rounds: all in one barrier stage (one Spark job, the tasks averaging among themselves
+     * after each round, {@link KeptNetworkWorker#exchanging}) when it can run that way, else dl4j-spark's one job per
+     * round. Spark job and task launch was ~15% of a LeNet-5 round on {@code local[2]} (bench/RESULTS.md, "rounds").
+     */
+    @Override
+    protected void executeTrainingPathsHelper(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaRDD<String> paths,
+                                              org.deeplearning4j.core.loader.DataSetLoader dsLoader,
+                                              org.deeplearning4j.core.loader.MultiDataSetLoader mdsLoader, int examplesPerPath) {
+        JavaSparkContext jsc = network != null ? network.getSparkContext() : graph.getSparkContext();
+        int perWorker = stepsPerWorker;
+        stepsPerWorker = 0;
+        if (perWorker <= 0 || !(dsLoader instanceof ShardFiles.Loader loader) || !inOneJob(jsc, network, graph, paths.getNumPartitions())) {
+            super.executeTrainingPathsHelper(network, graph, paths, dsLoader, mdsLoader, examplesPerPath);
+            return;
+        }
+        knownCount = -1;
+        int chunkRounds = (perWorker + averagingFrequency - 1) / averagingFrequency;
+        String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
+        jsc.setJobDescription(chunkRounds == 1 ? String.format("%s round %d/%d", epochLabel, nextRound, rounds)
+                : String.format("%s rounds %d-%d/%d", epochLabel, nextRound, nextRound + chunkRounds - 1, rounds));
+        nextRound += chunkRounds;
+        try {
+            KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds, averagingFrequency);
+            var results = paths.rdd().barrier().mapPartitions(new InBarrierStage(worker), false,
+                    scala.reflect.ClassTag$.MODULE$.apply(ParameterAveragingTrainingResult.class));
+            processResults(network, graph, JavaRDD.fromRDD(results, results.elementClassTag()), 1, 1);
+        } finally {
+            jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
+            if (roundBroadcast != null) {
+                roundBroadcast.destroy();
+                roundBroadcast = null;
+            }
+        }
+    }
+
+    /**
+     * Whether a call's rounds can run in one barrier stage: sparkconv's own worker (not {@code --stats}), float
+     * parameters, a message small enough for Spark's RPC (allGather goes through the driver, which replies to every
+     * task with all of them), a slot for every task at once, and no dynamic allocation (barrier stages refuse it).
+     */
+    private boolean inOneJob(JavaSparkContext jsc, SparkDl4jMultiLayer network, SparkComputationGraph graph, int tasks) {
+        if (collectTrainingStats || repartition != Repartition.Never) {
+            return false;
+        }
+        var conf = jsc.getConf();
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > jsc.defaultParallelism()) {
+            return false;
+        }
+        org.deeplearning4j.nn.api.Model net = network != null ? network.getNetwork() : graph.getNetwork();
+        var state = network != null ? network.getNetwork().getUpdater().getStateViewArray()
+                : graph.getNetwork().getUpdater().getStateViewArray();
+        if (net.params().dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT
+                || (state != null && state.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+            return false;
+        }
+        // Java serialisation writes a Latin-1 string's bytes above 0x7f as two: budget two per byte, all messages at once.
+        long reply = 2L * tasks * KeptNetworkWorker.exchangedBytes(net.params().length(), state == null ? 0 : state.length());
+        return reply < conf.getSizeAsMb("spark.rpc.message.maxSize", "128") * 1024 * 1024 / 2;
+    }
+
+    /** A barrier stage's function: Scala's, as {@code RDDBarrier.mapPartitions} takes no Java function. */
+    private static final class InBarrierStage extends scala.runtime.AbstractFunction1<scala.collection.Iterator<String>,
+            scala.collection.Iterator<ParameterAveragingTrainingResult>> implements java.io.Serializable {
+        private final KeptNetworkWorker worker;
+
+        InBarrierStage(KeptNetworkWorker worker) {
+            this.worker = worker;
+        }
+
+        @Override
+        public scala.collection.Iterator<ParameterAveragingTrainingResult> apply(scala.collection.Iterator<String> paths) {
+            try {
+                return scala.collection.JavaConverters.asScalaIterator(worker.call(scala.collection.JavaConverters.asJavaIterator(paths)));
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     @Override

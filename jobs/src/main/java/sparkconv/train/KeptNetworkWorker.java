@@ -1,5 +1,9 @@
 package sparkconv.train;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
@@ -100,15 +104,41 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private final boolean saveUpdater;
     private final ShardFiles.Loader loader;
     private final int prefetch;
+    /** Rounds of {@code frequency} minibatches this task runs, averaging with the other tasks after each (0: one round). */
+    private final int rounds;
+    private final int frequency;
 
     KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
+        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0);
+    }
+
+    private KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
+                              ShardFiles.Loader loader, int prefetch, int rounds, int frequency) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
         this.saveUpdater = saveUpdater;
         this.loader = loader;
         this.prefetch = prefetch;
+        this.rounds = rounds;
+        this.frequency = frequency;
+    }
+
+    /**
+     * This worker as one task of a barrier stage that runs {@code rounds} averaging rounds of {@code frequency}
+     * minibatches: after each round the tasks exchange their parameters, updater state and score
+     * ({@link AllGather}) and every task continues from their average, so a chunk of rounds costs
+     * one Spark job instead of one per round. Task {@code i} fits its partition's minibatches {@code i*F..(i+1)*F-1}
+     * in round {@code i}; the first task returns the last average (the others return nothing).
+     */
+    KeptNetworkWorker exchanging(int rounds, int frequency) {
+        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency);
+    }
+
+    /** Bytes of one task's message in an exchanging round: a flag, the score, the parameters and the updater state. */
+    static long exchangedBytes(long parameters, long updaterState) {
+        return 1 + Double.BYTES + (parameters + updaterState) * Float.BYTES;
     }
 
     /** A network configuration's JSON without its iteration and epoch counters: which kept networks fit a round. */
@@ -126,22 +156,127 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         NetBroadcastTuple tuple = broadcast.getValue();
         int worker = TaskContext.getPartitionId();
         Kept kept = borrow();
-        // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
-        Future<ParameterAveragingTrainingResult> result = kept.thread.submit(() -> fitRound(kept, tuple, worker, round));
         try {
-            return List.of(get(result)).iterator();
+            if (rounds > 0) {
+                return exchangedRounds(kept, tuple, worker, round);
+            }
+            // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
+            return List.of(onThread(kept, () -> fitRound(kept, tuple, worker, round))).iterator();
+        } finally {
+            giveBack(kept);
+        }
+    }
+
+    /** {@code rounds} rounds on this barrier task's minibatches, averaged with the other tasks' after each. */
+    private Iterator<ParameterAveragingTrainingResult> exchangedRounds(Kept kept, NetBroadcastTuple tuple, int worker,
+                                                                       List<String> paths) throws Exception {
+        AllGather barrier = new AllGather();
+        double score = Double.NaN;
+        for (int r = 0; r < rounds; r++) {
+            List<String> mine = paths.subList(Math.min(paths.size(), r * frequency), Math.min(paths.size(), (r + 1) * frequency));
+            boolean first = r == 0;
+            long start = System.nanoTime();
+            String sent = onThread(kept, () -> message(first ? start(kept, tuple) : kept.net, worker, mine));
+            long fitted = System.nanoTime();
+            String[] received = barrier.exchange(sent);
+            long exchanged = System.nanoTime();
+            score = onThread(kept, () -> average(kept.net, received));
+            RoundClock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
+        }
+        if (worker != 0) {
+            return Collections.emptyIterator();
+        }
+        double lastScore = score;
+        return List.of(onThread(kept, () -> {
+            INDArray state = saveUpdater ? updaterState(kept.net) : null;
+            return new ParameterAveragingTrainingResult(kept.net.params().dup(), state == null ? null : state.dup(), lastScore,
+                    null, null, null);
+        })).iterator();
+    }
+
+    /** A round's minibatches fitted (none: this task has no more), and what this task sends to the others. */
+    private String message(Model net, int worker, List<String> minibatches) throws Exception {
+        if (minibatches.isEmpty()) {
+            return new String(new byte[] {0}, StandardCharsets.ISO_8859_1);
+        }
+        fit(net, worker, minibatches);
+        float[] params = net.params().toFloatVector();
+        INDArray stateView = saveUpdater ? updaterState(net) : null;
+        float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
+        ByteBuffer out = ByteBuffer.allocate((int) exchangedBytes(params.length, state.length)).order(ByteOrder.LITTLE_ENDIAN);
+        out.put((byte) 1).putDouble(net.score());
+        out.asFloatBuffer().put(params).put(state);
+        // One byte per char: Latin-1 strings are stored as their bytes (allGather carries strings).
+        return new String(out.array(), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * The average of the tasks' parameters and updater state (in task order, so every task computes the same floats)
+     * assigned to this task's network; returns the average score. Tasks that had no minibatches are left out.
+     */
+    private double average(Model net, String[] messages) {
+        float[] sum = null;
+        double score = 0;
+        int n = 0;
+        for (String m : messages) {
+            ByteBuffer in = ByteBuffer.wrap(m.getBytes(StandardCharsets.ISO_8859_1)).order(ByteOrder.LITTLE_ENDIAN);
+            if (in.get() == 0) {
+                continue;
+            }
+            score += in.getDouble();
+            FloatBuffer values = in.asFloatBuffer();
+            if (sum == null) {
+                sum = new float[values.remaining()];
+                values.get(sum);
+            } else {
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += values.get(i);
+                }
+            }
+            n++;
+        }
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] /= n; // one task: x / 1 == x, so one worker keeps exactly what it trained
+        }
+        INDArray params = net.params();
+        int p = (int) params.length();
+        params.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
+        INDArray state = saveUpdater ? updaterState(net) : null;
+        if (state != null && sum.length > p) {
+            state.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, p, sum.length)).reshape(state.shape()));
+        }
+        return score / n;
+    }
+
+    /** Runs {@code work} on the kept network's thread and waits for it (one thing at a time per kept network). */
+    private static <T> T onThread(Kept kept, java.util.concurrent.Callable<T> work) throws Exception {
+        Future<T> result = kept.thread.submit(work);
+        try {
+            return get(result);
         } catch (InterruptedException e) {
             result.cancel(true);
             throw e;
-        } finally {
-            giveBack(kept);
         }
     }
 
     /** On the kept network's own thread: the broadcast state in, the round's minibatches fitted, the result out. */
     private ParameterAveragingTrainingResult fitRound(Kept kept, NetBroadcastTuple tuple, int worker, List<String> paths)
             throws Exception {
-        Model net = kept.net == null ? (kept.net = build(tuple)) : assign(kept.net, tuple);
+        Model net = start(kept, tuple);
+        fit(net, worker, paths);
+        INDArray state = saveUpdater ? updaterState(net) : null;
+        // Copies: the kept network is the next round's, while Spark serialises this result.
+        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), net.score(),
+                null, null, null);
+    }
+
+    /** The kept network with the broadcast state: built by its first round, assigned in later ones. */
+    private Model start(Kept kept, NetBroadcastTuple tuple) {
+        return kept.net == null ? (kept.net = build(tuple)) : assign(kept.net, tuple);
+    }
+
+    /** One round's minibatches, fitted in order on the kept network's thread. */
+    private void fit(Model net, int worker, List<String> paths) throws Exception {
         // Dropout draws from this thread's generator, which ND4J seeds from the clock: same seed, same model needs it
         // seeded by the network's seed, the round (its starting iteration) and the worker.
         Nd4j.getRandom().setSeed(roundSeed(net.conf().getSeed(), iterationCount(net), worker));
@@ -163,10 +298,6 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             }
         }
         Nd4j.getExecutioner().commit();
-        INDArray state = saveUpdater ? updaterState(net) : null;
-        // Copies: the kept network is the next round's, while Spark serialises this result.
-        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), net.score(),
-                null, null, null);
     }
 
     private Kept borrow() {

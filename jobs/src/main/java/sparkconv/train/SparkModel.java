@@ -105,6 +105,7 @@ public interface SparkModel {
             @Override
             public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
                 ComputationGraphConfiguration conf = graph.getConfiguration();
+                master.nextSteps(stepsPerWorker);
                 fitCounting(() -> sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc)), stepsPerWorker,
                         conf::getIterationCount, conf::setIterationCount, conf::getEpochCount, conf::setEpochCount);
             }
@@ -166,6 +167,7 @@ public interface SparkModel {
             @Override
             public void fitPaths(JavaRDD<String> paths, int stepsPerWorker) {
                 MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+                master.nextSteps(stepsPerWorker);
                 fitCounting(() -> sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc)), stepsPerWorker,
                         conf::getIterationCount, conf::setIterationCount, conf::getEpochCount, conf::setEpochCount);
             }

@@ -86,16 +86,18 @@ class ParameterAveragingInvariantTest {
         JobDescriptions descriptions = new JobDescriptions();
         jsc.sc().addSparkListener(descriptions);
         int built = KeptNetworkWorker.BUILT.get();
+        RoundClock.Totals before = RoundClock.totals();
         try {
             new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
         } finally {
             jsc.sc().removeSparkListener(descriptions);
         }
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
+        assertEquals(EPOCHS * 5, RoundClock.totals().since(before).workerRounds(), "rounds run inside barrier stages");
         // The worker kept its network between rounds: one built per learning rate (per epoch), not one per round.
         assertEquals(EPOCHS, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
         assertEquals(0, KeptNetworkWorker.kept(), "a finished training leaves no kept network in this (local) JVM");
-        // Four full rounds and a short one per epoch, each round's job named for the Spark UI.
+        // Four full rounds and a short one per epoch (one per job at this size), each job named for the Spark UI.
         assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
         assertTrue(descriptions.stages.stream().noneMatch(name -> name.startsWith("count at ParameterAveragingTrainingMaster")),
                 "no Spark job counts the shard paths the driver already counted: " + descriptions.stages);
@@ -133,9 +135,11 @@ class ParameterAveragingInvariantTest {
         SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
                 manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
         // One round: worker 1 fits shards 0, 1 and worker 2 shards 2, 3 (one partition per worker, in order).
+        RoundClock.Totals before = RoundClock.totals();
         model.fitPaths(jsc.parallelize(paths.subList(0, 4), 2), 2);
+        assertEquals(2, RoundClock.totals().since(before).workerRounds(), "both workers' rounds ran in one barrier stage");
 
-        assertAverage(a, b, spark, "");
+        assertAverage(List.of(a, b), spark, "");
         assertEquals(start.getEpochCount(), spark.getEpochCount(), "epoch count (an epoch is not over)");
 
         // A second round runs on the networks the workers kept from the first: it must start from the averaged
@@ -145,7 +149,58 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork b2 = fitted(spark, paths.subList(6, 8));
         model.fitPaths(jsc.parallelize(paths.subList(4, 8), 2), 2);
         assertEquals(built, KeptNetworkWorker.BUILT.get(), "the second round reused the workers' networks");
-        assertAverage(a2, b2, spark, " after a second round");
+        assertAverage(List.of(a2, b2), spark, " after a second round");
+    }
+
+    /**
+     * Rounds of one Spark job (one barrier stage): after each, the workers continue from their average. One worker
+     * there is one JVM; two workers' second round starts from the average of their first.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"nesterovs", "adam"})
+    void roundsInOneJobAverageAfterEveryRound(String updater) {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        List<String> paths = manifest.shardUris(shards, "train");
+        MultiLayerNetwork start = newNetwork(updater);
+
+        MultiLayerNetwork one = start.clone();
+        SparkModel oneWorker = SparkModel.classifier(jsc, one, new SparkTrainer(jsc, line -> { }).master(options(updater, 1),
+                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        RoundClock.Totals before = RoundClock.totals();
+        oneWorker.fitPaths(jsc.parallelize(paths.subList(0, 8), 1), 8);
+        assertEquals(4, RoundClock.totals().since(before).workerRounds(), "four rounds in the job");
+        assertSameState(fitted(start, paths.subList(0, 8)), one, "one worker, four rounds in one job");
+
+        // Worker 1's partition is shards 0-3 (rounds: 0, 1 then 2, 3), worker 2's shards 4-7 (4, 5 then 6, 7).
+        MultiLayerNetwork firstAverage = average(List.of(fitted(start, paths.subList(0, 2)), fitted(start, paths.subList(4, 6))));
+        List<MultiLayerNetwork> second = List.of(fitted(firstAverage, paths.subList(2, 4)), fitted(firstAverage, paths.subList(6, 8)));
+        MultiLayerNetwork two = start.clone();
+        SparkModel twoWorkers = SparkModel.classifier(jsc, two, new SparkTrainer(jsc, line -> { }).master(options(updater, 2),
+                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        twoWorkers.fitPaths(jsc.parallelize(paths.subList(0, 8), 2), 4);
+        assertAverage(second, two, " of two workers' second round in one job");
+    }
+
+    /**
+     * More workers than task slots ({@code local[2]}) cannot run as one barrier stage: each round is a Spark job of
+     * its own, on the same kept networks, and averages the same way.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"nesterovs", "adam"})
+    void threeWorkersOnTwoSlotsRunARoundPerJobWithTheSameAverage(String updater) {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options(updater, 3);
+        List<String> paths = manifest.shardUris(shards, "train");
+        MultiLayerNetwork start = newNetwork(updater);
+        List<MultiLayerNetwork> expected = List.of(fitted(start, paths.subList(0, 2)), fitted(start, paths.subList(2, 4)),
+                fitted(start, paths.subList(4, 6)));
+        MultiLayerNetwork spark = start.clone();
+        SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
+                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        RoundClock.Totals before = RoundClock.totals();
+        model.fitPaths(jsc.parallelize(paths.subList(0, 6), 3), 2);
+        assertEquals(0, RoundClock.totals().since(before).workerRounds(), "no barrier stage for 3 tasks on 2 slots");
+        assertAverage(expected, spark, " of three workers");
     }
 
     /** A copy of {@code from} fitted in one JVM on these shards, in order. */
@@ -157,12 +212,29 @@ class ParameterAveragingInvariantTest {
         return net;
     }
 
-    /** {@code spark} holds the average of {@code a}'s and {@code b}'s parameters and updater state, and their iteration count. */
-    private static void assertAverage(MultiLayerNetwork a, MultiLayerNetwork b, MultiLayerNetwork spark, String when) {
-        assertClose(a.params().add(b.params()).divi(2), spark.params(), "parameters" + when);
-        assertClose(a.getUpdater().getStateViewArray().add(b.getUpdater().getStateViewArray()).divi(2),
-                spark.getUpdater().getStateViewArray(), "updater state" + when);
-        assertEquals(a.getIterationCount(), spark.getIterationCount(), "iteration count" + when);
+    /** A copy of the first network holding the average of their parameters and updater state. */
+    private static MultiLayerNetwork average(List<MultiLayerNetwork> workers) {
+        MultiLayerNetwork avg = workers.get(0).clone();
+        for (MultiLayerNetwork w : workers.subList(1, workers.size())) {
+            avg.params().addi(w.params());
+            avg.getUpdater().getStateViewArray().addi(w.getUpdater().getStateViewArray());
+        }
+        avg.params().divi(workers.size());
+        avg.getUpdater().getStateViewArray().divi(workers.size());
+        return avg;
+    }
+
+    /** {@code spark} holds the average of the workers' parameters and updater state, and their iteration count. */
+    private static void assertAverage(List<MultiLayerNetwork> workers, MultiLayerNetwork spark, String when) {
+        INDArray params = workers.get(0).params().dup();
+        INDArray state = workers.get(0).getUpdater().getStateViewArray().dup();
+        for (MultiLayerNetwork w : workers.subList(1, workers.size())) {
+            params.addi(w.params());
+            state.addi(w.getUpdater().getStateViewArray());
+        }
+        assertClose(params.divi(workers.size()), spark.params(), "parameters" + when);
+        assertClose(state.divi(workers.size()), spark.getUpdater().getStateViewArray(), "updater state" + when);
+        assertEquals(workers.get(0).getIterationCount(), spark.getIterationCount(), "iteration count" + when);
     }
 
     /**
