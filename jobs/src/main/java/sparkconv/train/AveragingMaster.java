@@ -1,5 +1,11 @@
 package sparkconv.train;
 
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import org.slf4j.LoggerFactory;
+
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -15,12 +21,14 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import sparkconv.shards.ShardFiles;
 
 /**
- * dl4j-spark's parameter averaging, with what it lacks per round: each round's Spark jobs carry a description for the
- * UI ({@code train lenet5 epoch 3/10 round 12/47}); each round's broadcast (parameters and updater state) is destroyed
- * once the round is aggregated (dl4j-spark leaves them to Spark's context cleaner, that is to the driver's next garbage
- * collection, and every executor keeps a copy of each until then); no Spark job counts the paths the driver
- * already counted; and each executor keeps its network between rounds ({@link KeptNetworkWorker}) instead of building
- * one per round. With {@code --stats} the rounds run on dl4j-spark's own worker, whose events the statistics are.
+ * dl4j-spark's parameter averaging, with what it lacks: each executor keeps its network between rounds
+ * ({@link KeptNetworkWorker}) instead of building one per round; a chunk's rounds run in one Spark job where they can
+ * (the workers averaging among themselves after each round) instead of one job per round; each job carries a
+ * description for the UI ({@code train lenet5 epoch 3/10 rounds 7-12/43}); each broadcast (parameters and updater
+ * state) is destroyed once its job is done (dl4j-spark leaves them to Spark's context cleaner, that is to the driver's
+ * next garbage collection, and every executor keeps a copy of each until then); and no Spark job counts the paths the
+ * driver already counted. With {@code --stats} the rounds run on dl4j-spark's own worker, whose events the statistics
+ * are.
  */
 public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private String epochLabel = "train";
@@ -63,50 +71,105 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     }
 
     /**
-     * A {@code fitPaths} call's rounds: all in one barrier stage (one Spark job, the tasks averaging among themselves
-     * after each round, {@link KeptNetworkWorker#exchanging}) when it can run that way, else dl4j-spark's one job per
-     * round. Spark job and task launch was ~15% of a LeNet-5 round on {@code local[2]} (bench/RESULTS.md, "rounds").
+     * A {@code fitPaths} call's rounds on kept networks: round {@code r} of each worker (partition) is its minibatches
+     * {@code r*F..(r+1)*F-1}. They run in one barrier stage (one Spark job, the tasks averaging among themselves after
+     * each round, {@link KeptNetworkWorker#exchanging}) when they can, else as one Spark job per round; either way the
+     * same seed trains the same model. Spark's job and task launch was ~15% of a LeNet-5 round on {@code local[2]}
+     * (bench/RESULTS.md, "rounds"). With {@code --stats}, dl4j-spark's own worker and its split into rounds.
      */
     @Override
     protected void executeTrainingPathsHelper(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaRDD<String> paths,
                                               org.deeplearning4j.core.loader.DataSetLoader dsLoader,
                                               org.deeplearning4j.core.loader.MultiDataSetLoader mdsLoader, int examplesPerPath) {
-        JavaSparkContext jsc = network != null ? network.getSparkContext() : graph.getSparkContext();
         int perWorker = stepsPerWorker;
         stepsPerWorker = 0;
-        if (perWorker <= 0 || !(dsLoader instanceof ShardFiles.Loader loader) || !inOneJob(jsc, network, graph, paths.getNumPartitions())) {
+        if (collectTrainingStats || repartition != Repartition.Never || perWorker <= 0
+                || !(dsLoader instanceof ShardFiles.Loader loader)) {
             super.executeTrainingPathsHelper(network, graph, paths, dsLoader, mdsLoader, examplesPerPath);
             return;
         }
         knownCount = -1;
+        JavaSparkContext jsc = network != null ? network.getSparkContext() : graph.getSparkContext();
         int chunkRounds = (perWorker + averagingFrequency - 1) / averagingFrequency;
-        String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
-        jsc.setJobDescription(chunkRounds == 1 ? String.format("%s round %d/%d", epochLabel, nextRound, rounds)
-                : String.format("%s rounds %d-%d/%d", epochLabel, nextRound, nextRound + chunkRounds - 1, rounds));
+        int firstRound = nextRound;
         nextRound += chunkRounds;
+        String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
         try {
-            KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds, averagingFrequency);
-            var results = paths.rdd().barrier().mapPartitions(new InBarrierStage(worker), false,
-                    scala.reflect.ClassTag$.MODULE$.apply(ParameterAveragingTrainingResult.class));
-            processResults(network, graph, JavaRDD.fromRDD(results, results.elementClassTag()), 1, 1);
+            for (int attempt = 1; ; attempt++) {
+                if (!inOneJob(jsc, network, graph, paths.getNumPartitions())) {
+                    for (int r = 0; r < chunkRounds; r++) {
+                        jsc.setJobDescription(String.format("%s round %d/%d", epochLabel, firstRound + r, rounds));
+                        int from = r * averagingFrequency;
+                        int to = from + averagingFrequency;
+                        JavaRDD<String> round = paths.mapPartitions(p -> slice(p, from, to), true);
+                        processResults(network, graph, round.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)), r + 1,
+                                chunkRounds);
+                        destroyBroadcast();
+                    }
+                    return;
+                }
+                jsc.setJobDescription(chunkRounds == 1 ? String.format("%s round %d/%d", epochLabel, firstRound, rounds)
+                        : String.format("%s rounds %d-%d/%d", epochLabel, firstRound, firstRound + chunkRounds - 1, rounds));
+                try {
+                    KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds, averagingFrequency);
+                    var results = paths.rdd().barrier().mapPartitions(new InBarrierStage(worker), false,
+                            scala.reflect.ClassTag$.MODULE$.apply(ParameterAveragingTrainingResult.class));
+                    processResults(network, graph, JavaRDD.fromRDD(results, results.elementClassTag()), 1, 1);
+                    return;
+                } catch (Exception e) {
+                    // A failed task (a lost executor) fails a barrier stage that returns results: Spark re-runs barrier
+                    // stages only before a shuffle. The driver's state is untouched until the job succeeds, so the
+                    // rounds run again from it, as often as Spark would re-run a failed task.
+                    if (!(e instanceof org.apache.spark.SparkException) || String.valueOf(e.getMessage()).startsWith("Job cancelled")
+                            || attempt >= maxTaskFailures(jsc)) {
+                        throw e;
+                    }
+                    LoggerFactory.getLogger(AveragingMaster.class).warn("{}: the job failed ({}); running its rounds again "
+                            + "(attempt {} of {})", jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION),
+                            String.valueOf(e.getMessage()).lines().findFirst().orElse(""), attempt + 1, maxTaskFailures(jsc));
+                } finally {
+                    destroyBroadcast();
+                }
+            }
         } finally {
             jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
-            if (roundBroadcast != null) {
-                roundBroadcast.destroy();
-                roundBroadcast = null;
-            }
         }
     }
 
+    /** A partition's paths {@code from} (inclusive) to {@code to} (exclusive). */
+    private static Iterator<String> slice(Iterator<String> paths, int from, int to) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; paths.hasNext() && i < to; i++) {
+            String p = paths.next();
+            if (i >= from) {
+                out.add(p);
+            }
+        }
+        return out.iterator();
+    }
+
+    private void destroyBroadcast() {
+        if (roundBroadcast != null) {
+            roundBroadcast.destroy();
+            roundBroadcast = null;
+        }
+    }
+
+    /** Attempts per task before Spark fails a job: {@code local[N, F]}'s F (1 for {@code local[N]}), else the setting. */
+    private static int maxTaskFailures(JavaSparkContext jsc) {
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local\\[[^,\\]]+(?:,\\s*(\\d+))?]").matcher(jsc.master());
+        if (jsc.master().equals("local") || local.matches()) {
+            return local.matches() && local.group(1) != null ? Integer.parseInt(local.group(1)) : 1;
+        }
+        return jsc.getConf().getInt("spark.task.maxFailures", 4);
+    }
+
     /**
-     * Whether a call's rounds can run in one barrier stage: sparkconv's own worker (not {@code --stats}), float
-     * parameters, a message small enough for Spark's RPC (allGather goes through the driver, which replies to every
-     * task with all of them), a slot for every task at once, and no dynamic allocation (barrier stages refuse it).
+     * Whether a call's rounds can run in one barrier stage: float parameters, a message small enough for Spark's RPC
+     * (the exchange goes through the driver, which replies to every task with all of them), a slot for every task at
+     * once, and no dynamic allocation (barrier stages refuse it).
      */
     private boolean inOneJob(JavaSparkContext jsc, SparkDl4jMultiLayer network, SparkComputationGraph graph, int tasks) {
-        if (collectTrainingStats || repartition != Repartition.Never) {
-            return false;
-        }
         var conf = jsc.getConf();
         if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > jsc.defaultParallelism()) {
             return false;
@@ -118,10 +181,25 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                 || (state != null && state.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
             return false;
         }
+        long message = KeptNetworkWorker.exchangedBytes(net.params().length(), state == null ? 0 : state.length());
+        long sent = (long) tasks * tasks * message;
+        if (jsc.isLocal()) {
+            return sent <= MAX_LOCAL_EXCHANGE_BYTES; // tasks and driver share the JVM: the messages are not copied
+        }
         // Java serialisation writes a Latin-1 string's bytes above 0x7f as two: budget two per byte, all messages at once.
-        long reply = 2L * tasks * KeptNetworkWorker.exchangedBytes(net.params().length(), state == null ? 0 : state.length());
-        return reply < conf.getSizeAsMb("spark.rpc.message.maxSize", "128") * 1024 * 1024 / 2;
+        boolean fitsRpc = 2L * tasks * message < conf.getSizeAsMb("spark.rpc.message.maxSize", "128") * 1024 * 1024 / 2;
+        return fitsRpc && sent <= MAX_EXCHANGE_BYTES;
     }
+
+    /**
+     * The most bytes one exchange may send out of the driver on a cluster: it sends every task every task's message,
+     * W²·B per round, where a job per round (tree aggregation and broadcast) moves about (2√W + 1)·B and costs ~25-40 ms
+     * of Spark's scheduling; 4 MiB is about that much time on a 1 Gbit/s link (LeNet-5 with 2 workers: 2 MB; with 3,
+     * 4.4 MB: a job per round). docs/scaling.md has the model.
+     */
+    static final long MAX_EXCHANGE_BYTES = 4L << 20;
+    /** Local mode: every task decodes every message (W²·B of copies per round, spread over the W tasks). */
+    static final long MAX_LOCAL_EXCHANGE_BYTES = 256L << 20;
 
     /** A barrier stage's function: Scala's, as {@code RDDBarrier.mapPartitions} takes no Java function. */
     private static final class InBarrierStage extends scala.runtime.AbstractFunction1<scala.collection.Iterator<String>,
@@ -144,6 +222,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         }
     }
 
+    /** dl4j-spark's round ({@code --stats}: its per-event statistics are collected only on its own worker), named. */
     @Override
     protected void doIterationPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph, JavaRDD<String> split,
                                     int splitNum, int numSplits, int dataSetObjectNumExamples,
@@ -153,19 +232,10 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         String before = jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION);
         jsc.setJobDescription(String.format("%s round %d/%d", epochLabel, nextRound++, rounds));
         try {
-            if (collectTrainingStats || repartition != Repartition.Never || !(dsLoader instanceof ShardFiles.Loader loader)) {
-                // dl4j-spark's own worker: its per-event training statistics (--stats) are collected only there
-                super.doIterationPaths(network, graph, split, splitNum, numSplits, dataSetObjectNumExamples, dsLoader, mdsLoader);
-            } else {
-                processResults(network, graph, split.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)),
-                        splitNum, numSplits);
-            }
+            super.doIterationPaths(network, graph, split, splitNum, numSplits, dataSetObjectNumExamples, dsLoader, mdsLoader);
         } finally {
             jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
-            if (roundBroadcast != null) {
-                roundBroadcast.destroy();
-                roundBroadcast = null;
-            }
+            destroyBroadcast();
         }
     }
 
