@@ -129,8 +129,8 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * This worker as one task of a barrier stage that runs {@code rounds} averaging rounds of {@code frequency}
      * minibatches: after each round the tasks exchange their parameters, updater state and score
      * ({@link AllGather}) and every task continues from their average, so a chunk of rounds costs
-     * one Spark job instead of one per round. Task {@code i} fits its partition's minibatches {@code i*F..(i+1)*F-1}
-     * in round {@code i}; the first task returns the last average (the others return nothing).
+     * one Spark job instead of one per round. In round {@code r} each task fits its partition's minibatches
+     * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing).
      */
     KeptNetworkWorker exchanging(int rounds, int frequency) {
         return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency);
@@ -234,6 +234,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 }
             }
             n++;
+        }
+        if (n == 0) {
+            return Double.NaN; // no task had minibatches this round: nothing moved
         }
         for (int i = 0; i < sum.length; i++) {
             sum[i] /= n; // one task: x / 1 == x, so one worker keeps exactly what it trained
