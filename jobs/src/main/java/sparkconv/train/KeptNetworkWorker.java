@@ -187,11 +187,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             return Collections.emptyIterator();
         }
         double lastScore = score;
-        return List.of(onThread(kept, () -> {
-            INDArray state = saveUpdater ? updaterState(kept.net) : null;
-            return new ParameterAveragingTrainingResult(kept.net.params().dup(), state == null ? null : state.dup(), lastScore,
-                    null, null, null);
-        })).iterator();
+        return List.of(onThread(kept, () -> result(kept.net, lastScore))).iterator();
     }
 
     /** A round's minibatches fitted (none: this task has no more), and what this task sends to the others. */
@@ -267,9 +263,13 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             throws Exception {
         Model net = start(kept, tuple);
         fit(net, worker, paths);
+        return result(net, net.score());
+    }
+
+    /** What dl4j-spark's aggregation takes from a worker: copies, as the kept network is the next round's. */
+    private ParameterAveragingTrainingResult result(Model net, double score) {
         INDArray state = saveUpdater ? updaterState(net) : null;
-        // Copies: the kept network is the next round's, while Spark serialises this result.
-        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), net.score(),
+        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), score,
                 null, null, null);
     }
 

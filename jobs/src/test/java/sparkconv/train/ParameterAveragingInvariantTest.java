@@ -132,8 +132,7 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork b = fitted(start, paths.subList(2, 4));
 
         MultiLayerNetwork spark = start.clone();
-        SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
-                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        SparkModel model = sparkModel(jsc, spark, options);
         // One round: worker 1 fits shards 0, 1 and worker 2 shards 2, 3 (one partition per worker, in order).
         RoundClock.Totals before = RoundClock.totals();
         model.fitPaths(jsc.parallelize(paths.subList(0, 4), 2), 2);
@@ -164,8 +163,7 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork start = newNetwork(updater);
 
         MultiLayerNetwork one = start.clone();
-        SparkModel oneWorker = SparkModel.classifier(jsc, one, new SparkTrainer(jsc, line -> { }).master(options(updater, 1),
-                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        SparkModel oneWorker = sparkModel(jsc, one, options(updater, 1));
         RoundClock.Totals before = RoundClock.totals();
         oneWorker.fitPaths(jsc.parallelize(paths.subList(0, 8), 1), 8);
         assertEquals(4, RoundClock.totals().since(before).workerRounds(), "four rounds in the job");
@@ -175,8 +173,7 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork firstAverage = average(List.of(fitted(start, paths.subList(0, 2)), fitted(start, paths.subList(4, 6))));
         List<MultiLayerNetwork> second = List.of(fitted(firstAverage, paths.subList(2, 4)), fitted(firstAverage, paths.subList(6, 8)));
         MultiLayerNetwork two = start.clone();
-        SparkModel twoWorkers = SparkModel.classifier(jsc, two, new SparkTrainer(jsc, line -> { }).master(options(updater, 2),
-                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        SparkModel twoWorkers = sparkModel(jsc, two, options(updater, 2));
         twoWorkers.fitPaths(jsc.parallelize(paths.subList(0, 8), 2), 4);
         assertAverage(second, two, " of two workers' second round in one job");
     }
@@ -195,12 +192,17 @@ class ParameterAveragingInvariantTest {
         List<MultiLayerNetwork> expected = List.of(fitted(start, paths.subList(0, 2)), fitted(start, paths.subList(2, 4)),
                 fitted(start, paths.subList(4, 6)));
         MultiLayerNetwork spark = start.clone();
-        SparkModel model = SparkModel.classifier(jsc, spark, new SparkTrainer(jsc, line -> { }).master(options,
-                manifest.batchSize(), null), manifest.classes(), manifest.batchSize(), false);
+        SparkModel model = sparkModel(jsc, spark, options);
         RoundClock.Totals before = RoundClock.totals();
         model.fitPaths(jsc.parallelize(paths.subList(0, 6), 3), 2);
         assertEquals(0, RoundClock.totals().since(before).workerRounds(), "no barrier stage for 3 tasks on 2 slots");
         assertAverage(expected, spark, " of three workers");
+    }
+
+    /** {@code net} wrapped for parameter averaging as SparkTrainer wraps it. */
+    private static SparkModel sparkModel(JavaSparkContext jsc, MultiLayerNetwork net, TrainOptions options) {
+        return SparkModel.classifier(jsc, net, new SparkTrainer(jsc, line -> { }).master(options, manifest.batchSize(), null),
+                manifest.classes(), manifest.batchSize(), false);
     }
 
     /** A copy of {@code from} fitted in one JVM on these shards, in order. */
@@ -226,14 +228,9 @@ class ParameterAveragingInvariantTest {
 
     /** {@code spark} holds the average of the workers' parameters and updater state, and their iteration count. */
     private static void assertAverage(List<MultiLayerNetwork> workers, MultiLayerNetwork spark, String when) {
-        INDArray params = workers.get(0).params().dup();
-        INDArray state = workers.get(0).getUpdater().getStateViewArray().dup();
-        for (MultiLayerNetwork w : workers.subList(1, workers.size())) {
-            params.addi(w.params());
-            state.addi(w.getUpdater().getStateViewArray());
-        }
-        assertClose(params.divi(workers.size()), spark.params(), "parameters" + when);
-        assertClose(state.divi(workers.size()), spark.getUpdater().getStateViewArray(), "updater state" + when);
+        MultiLayerNetwork expected = average(workers);
+        assertClose(expected.params(), spark.params(), "parameters" + when);
+        assertClose(expected.getUpdater().getStateViewArray(), spark.getUpdater().getStateViewArray(), "updater state" + when);
         assertEquals(workers.get(0).getIterationCount(), spark.getIterationCount(), "iteration count" + when);
     }
 
