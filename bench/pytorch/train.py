@@ -87,9 +87,10 @@ def main():
     p.add_argument("--target", type=float, default=0.0,
                    help="time to accuracy: test accuracy twice per epoch (clocks paused); stop once reached after --min-epochs")
     p.add_argument("--min-epochs", type=int, default=5)
+    p.add_argument("--seed", type=int, default=42, help="weights' initialisation and the epochs' shuffles")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(42)
+    torch.manual_seed(a.seed)
 
     x = read_idx(find(a.data, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
     y = read_idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
@@ -153,7 +154,7 @@ def main():
     out = {"bench": "train", "label": a.label, "model": a.model, "data": os.path.basename(a.data.rstrip("/")), "mode": "pytorch",
            "master": f"pytorch {torch.__version__}", "threads": str(a.threads),
            "updater": a.updater, "averagingFrequency": 0, "repeat": 1, "workers": 1,
-           "examplesPerEpoch": len(train_x), "lr": a.lr, "batch": a.batch, "lrSchedule": f"exp:{a.lr_decay}",
+           "examplesPerEpoch": len(train_x), "lr": a.lr, "batch": a.batch, "seed": a.seed, "lrSchedule": f"exp:{a.lr_decay}",
            "epochs": epochs, "testAccuracy": accuracy(net, tx, ty)}
     if a.target:
         out["tta"] = {"target": a.target, "reached": reached, "evaluations": evaluations}

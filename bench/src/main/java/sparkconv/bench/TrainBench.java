@@ -119,7 +119,7 @@ public final class TrainBench implements Callable<Integer> {
         if (mode.equals("single")) {
             List<DataSet> train = load(manifest.shardUris(shards, "train"));
             List<DataSet> validation = load(manifest.shardUris(shards, "validation"));
-            Random rng = new Random(42);
+            Random rng = new Random(hyper.seed());
             tta.start();
             try {
                 for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -217,6 +217,7 @@ public final class TrainBench implements Callable<Integer> {
         out.put("examplesPerEpoch", manifest.splits().get("train").examples() * repeat);
         out.put("lr", lr);
         out.put("batch", batch);
+        out.put("seed", hyper.seed());
         out.put("lrSchedule", trained.control().schedule().toString());
         out.put("epochs", perEpoch);
         out.put("testAccuracy", testAccuracy);

@@ -53,8 +53,12 @@ class BenchQuickTest {
             assertTrue(out.contains(row), "tta row " + row + ": " + out);
         }
         assertTrue(out.lines().anyMatch(l -> l.startsWith("| PyTorch 2 thread(s) |")) || out.contains("SKIPPED PyTorch"), out);
-        assertTrue(out.contains("Spark 2 workers / single-JVM 1 thread, wall to target: "), out);
-        assertTrue(out.contains("Spark 2 workers / PyTorch 2 threads, wall to target: "), out);
+        assertTrue(out.contains("Spark 2 workers / single-JVM 1 thread, wall to target (medians): "), out);
+        assertTrue(out.contains("Spark 2 workers / PyTorch 2 threads, wall to target (medians): "), out);
+        // The grid runs at the first seed; each configuration's best setting runs again at the second.
+        assertTrue(out.contains("median wall seconds over seeds 42, 7: "), "tta medians over seeds: " + out);
+        assertTrue(out.lines().filter(l -> l.startsWith("| Spark local[2] x2 workers | ") && l.contains(" | 7 | ")).count() == 1,
+                "Spark's best setting at the second seed: " + out);
         assertTrue(out.contains("two-process ceiling"), "scaling against the two-process ceiling: " + out);
     }
 }

@@ -41,7 +41,7 @@ class TrainCommandTest {
         assertEquals(0.05, ((Number) hyper.get("learningRate")).doubleValue(), 1e-12, "train.lr");
         assertEquals(0.9, ((Number) hyper.get("momentum")).doubleValue(), 1e-12, "train.momentum");
         Map<?, ?> training = (Map<?, ?>) v.metadata().get("training");
-        assertEquals(10, ((Number) training.get("averagingFrequency")).intValue(), "train.averaging-frequency");
+        assertEquals(5, ((Number) training.get("averagingFrequency")).intValue(), "train.averaging-frequency");
         assertEquals(64, ((Number) training.get("batchSizePerWorker")).intValue(), "preprocess.batch");
 
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--version", "v1", "--epochs", "1"), 2,
