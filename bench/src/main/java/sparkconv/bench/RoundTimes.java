@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
@@ -19,8 +20,8 @@ import sparkconv.train.RoundClock;
 
 /**
  * Where an averaging round's wall time goes, from Spark's own job and task events (a listener on the driver) and, for
- * rounds run inside one barrier stage, from the tasks' own clocks ({@link RoundClock}: in local mode the tasks run in
- * this JVM). Each Spark job of the training names its rounds ({@code ... epoch 2/3 rounds 1-12/43}, or {@code round
+ * rounds run inside one barrier stage, from the tasks' own clocks (the {@link RoundClock} accumulators each task's end
+ * event carries). Each Spark job of the training names its rounds ({@code ... epoch 2/3 rounds 1-12/43}, or {@code round
  * 43/43}); epoch 1 (JIT warm-up) is left out. Per job: the driver's gap between the previous job's end and this one's
  * start, the scheduling delay to the first task, each task's run time (the slowest and the fastest worker), the skew
  * between the workers' finishes (the faster worker's wait), the tail from the last task to the job's end (result
@@ -28,7 +29,8 @@ import sparkconv.train.RoundClock;
  */
 final class RoundTimes extends SparkListener {
     private static final Pattern ROUND = Pattern.compile("epoch (\\d+)/\\d+ rounds? (\\d+)(?:-(\\d+))?/\\d+");
-    private RoundClock.Totals afterWarmUp;
+    /** The tasks' round clocks (accumulator name to sum) over the measured jobs. */
+    private final Map<String, Long> clocks = new HashMap<>();
 
     private record Task(long launch, long finish, long run, long resultBytes) {
     }
@@ -56,9 +58,6 @@ final class RoundTimes extends SparkListener {
         if (m == null || !m.find() || Integer.parseInt(m.group(1)) < 2) {
             return;
         }
-        if (afterWarmUp == null) {
-            afterWarmUp = RoundClock.totals();
-        }
         Job job = new Job(e.time(), m.group(3) == null ? 1 : Integer.parseInt(m.group(3)) - Integer.parseInt(m.group(2)) + 1);
         rounds.add(job);
         byJobId.put(e.jobId(), job);
@@ -73,6 +72,11 @@ final class RoundTimes extends SparkListener {
         if (job != null && e.taskMetrics() != null) {
             job.tasks.add(new Task(e.taskInfo().launchTime(), e.taskInfo().finishTime(), e.taskMetrics().executorRunTime(),
                     e.taskMetrics().resultSize()));
+            for (AccumulableInfo a : JavaConverters.seqAsJavaList(e.taskInfo().accumulables())) {
+                if (a.name().isDefined() && a.name().get().startsWith("sparkconv ") && a.update().isDefined()) {
+                    clocks.merge(a.name().get(), ((Number) a.update().get()).longValue(), Long::sum);
+                }
+            }
         }
     }
 
@@ -112,12 +116,12 @@ final class RoundTimes extends SparkListener {
                 - j.tasks.stream().mapToLong(Task::finish).min().getAsLong()));
         out.put("tailMs", perRound(done, j -> j.end - j.tasks.stream().mapToLong(Task::finish).max().getAsLong()));
         out.put("resultKB", median(done.stream().map(j -> j.tasks.stream().mapToLong(Task::resultBytes).max().getAsLong() / 1024.0).toList()));
-        RoundClock.Totals inTasks = RoundClock.totals().since(afterWarmUp);
-        if (inTasks.workerRounds() > 0) {
-            double n = inTasks.workerRounds() * 1e6;
-            out.put("fitMs", inTasks.fitNanos() / n);
-            out.put("waitMs", inTasks.waitNanos() / n);
-            out.put("averageMs", inTasks.averageNanos() / n);
+        long workerRounds = clocks.getOrDefault(RoundClock.ROUNDS, 0L);
+        if (workerRounds > 0) {
+            double n = workerRounds * 1e6;
+            out.put("fitMs", clocks.getOrDefault(RoundClock.FIT, 0L) / n);
+            out.put("waitMs", clocks.getOrDefault(RoundClock.WAIT, 0L) / n);
+            out.put("averageMs", clocks.getOrDefault(RoundClock.AVERAGE, 0L) / n);
         }
         return out;
     }

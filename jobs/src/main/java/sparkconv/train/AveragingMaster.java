@@ -37,6 +37,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private Broadcast<NetBroadcastTuple> roundBroadcast;
     private long knownCount = -1;
     private int stepsPerWorker;
+    private RoundClock clock;
 
     AveragingMaster(Builder builder) {
         super(builder);
@@ -55,6 +56,11 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
      * dl4j-spark need not count it with a Spark job of its own); its rounds are numbered from {@code firstRound} of
      * {@code rounds} in the epoch.
      */
+    /** Where the rounds inside barrier stages spent their time so far (none ran: {@link RoundClock.Totals#NONE}). */
+    RoundClock.Totals rounds() {
+        return clock == null ? RoundClock.Totals.NONE : clock.totals();
+    }
+
     void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
         this.knownCount = paths;
         this.epochLabel = epochLabel;
@@ -111,7 +117,11 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                 jsc.setJobDescription(chunkRounds == 1 ? String.format("%s round %d/%d", epochLabel, firstRound, rounds)
                         : String.format("%s rounds %d-%d/%d", epochLabel, firstRound, firstRound + chunkRounds - 1, rounds));
                 try {
-                    KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds, averagingFrequency);
+                    if (clock == null) {
+                        clock = new RoundClock(jsc.sc());
+                    }
+                    KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds,
+                            averagingFrequency, clock);
                     var results = paths.rdd().barrier().mapPartitions(new InBarrierStage(worker), false,
                             scala.reflect.ClassTag$.MODULE$.apply(ParameterAveragingTrainingResult.class));
                     processResults(network, graph, JavaRDD.fromRDD(results, results.elementClassTag()), 1, 1);

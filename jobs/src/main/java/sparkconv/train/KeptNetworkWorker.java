@@ -107,14 +107,16 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     /** Rounds of {@code frequency} minibatches this task runs, averaging with the other tasks after each (0: one round). */
     private final int rounds;
     private final int frequency;
+    /** Where those rounds' time goes (null: one round). */
+    private final RoundClock clock;
 
     KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
-        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0);
+        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null);
     }
 
     private KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
-                              ShardFiles.Loader loader, int prefetch, int rounds, int frequency) {
+                              ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
@@ -123,6 +125,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         this.prefetch = prefetch;
         this.rounds = rounds;
         this.frequency = frequency;
+        this.clock = clock;
     }
 
     /**
@@ -130,10 +133,11 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * minibatches: after each round the tasks exchange their parameters, updater state and score
      * ({@link AllGather}) and every task continues from their average, so a chunk of rounds costs
      * one Spark job instead of one per round. In round {@code r} each task fits its partition's minibatches
-     * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing).
+     * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing). Each round's time
+     * goes to {@code clock}.
      */
-    KeptNetworkWorker exchanging(int rounds, int frequency) {
-        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency);
+    KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock) {
+        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock);
     }
 
     /** Bytes of one task's message in an exchanging round: a flag, the score, the parameters and the updater state. */
@@ -181,7 +185,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             String[] received = barrier.exchange(sent);
             long exchanged = System.nanoTime();
             score = onThread(kept, () -> average(kept.net, received));
-            RoundClock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
+            clock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
         }
         if (worker != 0) {
             return Collections.emptyIterator();

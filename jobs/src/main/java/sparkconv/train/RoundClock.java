@@ -1,39 +1,62 @@
 package sparkconv.train;
 
-import java.util.concurrent.atomic.LongAdder;
+import java.io.Serializable;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.LongAccumulator;
 
 /**
- * Where the rounds that ran inside barrier stages ({@link KeptNetworkWorker#exchanging}) spent their time, summed over
- * this JVM's tasks: fitting (loading, fitting and encoding a round's minibatches), waiting for the other workers'
- * messages (the barrier: the slowest worker's lead, plus the exchange through the driver) and averaging (decoding,
- * averaging, assigning). Spark's job and task events no longer see these rounds; in local mode the tasks run in the
- * driver's JVM, where {@code bench/run} reads these totals and tests check that rounds ran this way.
+ * Where the rounds that ran inside barrier stages ({@link KeptNetworkWorker#exchanging}) spent their time: fitting
+ * (loading, fitting and encoding a round's minibatches), waiting for the other workers' messages (the barrier: the
+ * slowest worker's lead, plus the exchange through the driver) and averaging (decoding, averaging, assigning). Spark's
+ * job and task events do not see these rounds, so each task adds its own clocks to named Spark accumulators: the driver
+ * has the sums once a job is done, on a cluster as in local mode, and the Spark UI shows them per stage.
  */
-public final class RoundClock {
-    private static final LongAdder ROUNDS = new LongAdder();
-    private static final LongAdder FIT = new LongAdder();
-    private static final LongAdder WAIT = new LongAdder();
-    private static final LongAdder AVERAGE = new LongAdder();
+public final class RoundClock implements Serializable {
+    /** The accumulators' names (a Spark listener reads them from task-end events: bench/run's rounds table). */
+    public static final String ROUNDS = "sparkconv worker-rounds";
+    public static final String FIT = "sparkconv round fit ns";
+    public static final String WAIT = "sparkconv round wait ns";
+    public static final String AVERAGE = "sparkconv round average ns";
 
-    private RoundClock() {
+    private final LongAccumulator rounds;
+    private final LongAccumulator fit;
+    private final LongAccumulator waiting;
+    private final LongAccumulator average;
+
+    RoundClock(SparkContext sc) {
+        rounds = sc.longAccumulator(ROUNDS);
+        fit = sc.longAccumulator(FIT);
+        waiting = sc.longAccumulator(WAIT);
+        average = sc.longAccumulator(AVERAGE);
     }
 
     /** Totals over worker-rounds (two workers running one round add two). */
     public record Totals(long workerRounds, long fitNanos, long waitNanos, long averageNanos) {
+        public static final Totals NONE = new Totals(0, 0, 0, 0);
+
         public Totals since(Totals earlier) {
             return new Totals(workerRounds - earlier.workerRounds, fitNanos - earlier.fitNanos, waitNanos - earlier.waitNanos,
                     averageNanos - earlier.averageNanos);
         }
+
+        /** Mean milliseconds per worker-round, for a progress line. */
+        public String perRound() {
+            double n = Math.max(1, workerRounds) * 1e6;
+            return String.format("fit %.0f ms, wait %.0f ms, average %.0f ms (%d worker-rounds)", fitNanos / n,
+                    waitNanos / n, averageNanos / n, workerRounds);
+        }
     }
 
-    static void add(long fitNanos, long waitNanos, long averageNanos) {
-        ROUNDS.increment();
-        FIT.add(fitNanos);
-        WAIT.add(waitNanos);
-        AVERAGE.add(averageNanos);
+    /** A worker's round (on the executor). */
+    void add(long fitNanos, long waitNanos, long averageNanos) {
+        rounds.add(1);
+        fit.add(fitNanos);
+        waiting.add(waitNanos);
+        average.add(averageNanos);
     }
 
-    public static Totals totals() {
-        return new Totals(ROUNDS.sum(), FIT.sum(), WAIT.sum(), AVERAGE.sum());
+    /** The sums of the jobs done so far (on the driver). */
+    Totals totals() {
+        return new Totals(rounds.value(), fit.value(), waiting.value(), average.value());
     }
 }

@@ -65,6 +65,9 @@ public interface SparkModel {
     /** Spark training statistics, or null when not collected. */
     SparkTrainingStats stats();
 
+    /** Where the averaging rounds run inside barrier stages spent their time so far. */
+    RoundClock.Totals rounds();
+
     /**
      * Sets the rate in the layers' updater configurations only. The workers build their updaters from the
      * configuration broadcast each averaging round, so this is all they need; DL4J's own
@@ -156,6 +159,11 @@ public interface SparkModel {
             public SparkTrainingStats stats() {
                 return collectStats ? sparkNet.getSparkTrainingStats() : null;
             }
+
+            @Override
+            public RoundClock.Totals rounds() {
+                return master.rounds();
+            }
         };
     }
 
@@ -215,6 +223,11 @@ public interface SparkModel {
             @Override
             public SparkTrainingStats stats() {
                 return collectStats ? sparkNet.getSparkTrainingStats() : null;
+            }
+
+            @Override
+            public RoundClock.Totals rounds() {
+                return master.rounds();
             }
         };
     }

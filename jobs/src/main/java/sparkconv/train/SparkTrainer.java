@@ -144,6 +144,7 @@ public final class SparkTrainer {
             model.setLearningRate(rate);
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
+            RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
             int fullRounds = order.size() / round * round;
             for (int from = 0; from < order.size(); ) {
@@ -187,9 +188,11 @@ public final class SparkTrainer {
                     best = model.copy();
                 }
             }
-            progress.accept(String.format("epoch %d/%d done: loss %.4f, lr %.3g, %,.0f ex/s, %.1f s, train accuracy %.4f%s",
+            RoundClock.Totals rounds = model.rounds().since(roundsBefore);
+            progress.accept(String.format("epoch %d/%d done: loss %.4f, lr %.3g, %,.0f ex/s, %.1f s, train accuracy %.4f%s%s",
                     epoch, options.epochs(), stats.loss(), rate, stats.examplesPerSecond(), secs, trainAcc,
-                    hasValidation ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : ""));
+                    hasValidation ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : "",
+                    rounds.workerRounds() > 0 ? "; a round: " + rounds.perRound() : ""));
             if (checkpoints != null) {
                 checkpoints.save(new Checkpoints.State(checkpoints.runDir().getName(), options.model(),
                         options.hyper().seed(), epoch, history, bestEpoch,

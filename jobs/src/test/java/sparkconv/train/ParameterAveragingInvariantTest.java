@@ -86,14 +86,16 @@ class ParameterAveragingInvariantTest {
         JobDescriptions descriptions = new JobDescriptions();
         jsc.sc().addSparkListener(descriptions);
         int built = KeptNetworkWorker.BUILT.get();
-        RoundClock.Totals before = RoundClock.totals();
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
         try {
-            new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
+            new SparkTrainer(jsc, log::add).train(spark, shards, manifest, options);
         } finally {
             jsc.sc().removeSparkListener(descriptions);
         }
         assertSameState(reference, spark, "one worker, " + EPOCHS + " epochs");
-        assertEquals(EPOCHS * 5, RoundClock.totals().since(before).workerRounds(), "rounds run inside barrier stages");
+        // Every epoch's rounds ran inside barrier stages, and its progress line says where their time went.
+        assertEquals(EPOCHS, log.stream().filter(l -> l.contains(" done: ") && l.contains("; a round: fit ")
+                && l.endsWith(" (5 worker-rounds)")).count(), "rounds run inside barrier stages, per epoch: " + log);
         // The worker kept its network between rounds: one built per learning rate (per epoch), not one per round.
         assertEquals(EPOCHS, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
         assertEquals(0, KeptNetworkWorker.kept(), "a finished training leaves no kept network in this (local) JVM");
@@ -134,9 +136,8 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork spark = start.clone();
         SparkModel model = sparkModel(jsc, spark, options);
         // One round: worker 1 fits shards 0, 1 and worker 2 shards 2, 3 (one partition per worker, in order).
-        RoundClock.Totals before = RoundClock.totals();
         model.fitPaths(jsc.parallelize(paths.subList(0, 4), 2), 2);
-        assertEquals(2, RoundClock.totals().since(before).workerRounds(), "both workers' rounds ran in one barrier stage");
+        assertEquals(2, model.rounds().workerRounds(), "both workers' rounds ran in one barrier stage");
 
         assertAverage(List.of(a, b), spark, "");
         assertEquals(start.getEpochCount(), spark.getEpochCount(), "epoch count (an epoch is not over)");
@@ -164,9 +165,8 @@ class ParameterAveragingInvariantTest {
 
         MultiLayerNetwork one = start.clone();
         SparkModel oneWorker = sparkModel(jsc, one, options(updater, 1));
-        RoundClock.Totals before = RoundClock.totals();
         oneWorker.fitPaths(jsc.parallelize(paths.subList(0, 8), 1), 8);
-        assertEquals(4, RoundClock.totals().since(before).workerRounds(), "four rounds in the job");
+        assertEquals(4, oneWorker.rounds().workerRounds(), "four rounds in the job");
         assertSameState(fitted(start, paths.subList(0, 8)), one, "one worker, four rounds in one job");
 
         // Worker 1's partition is shards 0-3 (rounds: 0, 1 then 2, 3), worker 2's shards 4-7 (4, 5 then 6, 7).
@@ -193,9 +193,8 @@ class ParameterAveragingInvariantTest {
                 fitted(start, paths.subList(4, 6)));
         MultiLayerNetwork spark = start.clone();
         SparkModel model = sparkModel(jsc, spark, options);
-        RoundClock.Totals before = RoundClock.totals();
         model.fitPaths(jsc.parallelize(paths.subList(0, 6), 3), 2);
-        assertEquals(0, RoundClock.totals().since(before).workerRounds(), "no barrier stage for 3 tasks on 2 slots");
+        assertEquals(0, model.rounds().workerRounds(), "no barrier stage for 3 tasks on 2 slots");
         assertAverage(expected, spark, " of three workers");
     }
 
