@@ -152,6 +152,9 @@ class ClusterEndToEndIT {
         List<Executor> executors = executorsOfBothWorkers(train.process(), submitted);
         DeployScripts.Result trained = train.await(300);
         assertEquals(0, trained.exitCode(), trained.output());
+        // The rounds ran inside barrier stages on the executors, and their clocks reached the driver (accumulators).
+        assertTrue(trained.output().lines().anyMatch(l -> l.contains(" done: ") && l.contains("; a round: fit ")),
+                "each epoch's line says where its rounds' time went: " + trained.output());
         assertEquals(2, executors.size(), "one executor per worker: " + executors);
         for (Executor e : executors) {
             assertTrue(e.commandLine().contains(JvmFlags.flags()), "executor " + e.pid() + " has the JVM flag list: " + e.commandLine());
