@@ -51,16 +51,16 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         this.stepsPerWorker = steps;
     }
 
-    /**
-     * The next {@code fitPaths} call trains on {@code paths} shard paths (the driver made the RDD from its list, so
-     * dl4j-spark need not count it with a Spark job of its own); its rounds are numbered from {@code firstRound} of
-     * {@code rounds} in the epoch.
-     */
     /** Where the rounds inside barrier stages spent their time so far (none ran: {@link RoundClock.Totals#NONE}). */
     RoundClock.Totals rounds() {
         return clock == null ? RoundClock.Totals.NONE : clock.totals();
     }
 
+    /**
+     * The next {@code fitPaths} call trains on {@code paths} shard paths (the driver made the RDD from its list, so
+     * dl4j-spark need not count it with a Spark job of its own); its rounds are numbered from {@code firstRound} of
+     * {@code rounds} in the epoch.
+     */
     void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
         this.knownCount = paths;
         this.epochLabel = epochLabel;
