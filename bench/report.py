@@ -195,9 +195,14 @@ def median_or_none(values):
     return None if v[len(v) // 2] is None else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
+def tta_grid(rs):
+    """The tta grid's runs (every configuration, setting and seed), without the scaling and ceiling runs."""
+    return [r for r in rs if r["label"] == "tta" and "tta" in r]
+
+
 def tta_tables(rs):
     out = []
-    grid = [r for r in rs if r["label"] == "tta" and "tta" in r]
+    grid = tta_grid(rs)
     if not grid:
         return out
     target = grid[0]["tta"]["target"]
@@ -228,9 +233,10 @@ def tta_tables(rs):
     spark, single, torch2 = best.get("spark:1"), best.get("single:1"), best.get("pytorch:2")
 
     def goal(label, a, b, limit):
-        if wall(a) is None or wall(b) is None:
+        wa, wb = wall(a), wall(b)
+        if wa is None or wb is None:
             return f"{label}: n/a (a configuration did not reach the target)"
-        x = wall(a) / wall(b)
+        x = wa / wb
         pairs = {seed(r): r for r in at_seeds(grid, b)}
         each = [f"{tta_row(r)[0] / tta_row(pairs[seed(r)])[0]:.2f}x" if tta_row(r) and seed(r) in pairs and tta_row(pairs[seed(r)])
                 else "n/a" for r in at_seeds(grid, a)]
@@ -271,7 +277,7 @@ def main():
     with open(a.results) as f:
         rs = [json.loads(line) for line in f if line.strip()]
     if a.best:
-        grid = [r for r in rs if r["label"] == "tta" and "tta" in r]
+        grid = tta_grid(rs)
         b = best_settings(grid).get(a.best) if grid else None
         if b:
             print(b["lr"], b["batch"])
