@@ -20,21 +20,35 @@ import sparkconv.shards.Manifest;
 /**
  * Data-parallel training with dl4j-spark's {@link ParameterAveragingTrainingMaster}, straight from shard paths
  * ({@code fitPaths}: executors read the minibatch files themselves; nothing is cached on the driver).
- * Each epoch is fed in a few chunks so the driver can report progress (examples/s, loss, ETA) while it runs.
- * Per epoch: the learning rate from the schedule, then training, validation, a checkpoint and early stopping.
+ * Each epoch is fed in chunks of whole averaging rounds (one Spark job each where the rounds can run in a barrier
+ * stage) so the driver can report progress (examples/s, loss, ETA) while it runs: a chunk lasts about
+ * {@link #PROGRESS_SECONDS}, and chunks end at the middle and the end of each epoch. Which minibatches a worker fits in
+ * which round depends only on the epoch's shard order, not on how the epoch was cut into chunks, so the timing-driven
+ * chunking trains the same model from the same seed. Per epoch: the learning rate from the schedule, then training,
+ * validation, a checkpoint and early stopping.
  */
 public final class SparkTrainer {
-    /** Progress is reported about this many times per epoch. */
-    static final int CHUNKS_PER_EPOCH = 8;
+    /**
+     * About how often progress is reported, in seconds (the chunk's length). A chunk is one Spark job: ~50-100 ms of
+     * scheduling and broadcast, ~5% of a LeNet-5 epoch on {@code local[2]} at 8 chunks per epoch.
+     */
+    static final double PROGRESS_SECONDS = 10;
     /** The local property {@code setJobDescription} sets (the Spark UI's job description). */
     static final String JOB_DESCRIPTION = "spark.job.description";
 
     private final JavaSparkContext jsc;
     private final Consumer<String> progress;
+    private final double progressSeconds;
 
     public SparkTrainer(JavaSparkContext jsc, Consumer<String> progress) {
+        this(jsc, progress, PROGRESS_SECONDS);
+    }
+
+    /** Progress about every {@code progressSeconds} (0: after every averaging round). */
+    SparkTrainer(JavaSparkContext jsc, Consumer<String> progress, double progressSeconds) {
         this.jsc = jsc;
         this.progress = progress;
+        this.progressSeconds = progressSeconds;
     }
 
     /**
@@ -112,9 +126,12 @@ public final class SparkTrainer {
         long epochExamples = manifest.splits().get("train").examples();
         // Whole averaging rounds per chunk (workers x frequency shards), and the epoch's leftover shards in a short
         // round of their own, so chunking adds no short rounds and the iteration count stays exact.
-        int round = workers * options.averagingFrequency();
-        int perChunk = round * Math.max(1, (int) Math.ceil(trainPaths.size() / (double) CHUNKS_PER_EPOCH / round));
+        int frequency = options.averagingFrequency();
+        int round = workers * frequency;
+        int fullRoundCount = trainPaths.size() / round;
         int roundsPerEpoch = (trainPaths.size() + round - 1) / round;
+        // The first chunk is an eighth of an epoch; later ones last about progressSeconds at the last chunk's pace.
+        double secondsPerRound = Double.NaN;
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
@@ -146,22 +163,30 @@ public final class SparkTrainer {
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
-            int fullRounds = order.size() / round * round;
+            int fullRounds = fullRoundCount * round;
             for (int from = 0; from < order.size(); ) {
-                int to = from < fullRounds ? Math.min(fullRounds, from + perChunk) : order.size();
-                List<String> chunk = order.subList(from, to);
+                int firstRound = from / round;
+                int chunkRounds = firstRound < fullRoundCount
+                        ? chunkRounds(firstRound, fullRoundCount, secondsPerRound) : roundsPerEpoch - firstRound;
+                int to = Math.min(order.size(), from + chunkRounds * round);
+                List<String> chunk = from < fullRounds ? byWorker(order.subList(from, to), workers, frequency)
+                        : order.subList(from, to);
                 int partitions = Math.min(workers, chunk.size());
+                long chunkStart = System.nanoTime();
                 String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
                 // The description of the command's jobs (if any) comes back after the chunk.
                 String before = jsc.getLocalProperty(JOB_DESCRIPTION);
-                jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, from / round + 1,
-                        (to + round - 1) / round, roundsPerEpoch));
-                model.nextFit(chunk.size(), epochLabel, from / round + 1, roundsPerEpoch);
+                jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
+                        firstRound + chunkRounds, roundsPerEpoch));
+                model.nextFit(chunk.size(), epochLabel, firstRound + 1, roundsPerEpoch);
                 try {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
                             from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
                 } finally {
                     jsc.setLocalProperty(JOB_DESCRIPTION, before);
+                }
+                if (from < fullRounds) {
+                    secondsPerRound = (System.nanoTime() - chunkStart) / 1e9 / chunkRounds;
                 }
                 from = to;
                 // Every shard is a full minibatch except possibly one; the epoch's end is exact.
@@ -215,6 +240,37 @@ public final class SparkTrainer {
         return new Trained(result, history, stats == null ? null : stats.statsAsString(),
                 stats == null ? Map.of() : TimeSplit.of(stats), startEpoch,
                 control.patience() > 0 ? bestEpoch : 0, stoppedEarly);
+    }
+
+    /**
+     * The next chunk's full rounds from {@code firstRound}: about {@code progressSeconds} at {@code secondsPerRound}
+     * (unknown: an eighth of the epoch), ending at the epoch's middle (a progress line at half an epoch) or its last
+     * full round.
+     */
+    int chunkRounds(int firstRound, int fullRoundCount, double secondsPerRound) {
+        int middle = (fullRoundCount + 1) / 2;
+        int end = firstRound < middle ? middle : fullRoundCount;
+        int rounds = Double.isNaN(secondsPerRound) ? (fullRoundCount + 7) / 8
+                : (int) Math.min(Integer.MAX_VALUE, Math.floor(progressSeconds / secondsPerRound));
+        return Math.max(1, Math.min(end - firstRound, rounds));
+    }
+
+    /**
+     * A chunk of whole rounds laid out for {@code workers} equal partitions (Spark's {@code parallelize} cuts a list
+     * into contiguous slices): round {@code j} of worker {@code w} is the chunk's minibatches
+     * {@code (j*workers + w)*frequency} to {@code +frequency}, so the epoch's round {@code r} fits the shard order's
+     * {@code r*workers*frequency} to {@code (r+1)*workers*frequency} whatever the chunk it falls in.
+     */
+    static List<String> byWorker(List<String> chunk, int workers, int frequency) {
+        int rounds = chunk.size() / (workers * frequency);
+        List<String> laidOut = new ArrayList<>(chunk.size());
+        for (int w = 0; w < workers; w++) {
+            for (int j = 0; j < rounds; j++) {
+                int first = (j * workers + w) * frequency;
+                laidOut.addAll(chunk.subList(first, first + frequency));
+            }
+        }
+        return laidOut;
     }
 
     private static String eta(double seconds) {

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -17,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,34 +43,71 @@ class TrainingDeterminismTest {
     @TempDir
     static Path dir;
 
-    @Test
-    void twoRunsWithTheSameSeedTrainTheSameParametersWithoutAShuffle() throws InterruptedException {
+    private static String shards;
+    private static Manifest manifest;
+
+    @BeforeAll
+    static void shards() {
         SparkSession spark = LocalSpark.get();
-        String shards = dir.resolve("shards").toString();
+        shards = dir.resolve("shards").toString();
         // 900 training images in 29 shards of 32: averaging rounds of 2 workers x 2 minibatches leave a partial last round
         IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 100, 1000, false);
-        Manifest manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+        manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
         assertTrue(manifest.shardUris(shards, "train").size() % 4 != 0, "a partial last averaging round");
+    }
 
+    @Test
+    void twoRunsWithTheSameSeedTrainTheSameParametersWithoutAShuffle() throws InterruptedException {
+        SparkSession spark = LocalSpark.get();
         ShuffleCounter first = new ShuffleCounter();
-        float[] a = train(spark, shards, manifest, first, false);
+        float[] a = train(spark, first, false);
         ShuffleCounter second = new ShuffleCounter();
-        float[] b = train(spark, shards, manifest, second, false);
+        float[] b = train(spark, second, false);
 
         assertEquals(0, first.shuffleRecordsWritten.get(), "no shuffle between the chunks of shard paths and the workers");
         assertEquals(0, second.shuffleRecordsWritten.get());
         assertArrayEquals(a, b, "bit-identical parameters from the same seed");
 
         // Dropout draws from the random generator of the thread that fits: the workers' generators must follow the seed.
-        float[] c = train(spark, shards, manifest, new ShuffleCounter(), true);
-        float[] d = train(spark, shards, manifest, new ShuffleCounter(), true);
+        float[] c = train(spark, new ShuffleCounter(), true);
+        float[] d = train(spark, new ShuffleCounter(), true);
         assertArrayEquals(c, d, "bit-identical parameters from the same seed, with dropout");
         assertTrue(!java.util.Arrays.equals(a, c), "dropout changed the training (so the check above bites)");
     }
 
-    private static float[] train(SparkSession spark, String shards, Manifest manifest, ShuffleCounter counter,
-                                 boolean dropout) throws InterruptedException {
+    /**
+     * An epoch's chunks (Spark jobs) follow the clock, a progress line about every 10 s, so where they end varies from
+     * run to run; the rounds, and so the model, must not: a worker's round is the same minibatches in any chunk.
+     */
+    @Test
+    void howAnEpochIsCutIntoSparkJobsDoesNotChangeTheModel() throws InterruptedException {
+        assertEquals(List.of("a", "b", "e", "f", "c", "d", "g", "h"),
+                SparkTrainer.byWorker(List.of("a", "b", "c", "d", "e", "f", "g", "h"), 2, 2),
+                "two rounds of 2 workers x 2: worker 1's rounds first (a b, then e f), then worker 2's (c d, then g h)");
+        SparkSession spark = LocalSpark.get();
+        List<String> perRound = new CopyOnWriteArrayList<>();
+        List<String> perHalfEpoch = new CopyOnWriteArrayList<>();
+        float[] a = train(spark, new ShuffleCounter(), false, 0, perRound::add);
+        float[] b = train(spark, new ShuffleCounter(), false, 1e9, perHalfEpoch::add);
+        // 29 shards: 7 full rounds of 4 and a short one. A chunk per round, or the first an eighth of the epoch (one
+        // round), then to the epoch's middle (rounds 2-4), to its last full round (5-7), and the short round.
+        assertEquals(8, progressLines(perRound), "a progress line per round: " + perRound);
+        assertEquals(4, progressLines(perHalfEpoch), "progress at the middle and the end of the epoch: " + perHalfEpoch);
+        assertTrue(perHalfEpoch.stream().anyMatch(l -> l.matches("^epoch 1/1 +5\\d% .*")), "a line at half the epoch");
+        assertArrayEquals(a, b, "bit-identical parameters however the epoch was cut into jobs");
+    }
+
+    private static long progressLines(List<String> log) {
+        return log.stream().filter(l -> l.matches("^epoch 1/1 +\\d+% .*")).count();
+    }
+
+    private static float[] train(SparkSession spark, ShuffleCounter counter, boolean dropout) throws InterruptedException {
+        return train(spark, counter, dropout, SparkTrainer.PROGRESS_SECONDS, line -> { });
+    }
+
+    private static float[] train(SparkSession spark, ShuffleCounter counter, boolean dropout, double progressSeconds,
+                                 Consumer<String> progress) throws InterruptedException {
         TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 7), false);
         MultiLayerConfiguration conf = ModelZoo.build(options.model(), new ModelZoo.Input(1, 28, 28),
                 manifest.classes().size(), options.hyper());
@@ -82,7 +123,7 @@ class TrainingDeterminismTest {
         sc.addSparkListener(counter);
         sc.setJobGroup(group, "training", false);
         try {
-            new SparkTrainer(SparkSessions.javaContext(spark), line -> { }).train(net, shards, manifest, options);
+            new SparkTrainer(SparkSessions.javaContext(spark), progress, progressSeconds).train(net, shards, manifest, options);
             counter.awaitJobs(sc.statusTracker().getJobIdsForGroup(group));
         } finally {
             sc.clearJobGroup();
