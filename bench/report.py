@@ -124,8 +124,9 @@ def round_table(rs):
                    f"{x['periodMs']:.0f} | {x['driverGapMs']:.0f} | {x['schedulingMs']:.0f} | {x['slowestTaskRunMs']:.0f} | "
                    f"{x['fastestTaskRunMs']:.0f} | {x['skewMs']:.0f} | {x['tailMs']:.0f} | {ms(x, 'fitMs')} | {ms(x, 'waitMs')} | "
                    f"{ms(x, 'averageMs')} | {x['resultKB']:.0f} |")
-    out.append("\nperiod = start to next start; a task runs its worker's minibatches (load, fit, result); skew = the faster "
-               "worker's wait at the job's end; tail = last task's end to the job's end. Rounds inside one barrier stage: "
+    out.append("\nperiod = start to next start, less the time the benchmark paused its clocks (validation, test "
+               "evaluations); a task runs its worker's minibatches (load, fit, result); skew = the faster worker's wait "
+               "at the job's end; tail = last task's end to the job's end. Rounds inside one barrier stage: "
                "fit = load, fit and encode a round's minibatches; wait = for the other workers' messages (the slower "
                "worker's lead and the exchange through the driver); average = decode, average, assign.")
     return out

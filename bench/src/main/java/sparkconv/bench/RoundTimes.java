@@ -25,7 +25,8 @@ import sparkconv.train.RoundClock;
  * 43/43}); epoch 1 (JIT warm-up) is left out. Per job: the driver's gap between the previous job's end and this one's
  * start, the scheduling delay to the first task, each task's run time (the slowest and the fastest worker), the skew
  * between the workers' finishes (the faster worker's wait), the tail from the last task to the job's end (result
- * handling), and the result size per worker; divided by the job's rounds, medians over the jobs.
+ * handling), and the result size per worker; divided by the job's rounds, medians over the jobs. The time between jobs
+ * leaves out what the benchmark paused its clocks for (validation, test evaluations).
  */
 final class RoundTimes extends SparkListener {
     private static final Pattern ROUND = Pattern.compile("epoch (\\d+)/\\d+ rounds? (\\d+)(?:-(\\d+))?/\\d+");
@@ -92,7 +93,7 @@ final class RoundTimes extends SparkListener {
      * Medians in milliseconds per round (result size in KB per job) over the measured jobs; and, when rounds ran inside
      * barrier stages, each worker's mean fit, wait and average per round from their clocks. Empty when none ran.
      */
-    synchronized Map<String, Object> summary() {
+    synchronized Map<String, Object> summary(java.util.function.LongBinaryOperator pausedMillisBetween) {
         List<Job> done = rounds.stream().filter(j -> j.end >= 0 && !j.tasks.isEmpty()).toList();
         Map<String, Object> out = new LinkedHashMap<>();
         if (done.size() < 2) {
@@ -101,8 +102,10 @@ final class RoundTimes extends SparkListener {
         List<Double> period = new ArrayList<>();
         List<Double> gap = new ArrayList<>();
         for (int i = 1; i < done.size(); i++) {
-            period.add((double) (done.get(i).start - done.get(i - 1).start) / done.get(i - 1).rounds);
-            gap.add((double) (done.get(i).start - done.get(i - 1).end) / done.get(i).rounds);
+            Job last = done.get(i - 1);
+            Job next = done.get(i);
+            period.add((double) (next.start - last.start - pausedMillisBetween.applyAsLong(last.start, next.start)) / last.rounds);
+            gap.add((double) (next.start - last.end - pausedMillisBetween.applyAsLong(last.end, next.start)) / next.rounds);
         }
         out.put("rounds", done.stream().mapToInt(j -> j.rounds).sum());
         out.put("jobs", done.size());

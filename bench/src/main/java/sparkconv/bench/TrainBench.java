@@ -224,7 +224,7 @@ public final class TrainBench implements Callable<Integer> {
         if (target > 0) {
             out.put("tta", tta.summary());
         }
-        Map<String, Object> roundSplit = rounds.summary();
+        Map<String, Object> roundSplit = rounds.summary(tta::pausedMillisBetween);
         if (!roundSplit.isEmpty()) {
             out.put("rounds", roundSplit);
         }
@@ -255,6 +255,9 @@ public final class TrainBench implements Callable<Integer> {
         private double pausedCpu;
         private long pauseStart = -1;
         private double pauseCpuStart;
+        /** Wall-clock intervals (epoch ms, as Spark's events carry) the clocks were stopped. */
+        private final List<long[]> pausedMillis = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private long pauseMillisStart;
         private Map<String, Object> reached;
 
         TimeToAccuracy(MultiLayerNetwork net, List<DataSet> test, double target, int minEpochs) {
@@ -271,6 +274,7 @@ public final class TrainBench implements Callable<Integer> {
 
         void pause() {
             pauseStart = System.nanoTime();
+            pauseMillisStart = System.currentTimeMillis();
             pauseCpuStart = cpuSeconds();
         }
 
@@ -278,8 +282,14 @@ public final class TrainBench implements Callable<Integer> {
             if (pauseStart >= 0) {
                 paused += (System.nanoTime() - pauseStart) / 1e9;
                 pausedCpu += cpuSeconds() - pauseCpuStart;
+                pausedMillis.add(new long[] {pauseMillisStart, System.currentTimeMillis()});
                 pauseStart = -1;
             }
+        }
+
+        /** Milliseconds between {@code from} and {@code to} (epoch ms) with the clocks stopped. */
+        long pausedMillisBetween(long from, long to) {
+            return pausedMillis.stream().mapToLong(p -> Math.max(0, Math.min(to, p[1]) - Math.max(from, p[0]))).sum();
         }
 
         double pausedSeconds() {
