@@ -129,6 +129,7 @@ public final class SparkTrainer {
         int frequency = options.averagingFrequency();
         int round = workers * frequency;
         int fullRoundCount = trainPaths.size() / round;
+        int fullRounds = fullRoundCount * round;
         int roundsPerEpoch = (trainPaths.size() + round - 1) / round;
         // The first chunk is an eighth of an epoch; later ones last about progressSeconds at the last chunk's pace.
         double secondsPerRound = Double.NaN;
@@ -163,14 +164,12 @@ public final class SparkTrainer {
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
-            int fullRounds = fullRoundCount * round;
             for (int from = 0; from < order.size(); ) {
                 int firstRound = from / round;
-                int chunkRounds = firstRound < fullRoundCount
-                        ? chunkRounds(firstRound, fullRoundCount, secondsPerRound) : roundsPerEpoch - firstRound;
+                boolean full = from < fullRounds; // else the epoch's short last round
+                int chunkRounds = full ? chunkRounds(firstRound, fullRoundCount, secondsPerRound) : roundsPerEpoch - firstRound;
                 int to = Math.min(order.size(), from + chunkRounds * round);
-                List<String> chunk = from < fullRounds ? byWorker(order.subList(from, to), workers, frequency)
-                        : order.subList(from, to);
+                List<String> chunk = full ? byWorker(order.subList(from, to), workers, frequency) : order.subList(from, to);
                 int partitions = Math.min(workers, chunk.size());
                 long chunkStart = System.nanoTime();
                 String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
@@ -181,11 +180,11 @@ public final class SparkTrainer {
                 model.nextFit(chunk.size(), epochLabel, firstRound + 1, roundsPerEpoch);
                 try {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
-                            from < fullRounds ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
+                            full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
                 } finally {
                     jsc.setLocalProperty(JOB_DESCRIPTION, before);
                 }
-                if (from < fullRounds) {
+                if (full) {
                     secondsPerRound = (System.nanoTime() - chunkStart) / 1e9 / chunkRounds;
                 }
                 from = to;
@@ -250,8 +249,7 @@ public final class SparkTrainer {
     int chunkRounds(int firstRound, int fullRoundCount, double secondsPerRound) {
         int middle = (fullRoundCount + 1) / 2;
         int end = firstRound < middle ? middle : fullRoundCount;
-        int rounds = Double.isNaN(secondsPerRound) ? (fullRoundCount + 7) / 8
-                : (int) Math.min(Integer.MAX_VALUE, Math.floor(progressSeconds / secondsPerRound));
+        int rounds = Double.isNaN(secondsPerRound) ? (fullRoundCount + 7) / 8 : (int) (progressSeconds / secondsPerRound);
         return Math.max(1, Math.min(end - firstRound, rounds));
     }
 
