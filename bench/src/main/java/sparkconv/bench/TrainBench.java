@@ -157,8 +157,7 @@ public final class TrainBench implements Callable<Integer> {
                 manifest = withTrainPaths(manifest, repeat);
             }
             // No early stopping and no resume: every configuration trains its epochs (or until --target).
-            TrainOptions options = new TrainOptions(model, epochs, trained.workers(), trained.averagingFrequency(),
-                    trained.prefetch(), hyper, trained.collectStats(), new TrainControl(schedule, 0, false));
+            TrainOptions options = trained.withControl(new TrainControl(schedule, 0, false));
             // CPU seconds of an epoch's training: from the previous epoch's "done" line (after its validation) to this
             // epoch's 100% progress line (before its validation). In local mode the executors are this JVM.
             // With --target, the test accuracy is taken on the driver's network (updated in place after every round)
@@ -180,9 +179,11 @@ public final class TrainBench implements Callable<Integer> {
                         tta.evaluate(epoch);
                         tta.pause();
                         halfDone[0] = false;
-                    } else if (Integer.parseInt(m.group(2)) >= 50 && !halfDone[0]) {
+                    } else if (Integer.parseInt(m.group(2)) >= 45 && !halfDone[0]) {
+                        // The chunk that ends at the epoch's middle round (45-51% of the epoch for W = 1..16 at
+                        // averaging every 5; a chunk of ~10 s may end a little before it): its exact fraction.
                         halfDone[0] = true;
-                        tta.evaluate(epoch - 0.5);
+                        tta.evaluate(epoch - 1 + Math.round(1000.0 * Long.parseLong(m.group(3).replace(",", "")) / epochExamples) / 1000.0);
                     }
                 } else if (line.contains(" done: ")) {
                     tta.resume();
@@ -212,6 +213,7 @@ public final class TrainBench implements Callable<Integer> {
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "?"));
         out.put("updater", hyper.updater());
         out.put("averagingFrequency", trained.averagingFrequency());
+        out.put("averagingPolicy", trained.policy().toString());
         out.put("repeat", repeat);
         out.put("workers", mode.equals("spark") ? (trained.workers() > 0 ? trained.workers() : spark.sparkContext().defaultParallelism()) : 1);
         out.put("examplesPerEpoch", manifest.splits().get("train").examples() * repeat);
@@ -316,7 +318,7 @@ public final class TrainBench implements Callable<Integer> {
             row.put("cpuSeconds", cpu);
             row.put("testAccuracy", accuracy);
             evaluations.add(row);
-            System.err.printf("tta epoch %.1f  %.1f s  %.1f CPU-s  test accuracy %.4f%n", epoch, seconds, cpu, accuracy);
+            System.err.printf("tta epoch %.3f  %.1f s  %.1f CPU-s  test accuracy %.4f%n", epoch, seconds, cpu, accuracy);
             if (reached == null && accuracy >= target) {
                 reached = row;
             }

@@ -179,8 +179,7 @@ public final class WalkForward {
         if (models.versionNames(name).isEmpty()) {
             progress.accept("training " + name + " on " + shards);
             // An interrupted walk-forward continues a fold's training from its last checkpoint.
-            TrainOptions resuming = new TrainOptions(options.model(), options.epochs(), options.workers(), options.averagingFrequency(),
-                    options.prefetch(), options.hyper(), options.collectStats(), new TrainControl(options.control().schedule(),
+            TrainOptions resuming = options.withControl(new TrainControl(options.control().schedule(),
                     options.control().patience(), true, options.control().stopOn()));
             TrainingRun.run(spark, shards, resuming, store, name, null, progress);
         } else {
@@ -212,8 +211,7 @@ public final class WalkForward {
     /** The i-th network of an ensemble (from 0) trains as the first with the seed moved on by i. */
     private static TrainOptions memberOptions(TrainOptions t, int i) {
         Hyper h = t.hyper();
-        return i == 0 ? t : new TrainOptions(t.model(), t.epochs(), t.workers(), t.averagingFrequency(), t.prefetch(),
-                new Hyper(h.updater(), h.learningRate(), h.momentum(), h.l2(), h.seed() + i), t.collectStats(), t.control());
+        return i == 0 ? t : t.withHyper(new Hyper(h.updater(), h.learningRate(), h.momentum(), h.l2(), h.seed() + i));
     }
 
     private static List<MultiLayerNetwork> load(ModelStore models, List<String> names) {

@@ -47,8 +47,7 @@ final class SegmentTrainCommand implements Callable<Integer>, JobCommand<List<Tr
             if (!ModelZoo.isGraph(model.trim())) {
                 throw new SparkconvException("--model '" + model + "' is not a segmentation model (choose from " + ModelZoo.GRAPHS + ")");
             }
-            runs.add(new TrainOptions(model.trim(), base.epochs(), base.workers(), base.averagingFrequency(),
-                    base.prefetch(), base.hyper(), base.collectStats(), base.control()));
+            runs.add(base.withModel(model.trim()));
         }
         return runs;
     }

@@ -6,6 +6,7 @@ import picocli.CommandLine.Spec;
 
 import sparkconv.models.Hyper;
 import sparkconv.models.TrainingDefaults;
+import sparkconv.train.AveragingPolicy;
 import sparkconv.train.LrSchedule;
 import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
@@ -30,6 +31,11 @@ public final class TrainingFlags {
 
     @Option(names = "--averaging-frequency", description = "minibatches each worker fits between averaging rounds (default ${DEFAULT-VALUE})")
     int averagingFrequency;
+
+    @Option(names = "--averaging-policy", description = "how the learning rate and averaging follow the workers W: local (as set), "
+            + "linear[:E] (lr x W, warmed up over E epochs), sqrt[:E] (lr x sqrt W), post-local[:E] (linear, averaging every "
+            + "minibatch during the warm-up) (default ${DEFAULT-VALUE})")
+    String averagingPolicy;
 
     @Option(names = "--prefetch", description = "minibatches each worker prefetches (default ${DEFAULT-VALUE})")
     int prefetch;
@@ -73,7 +79,8 @@ public final class TrainingFlags {
                 new Hyper(pick("--updater", updater, d.updater()), pick("--lr", learningRate, d.learningRate()),
                         pick("--momentum", momentum, d.momentum()), pick("--l2", l2, d.l2()), seed), stats,
                 new TrainControl(LrSchedule.parse(pick("--lr-schedule", lrSchedule, d.lrSchedule())),
-                        pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())));
+                        pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())),
+                AveragingPolicy.parse(averagingPolicy));
     }
 
     /** The flag's value when it was given, else the model's default when it has one, else the command's default. */

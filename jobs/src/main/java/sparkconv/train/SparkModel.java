@@ -56,6 +56,11 @@ public interface SparkModel {
 
     void setLearningRate(double rate);
 
+    /** Minibatches each worker fits between averaging rounds (the averaging policy may change it per epoch). */
+    int averagingFrequency();
+
+    void setAveragingFrequency(int frequency);
+
     /** Accuracy on these shard files (classification accuracy, or pixel accuracy for segmentation). */
     double accuracy(List<String> paths);
 
@@ -164,6 +169,16 @@ public interface SparkModel {
             public RoundClock.Totals rounds() {
                 return master.rounds();
             }
+
+            @Override
+            public int averagingFrequency() {
+                return master.getAveragingFrequency();
+            }
+
+            @Override
+            public void setAveragingFrequency(int frequency) {
+                master.setAveragingFrequency(frequency);
+            }
         };
     }
 
@@ -228,6 +243,16 @@ public interface SparkModel {
             @Override
             public RoundClock.Totals rounds() {
                 return master.rounds();
+            }
+
+            @Override
+            public int averagingFrequency() {
+                return master.getAveragingFrequency();
+            }
+
+            @Override
+            public void setAveragingFrequency(int frequency) {
+                master.setAveragingFrequency(frequency);
             }
         };
     }

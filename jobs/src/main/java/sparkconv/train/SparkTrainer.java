@@ -124,13 +124,7 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        // Whole averaging rounds per chunk (workers x frequency shards), and the epoch's leftover shards in a short
-        // round of their own, so chunking adds no short rounds and the iteration count stays exact.
-        int frequency = options.averagingFrequency();
-        int round = workers * frequency;
-        int fullRoundCount = trainPaths.size() / round;
-        int fullRounds = fullRoundCount * round;
-        int roundsPerEpoch = (trainPaths.size() + round - 1) / round;
+        AveragingPolicy policy = options.policy();
         // The first chunk is an eighth of an epoch; later ones last about progressSeconds at the last chunk's pace.
         double secondsPerRound = Double.NaN;
         Random shuffle = new Random(options.hyper().seed());
@@ -158,26 +152,37 @@ public final class SparkTrainer {
         }
         boolean stoppedEarly = false;
         for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
-            double rate = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
+            double scheduled = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
+            double rate = scheduled * policy.rateFactor(workers, epoch, 0);
             model.setLearningRate(rate);
+            RoundLayout layout = new RoundLayout(workers, policy.frequency(options.averagingFrequency(), epoch), trainPaths.size());
+            if (layout.frequency() != model.averagingFrequency()) {
+                model.setAveragingFrequency(layout.frequency());
+                secondsPerRound = Double.NaN; // rounds of another length
+            }
+            int fullRounds = layout.fullRounds() * layout.roundShards();
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
             for (int from = 0; from < order.size(); ) {
-                int firstRound = from / round;
+                int firstRound = from / layout.roundShards();
+                if (firstRound == layout.middle() && firstRound > 0) {
+                    rate = scheduled * policy.rateFactor(workers, epoch, 1);
+                    model.setLearningRate(rate);
+                }
                 boolean full = from < fullRounds; // else the epoch's short last round
-                int chunkRounds = full ? chunkRounds(firstRound, fullRoundCount, secondsPerRound) : roundsPerEpoch - firstRound;
-                int to = Math.min(order.size(), from + chunkRounds * round);
-                List<String> chunk = full ? byWorker(order.subList(from, to), workers, frequency) : order.subList(from, to);
+                int chunkRounds = full ? chunkRounds(firstRound, layout, secondsPerRound) : layout.rounds() - firstRound;
+                int to = Math.min(order.size(), from + chunkRounds * layout.roundShards());
+                List<String> chunk = full ? layout.byWorker(order.subList(from, to)) : order.subList(from, to);
                 int partitions = Math.min(workers, chunk.size());
                 long chunkStart = System.nanoTime();
                 String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
                 // The description of the command's jobs (if any) comes back after the chunk.
                 String before = jsc.getLocalProperty(JOB_DESCRIPTION);
                 jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
-                        firstRound + chunkRounds, roundsPerEpoch));
-                model.nextFit(chunk.size(), epochLabel, firstRound + 1, roundsPerEpoch);
+                        firstRound + chunkRounds, layout.rounds()));
+                model.nextFit(chunk.size(), epochLabel, firstRound + 1, layout.rounds());
                 try {
                     model.fitPaths(jsc.parallelize(chunk, partitions),
                             full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
@@ -243,32 +248,13 @@ public final class SparkTrainer {
 
     /**
      * The next chunk's full rounds from {@code firstRound}: about {@code progressSeconds} at {@code secondsPerRound}
-     * (unknown: an eighth of the epoch), ending at the epoch's middle (a progress line at half an epoch) or its last
-     * full round.
+     * (unknown: an eighth of the epoch), ending at the epoch's middle (a progress line at half an epoch, where the
+     * averaging policy may change the rate) or its last full round.
      */
-    int chunkRounds(int firstRound, int fullRoundCount, double secondsPerRound) {
-        int middle = (fullRoundCount + 1) / 2;
-        int end = firstRound < middle ? middle : fullRoundCount;
-        int rounds = Double.isNaN(secondsPerRound) ? (fullRoundCount + 7) / 8 : (int) (progressSeconds / secondsPerRound);
+    int chunkRounds(int firstRound, RoundLayout layout, double secondsPerRound) {
+        int end = firstRound < layout.middle() ? layout.middle() : layout.fullRounds();
+        int rounds = Double.isNaN(secondsPerRound) ? (layout.fullRounds() + 7) / 8 : (int) (progressSeconds / secondsPerRound);
         return Math.max(1, Math.min(end - firstRound, rounds));
-    }
-
-    /**
-     * A chunk of whole rounds laid out for {@code workers} equal partitions (Spark's {@code parallelize} cuts a list
-     * into contiguous slices): round {@code j} of worker {@code w} is the chunk's minibatches
-     * {@code (j*workers + w)*frequency} to {@code +frequency}, so the epoch's round {@code r} fits the shard order's
-     * {@code r*workers*frequency} to {@code (r+1)*workers*frequency} whatever the chunk it falls in.
-     */
-    static List<String> byWorker(List<String> chunk, int workers, int frequency) {
-        int rounds = chunk.size() / (workers * frequency);
-        List<String> laidOut = new ArrayList<>(chunk.size());
-        for (int w = 0; w < workers; w++) {
-            for (int j = 0; j < rounds; j++) {
-                int first = (j * workers + w) * frequency;
-                laidOut.addAll(chunk.subList(first, first + frequency));
-            }
-        }
-        return laidOut;
     }
 
     private static String eta(double seconds) {

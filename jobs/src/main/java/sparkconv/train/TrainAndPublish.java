@@ -146,6 +146,7 @@ final class TrainAndPublish {
         t.put("epochs", options.epochs());
         t.put("epochsRun", trained.epochs().size());
         t.put("averagingFrequency", options.averagingFrequency());
+        t.put("averagingPolicy", options.policy().toString());
         t.put("batchSizePerWorker", manifest.batchSize());
         t.put("prefetch", options.prefetch());
         t.put("lrSchedule", options.control().schedule().toString());

@@ -7,18 +7,27 @@ import sparkconv.models.Hyper;
 
 /**
  * Parameter-averaging training settings. {@code workers} 0 means one per Spark task slot
- * ({@code defaultParallelism}).
+ * ({@code defaultParallelism}); {@code policy} says how the learning rate and the averaging frequency follow the
+ * number of workers. Copies with one setting changed go through the {@code with…} methods, not the constructor.
  */
 public record TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
-                           boolean collectStats, TrainControl control) implements Serializable {
+                           boolean collectStats, TrainControl control, AveragingPolicy policy) implements Serializable {
     public TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
                         boolean collectStats) {
-        this(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, TrainControl.DEFAULT);
+        this(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, TrainControl.DEFAULT, AveragingPolicy.LOCAL);
+    }
+
+    public TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
+                        boolean collectStats, TrainControl control) {
+        this(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, control, AveragingPolicy.LOCAL);
     }
 
     public TrainOptions {
         if (control == null) {
             control = TrainControl.DEFAULT;
+        }
+        if (policy == null) {
+            policy = AveragingPolicy.LOCAL;
         }
         if (epochs < 1) {
             throw new SparkconvException("--epochs must be at least 1, got " + epochs);
@@ -32,5 +41,21 @@ public record TrainOptions(String model, int epochs, int workers, int averagingF
         if (prefetch < 0) {
             throw new SparkconvException("--prefetch must be 0 or more, got " + prefetch);
         }
+    }
+
+    public TrainOptions withModel(String model) {
+        return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, control, policy);
+    }
+
+    public TrainOptions withHyper(Hyper hyper) {
+        return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, control, policy);
+    }
+
+    public TrainOptions withControl(TrainControl control) {
+        return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, control, policy);
+    }
+
+    public TrainOptions withPolicy(AveragingPolicy policy) {
+        return new TrainOptions(model, epochs, workers, averagingFrequency, prefetch, hyper, collectStats, control, policy);
     }
 }

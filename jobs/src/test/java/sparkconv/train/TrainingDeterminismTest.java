@@ -83,7 +83,7 @@ class TrainingDeterminismTest {
     @Test
     void howAnEpochIsCutIntoSparkJobsDoesNotChangeTheModel() throws InterruptedException {
         assertEquals(List.of("a", "b", "e", "f", "c", "d", "g", "h"),
-                SparkTrainer.byWorker(List.of("a", "b", "c", "d", "e", "f", "g", "h"), 2, 2),
+                new RoundLayout(2, 2, 8).byWorker(List.of("a", "b", "c", "d", "e", "f", "g", "h")),
                 "two rounds of 2 workers x 2: worker 1's rounds first (a b, then e f), then worker 2's (c d, then g h)");
         SparkSession spark = LocalSpark.get();
         List<String> perRound = new CopyOnWriteArrayList<>();

@@ -1,0 +1,77 @@
+package sparkconv.train;
+
+import java.io.Serializable;
+import java.util.Locale;
+
+import sparkconv.SparkconvException;
+
+/**
+ * What parameter averaging changes with the number of workers {@code W}: the learning rate's multiplier on top of the
+ * schedule, and the averaging frequency, for each half epoch. Why it must: {@code W} workers consume {@code W·F}
+ * minibatches per round but move the model by about one worker's {@code F} steps (the average of {@code W} trajectories
+ * from one start), so at one JVM's rate an epoch takes {@code W} times fewer steps.
+ * <ul>
+ *   <li>{@code local}: the rate as scheduled, averaging every {@code F} (plain local SGD; dl4j-spark's behaviour).</li>
+ *   <li>{@code linear[:E]}: the rate times {@code W} (Goyal et al. 2017, "Accurate, Large Minibatch SGD"), reached by a
+ *       gradual warm-up from one JVM's rate over the first {@code E} epochs (default 2), stepped every half epoch.</li>
+ *   <li>{@code sqrt[:E]}: the rate times √W, with the same warm-up (the square-root rule, Krizhevsky 2014).</li>
+ *   <li>{@code post-local[:E]}: {@code linear[:E]}, averaging after every minibatch ({@code F = 1}: synchronous
+ *       large-batch SGD with the optimiser state kept) during the warm-up, then every {@code F} (Lin et al. 2020,
+ *       "Don't Use Large Mini-Batches, Use Local SGD").</li>
+ * </ul>
+ * With one worker every policy is {@code local}, so one worker still trains what one JVM trains. The rate and the
+ * frequency change only at half epochs, where {@link SparkTrainer}'s chunks always end: the model does not depend on
+ * how an epoch was cut into chunks.
+ */
+public record AveragingPolicy(String kind, double warmupEpochs) implements Serializable {
+    public static final AveragingPolicy LOCAL = new AveragingPolicy("local", 0);
+    private static final double DEFAULT_WARMUP = 2;
+
+    public AveragingPolicy {
+        if (!(warmupEpochs >= 0) || !Double.isFinite(warmupEpochs)) {
+            throw new SparkconvException("--averaging-policy: the warm-up must be 0 or more epochs, got " + warmupEpochs);
+        }
+    }
+
+    /** Text forms as given to {@code --averaging-policy}: local, linear[:E], sqrt[:E], post-local[:E]. */
+    public static AveragingPolicy parse(String text) {
+        String[] p = text.trim().toLowerCase(Locale.ROOT).split(":");
+        if (p.length <= 2 && (p[0].equals("linear") || p[0].equals("sqrt") || p[0].equals("post-local"))) {
+            try {
+                return new AveragingPolicy(p[0], p.length == 2 ? Double.parseDouble(p[1]) : DEFAULT_WARMUP);
+            } catch (NumberFormatException e) {
+                // the error below
+            }
+        } else if (p.length == 1 && p[0].equals("local")) {
+            return LOCAL;
+        }
+        throw new SparkconvException("--averaging-policy '" + text + "' is not local, linear[:E], sqrt[:E] or post-local[:E] "
+                + "(E: warm-up epochs)");
+    }
+
+    /**
+     * The factor on the scheduled rate in {@code half} (0 or 1) of 1-based {@code epoch} with {@code workers}: from 1 at
+     * the start up to the policy's target, in equal steps per half epoch over the warm-up.
+     */
+    public double rateFactor(int workers, int epoch, int half) {
+        double target = switch (kind) {
+            case "linear", "post-local" -> workers;
+            case "sqrt" -> Math.sqrt(workers);
+            default -> 1;
+        };
+        double halves = 2 * warmupEpochs;
+        double done = 2 * (epoch - 1) + half; // half epochs before this one
+        return done >= halves ? target : 1 + (target - 1) * done / halves;
+    }
+
+    /** Minibatches per worker between averaging rounds in 1-based {@code epoch}, given {@code --averaging-frequency}. */
+    public int frequency(int configured, int epoch) {
+        return kind.equals("post-local") && epoch <= warmupEpochs ? 1 : configured;
+    }
+
+    @Override
+    public String toString() {
+        return kind.equals("local") ? kind : kind + ":" + (warmupEpochs == Math.rint(warmupEpochs)
+                ? String.valueOf((long) warmupEpochs) : String.valueOf(warmupEpochs));
+    }
+}
