@@ -198,6 +198,76 @@ class ParameterAveragingInvariantTest {
         assertAverage(expected, spark, " of three workers");
     }
 
+    /**
+     * An averaging policy changes the rate per half epoch and the frequency per epoch, and nothing else: with one worker
+     * every policy trains what one JVM trains, and with two workers whole epochs (the warm-up, the frequency change of
+     * post-local, the short last round) equal their simulation in one JVM: the rounds of {@link RoundLayout}, each
+     * the average of its workers' single-JVM runs from the same state.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"linear:1", "sqrt:1", "post-local:1"})
+    void everyPolicyIsItsOneJvmSimulationWithOneAndTwoWorkers(String text) {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        AveragingPolicy policy = AveragingPolicy.parse(text);
+        MultiLayerNetwork start = newNetwork("nesterovs");
+        for (int workers : new int[] {1, 2}) {
+            TrainOptions options = options("nesterovs", workers).withPolicy(policy);
+            MultiLayerNetwork spark = start.clone();
+            new SparkTrainer(jsc, line -> { }).train(spark, shards, manifest, options);
+            MultiLayerNetwork simulated = simulated(start.clone(), options);
+            assertSameState(simulated, spark, text + ", " + workers + " worker(s), " + EPOCHS + " epochs");
+            if (workers == 1) {
+                assertSameState(singleJvm(start.clone(), options), spark, text + ", one worker against one JVM");
+            }
+        }
+        // The policy did change the training: two workers under it end elsewhere than under plain averaging.
+        MultiLayerNetwork local = start.clone();
+        new SparkTrainer(jsc, line -> { }).train(local, shards, manifest, options("nesterovs", 2));
+        MultiLayerNetwork underPolicy = simulated(start.clone(), options("nesterovs", 2).withPolicy(policy));
+        assertTrue(local.params().sub(underPolicy.params()).amaxNumber().doubleValue() > 1e-3,
+                text + " with two workers trains a different model than local averaging");
+    }
+
+    /**
+     * {@code options.workers()} workers' parameter averaging in one JVM, as {@link SparkTrainer} lays it out: each
+     * epoch's shard order from the seed, the policy's frequency per epoch and rate per half epoch (it changes at
+     * {@link RoundLayout#middle()}), round {@code r} from {@link RoundLayout}, the short last round split as Spark's
+     * {@code parallelize} slices it; after each round the average of the workers' parameters and updater state, and
+     * the iteration count advanced by the most minibatches a worker fitted.
+     */
+    private static MultiLayerNetwork simulated(MultiLayerNetwork net, TrainOptions options) {
+        List<String> paths = manifest.shardUris(shards, "train");
+        Random shuffle = new Random(options.hyper().seed());
+        int workers = options.workers();
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            double scheduled = options.control().schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
+            RoundLayout layout = new RoundLayout(workers, options.policy().frequency(options.averagingFrequency(), epoch),
+                    paths.size());
+            List<String> order = new ArrayList<>(paths);
+            Collections.shuffle(order, shuffle);
+            for (int r = 0; r < layout.rounds(); r++) {
+                int half = r >= layout.middle() && r > 0 ? 1 : 0;
+                net.setLearningRate(scheduled * options.policy().rateFactor(workers, epoch, half));
+                List<String> round = order.subList(r * layout.roundShards(), Math.min(order.size(), (r + 1) * layout.roundShards()));
+                int n = Math.min(workers, round.size());
+                List<MultiLayerNetwork> fitted = new ArrayList<>();
+                int steps = 0;
+                for (int w = 0; w < n; w++) {
+                    List<String> mine = r < layout.fullRounds()
+                            ? round.subList(w * layout.frequency(), (w + 1) * layout.frequency())
+                            : round.subList(w * round.size() / n, (w + 1) * round.size() / n);
+                    fitted.add(fitted(net, mine));
+                    steps = Math.max(steps, mine.size());
+                }
+                int iteration = net.getIterationCount();
+                net = average(fitted);
+                net.setIterationCount(iteration + steps);
+            }
+            net.incrementEpochCount();
+        }
+        return net;
+    }
+
     /** {@code net} wrapped for parameter averaging as SparkTrainer wraps it. */
     private static SparkModel sparkModel(JavaSparkContext jsc, MultiLayerNetwork net, TrainOptions options) {
         return SparkModel.classifier(jsc, net, new SparkTrainer(jsc, line -> { }).master(options, manifest.batchSize(), null),
