@@ -101,6 +101,7 @@ def tables(rs):
                 secs = statistics.median([e["seconds"] for e in r["epochs"][1:] or r["epochs"]])
                 out.append(f"data {r['repeat']}x: epoch time {secs / base:.2f}x of 1x (linear = {r['repeat']}.00x)")
     out.extend(tta_tables(rs))
+    out.extend(workers_tables(rs))
     out.extend(round_table(rs))
     return "\n".join(out)
 
@@ -269,11 +270,129 @@ def tta_tables(rs):
     return out
 
 
+WORKER_GOALS = {2: 1.1, 8: 1.3, 16: 1.5}  # epochs to the target, at most this many times one JVM's (issue 24)
+
+
+def workers_grid(rs):
+    """{policy: {W: [(seed, epochs to target or None)]}} of bench/run workers; W = 1 (one JVM) under every policy."""
+    runs = [r for r in rs if r["label"] == "workers" and "tta" in r]
+    policies = list(dict.fromkeys(r.get("averagingPolicy", "local") for r in runs if r["mode"] == "spark")) or ["local"]
+    grid = {p: {} for p in policies}
+    for r in runs:
+        hit = r["tta"]["reached"]
+        cell = (seed(r), hit["epoch"] if hit else None)
+        for p in (policies if r["mode"] == "single" else [r.get("averagingPolicy", "local")]):
+            grid[p].setdefault(r["workers"], []).append(cell)
+    return grid
+
+
+def rounds_to(r, epochs):
+    """Averaging rounds in the first `epochs` epochs of run r (RoundLayout: ceil(shards / (W*F)) per epoch)."""
+    shards = -(-r["examplesPerEpoch"] // r["batch"])
+    p = r.get("averagingPolicy", "local")
+    warm = float(p.split(":")[1]) if ":" in p else 2.0
+    total, e = 0.0, 0
+    while e < epochs:
+        f = 1 if p.startswith("post-local") and e + 1 <= warm else r["averagingFrequency"]
+        total += min(1.0, epochs - e) * -(-shards // (r["workers"] * f))
+        e += 1
+    return total
+
+
+def workers_tables(rs):
+    runs = [r for r in rs if r["label"] == "workers" and "tta" in r]
+    if not runs:
+        return []
+    grid = workers_grid(rs)
+    ws = sorted({w for p in grid.values() for w in p})
+    target = runs[0]["tta"]["target"]
+    out = [f"\n### workers: epochs to {target:.2f} test accuracy against the number of workers, lenet5 on Fashion-MNIST "
+           f"(test accuracy about every half epoch; W = 1 is one JVM; W > 1 is Spark local[W], W workers time-sliced on "
+           f"{os.cpu_count()} cores, so seconds mean nothing here: epochs do). Median over seeds (each seed's epochs); "
+           f"'-' = not reached within the run's epochs\n"]
+    out.append("| policy | " + " | ".join(f"W={w}" for w in ws) + " |")
+    out.append("|---|" + "---|" * len(ws))
+    medians = {}
+    for p, cells in grid.items():
+        row = []
+        for w in ws:
+            c = cells.get(w, [])
+            vals = [e for _, e in c]
+            med = statistics.median([v if v is not None else float("inf") for v in vals]) if vals else None
+            medians[(p, w)] = med
+            each = "/".join("-" if v is None else f"{v:g}" for v in vals)
+            row.append("n/a" if med is None else f"{'-' if med == float('inf') else f'{med:.2f}'} ({each})")
+        out.append(f"| {p} | " + " | ".join(row) + " |")
+    out.append("\nExamples and averaging rounds to the target (medians; examples = epochs x training examples per epoch):\n")
+    out.append("| policy | " + " | ".join(f"W={w}" for w in ws if w > 1) + " |")
+    out.append("|---|" + "---|" * len([w for w in ws if w > 1]))
+    for p in grid:
+        row = []
+        for w in ws:
+            if w == 1:
+                continue
+            rr = [r for r in runs if r["mode"] == "spark" and r.get("averagingPolicy", "local") == p and r["workers"] == w
+                  and r["tta"]["reached"]]
+            if not rr:
+                row.append("-")
+                continue
+            ex = statistics.median(r["tta"]["reached"]["epoch"] * r["examplesPerEpoch"] for r in rr)
+            rounds = statistics.median(rounds_to(r, r["tta"]["reached"]["epoch"]) for r in rr)
+            row.append(f"{ex / 1e3:,.0f}k ex, {rounds:,.0f} rounds")
+        out.append(f"| {p} | " + " | ".join(row) + " |")
+    out.append("")
+    for p in grid:
+        one = medians.get((p, 1))
+        for w, limit in WORKER_GOALS.items():
+            m = medians.get((p, w))
+            if one and m is not None:
+                x = m / one
+                out.append(f"{p}, W={w}: {'not reached' if x == float('inf') else f'{x:.2f}x'} one JVM's epochs "
+                           f"(goal <= {limit}x: {'met' if x <= limit else 'NOT met'})")
+    return out
+
+
+def workers_plot(rs, png):
+    """Epochs to the target against W (log scale), a line per policy; not reached: a hollow marker at the run's cap."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench/report.py: SKIPPED the plot: no matplotlib (apt-get install python3-matplotlib)")
+        return
+    grid = workers_grid(rs)
+    runs = [r for r in rs if r["label"] == "workers" and "tta" in r]
+    cap = max(r["tta"]["evaluations"][-1]["epoch"] for r in runs if r["tta"]["evaluations"])
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for p, cells in grid.items():
+        ws = sorted(cells)
+        meds = [statistics.median([e if e is not None else float("inf") for _, e in cells[w]]) for w in ws]
+        shown = [m if m != float("inf") else None for m in meds]
+        line, = ax.plot(ws, [m if m is not None else float("nan") for m in shown], marker="o", label=p)
+        missed = [w for w, m in zip(ws, shown) if m is None]
+        if missed:
+            ax.plot(missed, [cap] * len(missed), marker="o", linestyle="none", markerfacecolor="none",
+                    color=line.get_color())
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({w for c in grid.values() for w in c}))
+    ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_xlabel("workers W (Spark local[W]; W = 1: one JVM)")
+    ax.set_ylabel(f"epochs to {runs[0]['tta']['target']:.2f} test accuracy (median)")
+    ax.set_title("LeNet-5 on Fashion-MNIST: epochs to target by averaging policy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="--averaging-policy (hollow: not reached)")
+    fig.tight_layout()
+    fig.savefig(png)
+    print(f"bench/report.py: wrote {png}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("results")
     p.add_argument("--append")
     p.add_argument("--best", metavar="MODE:THREADS", help="print the tta grid's best 'lr batch' of one configuration")
+    p.add_argument("--plot", metavar="PNG", help="also draw the workers benchmark's epochs to target against W")
     a = p.parse_args()
     with open(a.results) as f:
         rs = [json.loads(line) for line in f if line.strip()]
@@ -288,6 +407,8 @@ def main():
     text = (f"\n## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\nMachine: {machine()}\n"
             + tables(rs) + "\n")
     print(text)
+    if a.plot:
+        workers_plot(rs, a.plot)
     if a.append:
         with open(a.append, "a") as f:
             f.write(text)
