@@ -23,7 +23,7 @@ class BenchQuickTest {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
                 "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
         File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
-        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io", "tta")
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io", "tta", "workers")
                 .directory(root).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
@@ -60,5 +60,13 @@ class BenchQuickTest {
         assertTrue(out.lines().filter(l -> l.startsWith("| Spark local[2] x2 workers | ") && l.contains(" | 7 | ")).count() == 1,
                 "Spark's best setting at the second seed: " + out);
         assertTrue(out.contains("two-process ceiling"), "scaling against the two-process ceiling: " + out);
+        // Epochs to the target per averaging policy and number of workers: one JVM (W=1) under every policy, and W=2
+        // under each, every cell a figure (the quick target is low enough for one epoch), and the goals against W=1.
+        assertTrue(out.contains("### workers: epochs to 0.50 test accuracy"), "workers table: " + out);
+        for (String policy : List.of("local", "linear:2")) {
+            assertTrue(out.lines().anyMatch(l -> l.matches("\\| " + policy + " \\| \\d+\\.\\d\\d \\(.*\\) \\| \\d+\\.\\d\\d \\(.*\\) \\|")),
+                    "workers row of " + policy + " with epochs at W=1 and W=2: " + out);
+            assertTrue(out.contains(policy + ", W=2: "), "goal line of " + policy + ": " + out);
+        }
     }
 }
