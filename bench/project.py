@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Projects time to the target accuracy on a real cluster from a bench/run workers results file: the epochs W workers
+need against one JVM (measured, E(W)) divided by the hardware speed-up of docs/scaling.md's cost model (S(W), a job
+per averaging round). A model, not a measurement: beyond the measured W, E(W) is extrapolated."""
+import argparse
+import collections
+import json
+import math
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no bench/__pycache__ left behind by the import below
+from report import workers_grid  # noqa: E402  (the same grid and medians as report.py's workers table)
+
+PROG = "bench/project.py"
+# docs/scaling.md, "The model": Spark's fixed cost per round; a real cluster's per-task scheduling (assumed there).
+T0, T_TASK = 0.025, 0.003
+# Parameters and one minibatch on one core (batch 64), as docs/scaling.md measured them. Only models with a measured
+# t_mb belong here: the docs' t_mb of the two large models are estimates at an assumed GFLOP/s (and never ran workers).
+MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64}}
+STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
+NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
+MAX_EXCHANGE_BYTES = 4 * 2**20  # AveragingMaster: a cluster runs rounds inside one barrier job only below this W²·B
+WS = [2, 4, 8, 16, 32, 64]
+GOAL_W, GOAL_NET, GOAL = 16, "10 Gbit/s", 1 / 8
+# docs/scaling.md, "Where averaging stops paying": lenet5, averaging every 10, Nesterov state.
+DOC_TABLE = {"1 Gbit/s": [1.6, 3.0, 5.5, 9.8, 16.0, 24.0], "10 Gbit/s": [1.7, 3.3, 6.1, 11.0, 18.4, 27.6]}
+
+
+def fail(msg):
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def round_bytes(model, updater="nesterovs"):
+    """B = 4·(P + S): parameters and updater state, as floats."""
+    return 4 * MODELS[model]["params"] * (1 + STATE.get(updater, 1))
+
+
+def speedup(model, w, f, beta, updater="nesterovs"):
+    """S(W) = W·F·t_mb / T_round, T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β (a job per round)."""
+    t_mb, b = MODELS[model]["t_mb"], round_bytes(model, updater)
+    return w * f * t_mb / (T0 + T_TASK * w + f * t_mb + b / beta + 2 * math.sqrt(w) * b / beta)
+
+
+def self_check():
+    """Recomputes docs/scaling.md's lenet5 table (F = 10); exit 1 if any entry is more than 0.05 away."""
+    bad = 0
+    for net, want in DOC_TABLE.items():
+        got = [speedup("lenet5", w, 10, NETWORKS[net]) for w in WS]
+        bad += sum(abs(g - x) > 0.05 for g, x in zip(got, want))
+        print(f"lenet5, F=10, {net}: " + ", ".join(f"W={w} {g:.2f}x (docs {x}x)" for w, g, x in zip(WS, got, want)))
+    print(f"self-check: {'OK' if not bad else f'{bad} entries differ by more than 0.05'}")
+    return 0 if not bad else 1
+
+
+def factors(grid):
+    """{policy: {W: (E, extrapolated)}}: median epochs at W / median at W = 1 (not reached = +inf); W not measured:
+    E = 1 + a·log2(W), a fitted by least squares over the reached W >= 2 through E(1) = 1, clamped to >= 1;
+    no fit when the largest measured W was not reached (more workers would not reach it either)."""
+    out = {}
+    for p, cells in grid.items():
+        med = {w: statistics.median([e if e is not None else math.inf for _, e in c]) for w, c in cells.items()}
+        one = med.get(1)
+        if one is None or one == math.inf:
+            out[p] = {}
+            continue
+        meas = {w: m / one for w, m in med.items() if w > 1}
+        pts = [(math.log2(w), e) for w, e in meas.items() if e != math.inf]
+        a = (sum(x * (e - 1) for x, e in pts) / sum(x * x for x, _ in pts)
+             if pts and meas[max(meas)] != math.inf else None)
+        out[p] = {w: (meas[w], False) for w in meas}
+        if a is not None:
+            out[p].update({w: (max(1.0, 1 + a * math.log2(w)), True) for w in WS if w not in meas})
+        out[p]["slope"] = a
+    return out
+
+
+def cell(x, star, fmt):
+    return "-" if x is None or x == math.inf else fmt(x) + ("*" if star else "")
+
+
+def projection(rs):
+    runs = [r for r in rs if r.get("label") == "workers" and "tta" in r]
+    if not runs:
+        fail("no 'workers' results in the file (bench/run workers writes them)")
+    model, updater, batch = runs[0].get("model", "lenet5"), runs[0].get("updater", "nesterovs"), runs[0]["batch"]
+    if model not in MODELS:
+        fail(f"model {model} is not modelled (no measured t_mb in docs/scaling.md)")
+    spark = [r for r in runs if r["mode"] == "spark"]
+    freq = {p: collections.Counter(r["averagingFrequency"] for r in spark if r.get("averagingPolicy", "local") == p)
+            for p in dict.fromkeys(r.get("averagingPolicy", "local") for r in spark)}
+    freq = {p: c.most_common(1)[0][0] for p, c in freq.items()}
+    grid = workers_grid(rs)
+    fac = factors(grid)
+    target = runs[0]["tta"]["target"]
+    head = "| | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
+    out = [f"\n## Projection: time to {target:.2f} test accuracy on a cluster, {model}, batch {batch}, {updater} "
+           f"({len(runs)} workers runs; model: docs/scaling.md)\n",
+           f"### Hardware speed-up S(W) = W·F·t_mb / T_round, a job per round (T0 {T0 * 1e3:.0f} ms, t_task "
+           f"{T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
+           f"B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up over one JVM's arithmetic (efficiency)\n",
+           head.replace("| |", "| network, F |", 1)]
+    for f in sorted(set(freq.values())):
+        for net, beta in NETWORKS.items():
+            s = [speedup(model, w, f, beta, updater) for w in WS]
+            out.append(f"| {net}, F={f} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
+    out += [f"\n### Statistical factor E(W): median epochs to {target:.2f} at W / at W = 1 (one JVM)\n",
+            head.replace("| |", "| policy | W=1 epochs |", 1).replace("|---|", "|---|---|", 1)]
+    for p, cells in grid.items():
+        one = statistics.median([e if e is not None else math.inf for _, e in cells.get(1, [(0, None)])])
+        out.append(f"| {p} | {cell(one, False, lambda x: f'{x:.2f}')} | "
+                   + " | ".join(cell(*fac[p].get(w, (None, False)), lambda x: f"{x:.2f}") for w in WS) + " |")
+    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater), fac[p][w][1])
+                      for w in WS if w in fac[p]} for net, beta in NETWORKS.items()} for p in grid}
+    for net in NETWORKS:
+        out += [f"\n### Projected time to {target:.2f} relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "
+                "faster)\n", head.replace("| |", "| policy, F |", 1)]
+        for p in grid:
+            out.append(f"| {p}, F={freq.get(p, '?')} | " + " | ".join(
+                cell(*proj[p][net].get(w, (None, False)), lambda x: f"{x:.2f} (1/{1 / x:.1f})") for w in WS) + " |")
+    out.append("")
+    for p in grid:
+        x, star = proj[p][GOAL_NET].get(GOAL_W, (None, False))
+        fig = ("n/a (not reached, or not extrapolated)" if x is None or x == math.inf else
+               f"{x:.3f}{'*' if star else ''} of one JVM's (goal <= 1/8 = {GOAL}: {'met' if x <= GOAL else 'NOT met'})")
+        out.append(f"{p}: projected time to {target:.2f} at W={GOAL_W} on {GOAL_NET}: {fig}")
+    slopes = ", ".join(f"{p} a = {fac[p]['slope']:.3f}" for p in grid if fac[p].get("slope") is not None)
+    b = round_bytes(model, updater)
+    out += ["\nNotes:",
+            f"- * = extrapolated (W not measured): E = 1 + a·log2(W), least squares over the reached measured W >= 2 "
+            f"with E(1) = 1, clamped to >= 1 ({slopes or 'no fit'}); '-' = not reached in the runs (or no W = 1 run), "
+            "or not extrapolated because the largest measured W did not reach the target.",
+            f"- In-job (barrier) rounds apply on a cluster only while W²·B <= {MAX_EXCHANGE_BYTES / 2**20:.0f} MiB "
+            f"(AveragingMaster.MAX_EXCHANGE_BYTES): {model} up to W = {math.isqrt(MAX_EXCHANGE_BYTES // b)}; their "
+            "T_round = F·t_mb + t_skew + t_avg + (W + W²)·B/β + (T0 + t_task·W)/R is not used here: a job per "
+            "round is."]
+    if any(p.startswith("post-local") for p in grid):
+        out.append("- post-local: its warm-up epochs average every minibatch (F = 1); S(W) ignores them and uses the "
+                   "runs' F, so it overstates post-local's speed-up during the warm-up.")
+    if batch != MODELS[model]["batch"]:
+        out.append(f"- the runs' batch is {batch}, t_mb was measured at batch {MODELS[model]['batch']}: S(W) is off.")
+    out.append("- candle-cnn-5 is not modelled: docs/nifty.md gives its parameters (155,138) but no docs give its "
+               "minibatch time t_mb, and the workers runs measure lenet5's epochs only.")
+    return "\n".join(out), proj, target, model
+
+
+def plot(proj, target, model, png):
+    """P(W) against W (log-log): a colour per policy, solid 10 Gbit/s, dashed 1 Gbit/s, grey the ideal 1/W."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    ax.plot([1] + WS, [1 / w for w in [1] + WS], color="grey", linewidth=0.8, label="ideal 1/W")
+    for i, (p, nets) in enumerate(proj.items()):
+        for net, style in (("10 Gbit/s", "-"), ("1 Gbit/s", "--")):
+            pts = [(w, x, star) for w, (x, star) in sorted(nets[net].items()) if x != math.inf]
+            if pts:
+                ax.plot([w for w, _, _ in pts], [x for _, x, _ in pts], linestyle=style, color=f"C{i}",
+                        label=f"{p}, {net}")
+                for w, x, star in pts:  # filled: E(W) measured; hollow: extrapolated
+                    ax.plot(w, x, marker="o", markersize=4, color=f"C{i}", markerfacecolor="white" if star else f"C{i}")
+    ax.axhline(GOAL, color="grey", linestyle=":", linewidth=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks([1] + WS)
+    ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_yticks([1 / 2**k for k in range(7)], ["1"] + [f"1/{2**k}" for k in range(1, 7)])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("workers W (projected cluster; a job per averaging round)")
+    ax.set_ylabel(f"time to {target:.2f} test accuracy / one JVM's")
+    ax.set_title(f"{model}: projected time to {target:.2f} on a cluster, E(W) / S(W)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, title_fontsize=7, handlelength=3, title="hollow: E(W) extrapolated; dotted: goal 1/8")
+    fig.tight_layout()
+    fig.savefig(png)
+    print(f"{PROG}: wrote {png}")
+
+
+def main():
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    p.add_argument("results", nargs="?", help="bench results file (JSON lines) with bench/run workers runs")
+    p.add_argument("--plot", metavar="PNG", help="also draw projected time against W")
+    p.add_argument("--self-check", action="store_true", help="recompute docs/scaling.md's lenet5 table and exit")
+    a = p.parse_args()
+    if a.self_check:
+        sys.exit(self_check())
+    if not a.results:
+        fail("a results file is required (or --self-check)")
+    try:
+        with open(a.results) as f:
+            rs = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        fail(f"cannot read {a.results}: {e}")
+    if not rs:
+        fail(f"{a.results} holds no results")
+    text, proj, target, model = projection(rs)
+    print(text)
+    if a.plot:
+        plot(proj, target, model, a.plot)
+
+
+if __name__ == "__main__":
+    main()
