@@ -24,8 +24,9 @@ import sparkconv.shards.Manifest;
  * stage) so the driver can report progress (examples/s, loss, ETA) while it runs: a chunk lasts about
  * {@link #PROGRESS_SECONDS}, and chunks end at the middle and the end of each epoch. Which minibatches a worker fits in
  * which round depends only on the epoch's shard order, not on how the epoch was cut into chunks, so the timing-driven
- * chunking trains the same model from the same seed. Per epoch: the learning rate from the schedule, then training,
- * validation, a checkpoint and early stopping.
+ * chunking trains the same model from the same seed ({@link RoundLayout} holds that rule). Per epoch: the learning
+ * rate from the schedule times the {@link AveragingPolicy}'s factor for the number of workers (per half epoch) and the
+ * policy's averaging frequency, then training ({@link #trainEpoch}), validation, a checkpoint and early stopping.
  */
 public final class SparkTrainer {
     /**
@@ -39,6 +40,8 @@ public final class SparkTrainer {
     private final JavaSparkContext jsc;
     private final Consumer<String> progress;
     private final double progressSeconds;
+    /** The last chunk's pace (NaN until a chunk of full rounds ran at the current frequency: an eighth of an epoch). */
+    private double secondsPerRound = Double.NaN;
 
     public SparkTrainer(JavaSparkContext jsc, Consumer<String> progress) {
         this(jsc, progress, PROGRESS_SECONDS);
@@ -124,9 +127,7 @@ public final class SparkTrainer {
         trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
 
         long epochExamples = manifest.splits().get("train").examples();
-        AveragingPolicy policy = options.policy();
-        // The first chunk is an eighth of an epoch; later ones last about progressSeconds at the last chunk's pace.
-        double secondsPerRound = Double.NaN;
+        secondsPerRound = Double.NaN;
         Random shuffle = new Random(options.hyper().seed());
         List<EpochStats> history = new ArrayList<>();
         int startEpoch = 1;
@@ -153,54 +154,11 @@ public final class SparkTrainer {
         boolean stoppedEarly = false;
         for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
             double scheduled = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
-            double rate = scheduled * policy.rateFactor(workers, epoch, 0);
-            model.setLearningRate(rate);
-            RoundLayout layout = new RoundLayout(workers, policy.frequency(options.averagingFrequency(), epoch), trainPaths.size());
-            if (layout.frequency() != model.averagingFrequency()) {
-                model.setAveragingFrequency(layout.frequency());
-                secondsPerRound = Double.NaN; // rounds of another length
-            }
-            int fullRounds = layout.fullRounds() * layout.roundShards();
             List<String> order = new ArrayList<>(trainPaths);
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
-            for (int from = 0; from < order.size(); ) {
-                int firstRound = from / layout.roundShards();
-                if (firstRound == layout.middle() && firstRound > 0) {
-                    rate = scheduled * policy.rateFactor(workers, epoch, 1);
-                    model.setLearningRate(rate);
-                }
-                boolean full = from < fullRounds; // else the epoch's short last round
-                int chunkRounds = full ? chunkRounds(firstRound, layout, secondsPerRound) : layout.rounds() - firstRound;
-                int to = Math.min(order.size(), from + chunkRounds * layout.roundShards());
-                List<String> chunk = full ? layout.byWorker(order.subList(from, to)) : order.subList(from, to);
-                int partitions = Math.min(workers, chunk.size());
-                long chunkStart = System.nanoTime();
-                String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
-                // The description of the command's jobs (if any) comes back after the chunk.
-                String before = jsc.getLocalProperty(JOB_DESCRIPTION);
-                jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
-                        firstRound + chunkRounds, layout.rounds()));
-                model.nextFit(chunk.size(), epochLabel, firstRound + 1, layout.rounds());
-                try {
-                    model.fitPaths(jsc.parallelize(chunk, partitions),
-                            full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
-                } finally {
-                    jsc.setLocalProperty(JOB_DESCRIPTION, before);
-                }
-                if (full) {
-                    secondsPerRound = (System.nanoTime() - chunkStart) / 1e9 / chunkRounds;
-                }
-                from = to;
-                // Every shard is a full minibatch except possibly one; the epoch's end is exact.
-                long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * manifest.batchSize());
-                double secs = (System.nanoTime() - start) / 1e9;
-                double exPerSec = done / secs;
-                progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
-                        epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
-                        eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
-            }
+            double rate = trainEpoch(model, options, epoch, scheduled, order, manifest.batchSize(), epochExamples);
             model.endEpoch();
             double secs = (System.nanoTime() - start) / 1e9;
             double valAcc = hasValidation ? model.accuracy(validationPaths) : Double.NaN;
@@ -244,6 +202,62 @@ public final class SparkTrainer {
         return new Trained(result, history, stats == null ? null : stats.statsAsString(),
                 stats == null ? Map.of() : TimeSplit.of(stats), startEpoch,
                 control.patience() > 0 ? bestEpoch : 0, stoppedEarly);
+    }
+
+    /**
+     * One epoch's averaging rounds over {@code order} (the epoch's shard order), in chunks of whole rounds: the
+     * averaging policy's frequency for the epoch and its rate for each half (chunks always end at the middle round),
+     * a progress line after each chunk. Returns the rate in force at the epoch's end.
+     */
+    private double trainEpoch(SparkModel model, TrainOptions options, int epoch, double scheduled, List<String> order,
+                              int batchSize, long epochExamples) {
+        int workers = workers(options);
+        AveragingPolicy policy = options.policy();
+        double rate = scheduled * policy.rateFactor(workers, epoch, 0);
+        model.setLearningRate(rate);
+        RoundLayout layout = new RoundLayout(workers, policy.frequency(options.averagingFrequency(), epoch), order.size());
+        if (layout.frequency() != model.averagingFrequency()) {
+            model.setAveragingFrequency(layout.frequency());
+            secondsPerRound = Double.NaN; // rounds of another length
+        }
+        int fullRounds = layout.fullRounds() * layout.roundShards();
+        String epochLabel = String.format("train %s epoch %d/%d", options.model(), epoch, options.epochs());
+        long start = System.nanoTime();
+        for (int from = 0; from < order.size(); ) {
+            int firstRound = from / layout.roundShards();
+            if (firstRound == layout.middle() && firstRound > 0) {
+                rate = scheduled * policy.rateFactor(workers, epoch, 1);
+                model.setLearningRate(rate);
+            }
+            boolean full = from < fullRounds; // else the epoch's short last round
+            int chunkRounds = full ? chunkRounds(firstRound, layout, secondsPerRound) : layout.rounds() - firstRound;
+            int to = Math.min(order.size(), from + chunkRounds * layout.roundShards());
+            List<String> chunk = full ? layout.byWorker(order.subList(from, to)) : order.subList(from, to);
+            int partitions = Math.min(workers, chunk.size());
+            long chunkStart = System.nanoTime();
+            // The description of the command's jobs (if any) comes back after the chunk.
+            String before = jsc.getLocalProperty(JOB_DESCRIPTION);
+            jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
+                    firstRound + chunkRounds, layout.rounds()));
+            model.nextFit(chunk.size(), epochLabel, firstRound + 1, layout.rounds());
+            try {
+                model.fitPaths(jsc.parallelize(chunk, partitions),
+                        full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
+            } finally {
+                jsc.setLocalProperty(JOB_DESCRIPTION, before);
+            }
+            if (full) {
+                secondsPerRound = (System.nanoTime() - chunkStart) / 1e9 / chunkRounds;
+            }
+            from = to;
+            // Every shard is a full minibatch except possibly one; the epoch's end is exact.
+            long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * batchSize);
+            double exPerSec = done / ((System.nanoTime() - start) / 1e9);
+            progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
+                    epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
+                    eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
+        }
+        return rate;
     }
 
     /**
