@@ -322,6 +322,10 @@ def workers_tables(rs):
             medians[(p, w)] = med
             each = "/".join("-" if v is None else f"{v:g}" for v in vals)
             row.append("n/a" if med is None else f"{'-' if med == float('inf') else f'{med:.2f}'} ({each})")
+            diverged = [r for r in runs if r["workers"] == w and r.get("averagingPolicy", "local") == p and r["mode"] == "spark"
+                        and r["tta"].get("diverged") is not None]
+            if diverged:
+                row[-1] += f", {len(diverged)} diverged"
         out.append(f"| {p} | " + " | ".join(row) + " |")
     out.append("\nExamples and averaging rounds to the target (medians; examples = epochs x training examples per epoch):\n")
     out.append("| policy | " + " | ".join(f"W={w}" for w in ws if w > 1) + " |")

@@ -261,6 +261,9 @@ public final class TrainBench implements Callable<Integer> {
         private final List<long[]> pausedMillis = new java.util.concurrent.CopyOnWriteArrayList<>();
         private long pauseMillisStart;
         private Map<String, Object> reached;
+        /** The first of two evaluations in a row at chance level after the first epoch (the run diverged), or null. */
+        private Map<String, Object> diverged;
+        private Map<String, Object> atChance;
 
         TimeToAccuracy(MultiLayerNetwork net, List<DataSet> test, double target, int minEpochs) {
             this.net = net;
@@ -325,12 +328,25 @@ public final class TrainBench implements Callable<Integer> {
             if (reached != null && epoch >= minEpochs) {
                 throw new Reached();
             }
+            // Chance level twice in a row after an epoch: a diverged run (NaN weights predict one class) never
+            // recovers, so it stops here instead of running on to --epochs.
+            double chance = 1.0 / test.get(0).getLabels().columns();
+            boolean atChanceNow = epoch >= 1 && accuracy <= 1.5 * chance;
+            if (atChanceNow && atChance != null) {
+                diverged = atChance;
+                System.err.printf("tta: diverged (test accuracy at chance since epoch %.3f): stopping%n", atChance.get("epoch"));
+                throw new Reached();
+            }
+            atChance = atChanceNow ? row : null;
         }
 
         Map<String, Object> summary() {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("target", target);
             out.put("reached", reached);
+            if (diverged != null) {
+                out.put("diverged", diverged.get("epoch"));
+            }
             out.put("evaluations", evaluations);
             return out;
         }
