@@ -8,7 +8,9 @@ import sparkconv.models.Hyper;
 /**
  * Parameter-averaging training settings. {@code workers} 0 means one per Spark task slot
  * ({@code defaultParallelism}); {@code policy} says how the learning rate and the averaging frequency follow the
- * number of workers. Copies with one setting changed go through the {@code with…} methods, not the constructor.
+ * number of workers (the constructors without one mean {@link AveragingPolicy#LOCAL}; the commands' default comes from
+ * {@code train.averaging-policy} in conf/defaults.properties). Copies with one setting changed go through the
+ * {@code with…} methods, not the constructor.
  */
 public record TrainOptions(String model, int epochs, int workers, int averagingFrequency, int prefetch, Hyper hyper,
                            boolean collectStats, TrainControl control, AveragingPolicy policy) implements Serializable {
