@@ -57,9 +57,13 @@ public interface SparkModel {
     void setLearningRate(double rate);
 
     /** Minibatches each worker fits between averaging rounds (the averaging policy may change it per epoch). */
-    int averagingFrequency();
+    default int averagingFrequency() {
+        return master().getAveragingFrequency();
+    }
 
-    void setAveragingFrequency(int frequency);
+    default void setAveragingFrequency(int frequency) {
+        master().setAveragingFrequency(frequency);
+    }
 
     /** Accuracy on these shard files (classification accuracy, or pixel accuracy for segmentation). */
     double accuracy(List<String> paths);
@@ -70,8 +74,13 @@ public interface SparkModel {
     /** Spark training statistics, or null when not collected. */
     SparkTrainingStats stats();
 
+    /** The averaging master that runs this model's rounds. */
+    AveragingMaster master();
+
     /** Where the averaging rounds run inside barrier stages spent their time so far. */
-    RoundClock.Totals rounds();
+    default RoundClock.Totals rounds() {
+        return master().rounds();
+    }
 
     /**
      * Sets the rate in the layers' updater configurations only. The workers build their updaters from the
@@ -166,18 +175,8 @@ public interface SparkModel {
             }
 
             @Override
-            public RoundClock.Totals rounds() {
-                return master.rounds();
-            }
-
-            @Override
-            public int averagingFrequency() {
-                return master.getAveragingFrequency();
-            }
-
-            @Override
-            public void setAveragingFrequency(int frequency) {
-                master.setAveragingFrequency(frequency);
+            public AveragingMaster master() {
+                return master;
             }
         };
     }
@@ -241,18 +240,8 @@ public interface SparkModel {
             }
 
             @Override
-            public RoundClock.Totals rounds() {
-                return master.rounds();
-            }
-
-            @Override
-            public int averagingFrequency() {
-                return master.getAveragingFrequency();
-            }
-
-            @Override
-            public void setAveragingFrequency(int frequency) {
-                master.setAveragingFrequency(frequency);
+            public AveragingMaster master() {
+                return master;
             }
         };
     }
