@@ -2,6 +2,7 @@ package sparkconv.eval;
 
 import java.util.List;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 import sparkconv.SparkconvException;
@@ -34,13 +35,25 @@ public final class EvaluateJob {
     public record Result(ModelStore.Version version, ClassificationMetrics metrics) {
     }
 
+    /** What the job reads before it evaluates: the shards' manifest and the model version, which must fit them. */
+    record Inputs(Manifest manifest, ModelStore.Version version) {
+    }
+
+    /** The inputs, checked without Spark: the shard directory and the model version exist, and the model fits the shards. */
+    public static Inputs check(Params p, Configuration conf) {
+        Manifest manifest = Manifest.read(p.shards(), conf);
+        ModelStore.Version v = new ModelStore(p.store(), conf).get(p.name(), p.version());
+        v.requireFits(Fs.uri(p.shards()), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
+                manifest.classes().size());
+        return new Inputs(manifest, v);
+    }
+
     public static Result run(SparkSession spark, Params p) {
         var conf = spark.sparkContext().hadoopConfiguration();
         ModelStore modelStore = new ModelStore(p.store(), conf);
-        Manifest manifest = Manifest.read(p.shards(), conf);
-        ModelStore.Version v = modelStore.get(p.name(), p.version());
-        v.requireFits(Fs.uri(p.shards()), manifest.shape().channels(), manifest.shape().height(), manifest.shape().width(),
-                manifest.classes().size());
+        Inputs in = check(p, conf);
+        Manifest manifest = in.manifest();
+        ModelStore.Version v = in.version();
         var net = modelStore.load(p.name(), v.version());
         ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, p.shards(), manifest, p.split());
         if (p.out() != null) {

@@ -2,6 +2,7 @@ package sparkconv.jobs;
 
 import java.util.concurrent.Callable;
 
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,6 +40,11 @@ final class EvaluateCommand implements Callable<Integer>, JobCommand<EvaluateJob
     @Override
     public EvaluateJob.Params params() {
         return new EvaluateJob.Params(store, name, version, shards, split, out);
+    }
+
+    @Override
+    public void checkInputs(EvaluateJob.Params params, Configuration conf) {
+        EvaluateJob.check(params, conf);
     }
 
     @Override

@@ -28,6 +28,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (System.getenv(CHECK_ONLY) != null) {
+            System.exit(check(args)); // deploy/submit, before it submits in cluster mode
+        }
         int code = run(args);
         if ("cluster".equals(System.getProperty("spark.submit.deployMode"))
                 && System.getProperty("spark.master", "").startsWith("yarn")) {
@@ -44,35 +47,69 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
+    /** With this environment variable set, {@link #main} only checks the command line ({@link #check}). */
+    static final String CHECK_ONLY = "SPARKCONV_CHECK_ONLY";
+
     /** Runs a command line and returns its exit code (0 ok, 1 failure, 2 usage or input error). Used by tests. */
     public static int run(String... args) {
         CommandLine cli = commandLine();
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            PrintWriter err = cmd.getErr();
-            Throwable t = ex;
-            while (!(t instanceof SparkconvException) && t.getCause() != null && t.getCause() != t) {
-                t = t.getCause();
-            }
-            if (t instanceof SparkconvException) {
-                err.println("sparkconv: error: " + t.getMessage());
-                err.flush();
-                return 2;
-            }
-            err.println("sparkconv: error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
-                    + " (set SPARKCONV_STACKTRACE=1 for the stack trace)");
-            if (System.getenv("SPARKCONV_STACKTRACE") != null) {
-                ex.printStackTrace(err);
-            }
-            err.flush();
-            return 1;
-        });
-        cli.setParameterExceptionHandler((ex, parsedArgs) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("sparkconv: error: " + ex.getMessage() + " (see " + ex.getCommandLine().getCommandName() + " --help)");
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> failure(ex, cmd.getErr()));
+        cli.setParameterExceptionHandler((ex, parsedArgs) -> usageError(ex));
+        return cli.execute(args);
+    }
+
+    /**
+     * Checks a command line without running it: its options parse, its job's parameters validate and the inputs this
+     * JVM can reach exist ({@link JobCommand#checkInputs}); no Spark. Returns the exit code {@link #run} would give for
+     * what it finds (0: nothing wrong), with the same one-line errors.
+     */
+    static int check(String... args) {
+        CommandLine cli = commandLine();
+        CommandLine.ParseResult parsed;
+        try {
+            parsed = cli.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            return usageError(e);
+        }
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
+            return 0;
+        }
+        try {
+            SparkOptions.checkInputs(parsed.commandSpec().userObject(), sparkconv.spark.SparkSessions.hadoopConf(java.util.Map.of()));
+            return 0;
+        } catch (Exception e) {
+            return failure(e, cli.getErr());
+        }
+    }
+
+    /** A command's failure as one line: 2 for a {@link SparkconvException} anywhere in the causes (bad input), else 1. */
+    private static int failure(Exception ex, PrintWriter err) {
+        Throwable t = ex;
+        while (!(t instanceof SparkconvException) && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        if (t instanceof SparkconvException) {
+            err.println("sparkconv: error: " + t.getMessage());
             err.flush();
             return 2;
-        });
-        return cli.execute(args);
+        }
+        err.println("sparkconv: error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                + " (set SPARKCONV_STACKTRACE=1 for the stack trace)");
+        if (System.getenv("SPARKCONV_STACKTRACE") != null) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    private static int usageError(CommandLine.ParameterException ex) {
+        PrintWriter err = ex.getCommandLine().getErr();
+        err.println("sparkconv: error: " + ex.getMessage() + " (see " + ex.getCommandLine().getCommandName() + " --help)");
+        err.flush();
+        return 2;
     }
 
     /** The command tree with its option defaults from conf/defaults.properties: what runs, parses pipeline stages and shows --help. */

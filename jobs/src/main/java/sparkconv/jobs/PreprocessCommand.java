@@ -50,7 +50,7 @@ final class PreprocessCommand implements Callable<Integer>, JobCommand<Preproces
     @Option(names = "--validation", description = "IDX: training images held out for validation (default ${DEFAULT-VALUE})")
     int validation;
 
-    @Option(names = "--limit", defaultValue = "0", description = "IDX: use only the first N training images (quick runs; 0 = all)")
+    @Option(names = "--limit", defaultValue = "0", description = "IDX: use only the first N training images and the first N/6 test images (quick runs; 0 = all)")
     int limit;
 
     @Option(names = "--size", description = "images: HxW to resize / crop to (default 32x32 for CIFAR, else 28x28)")
@@ -84,6 +84,11 @@ final class PreprocessCommand implements Callable<Integer>, JobCommand<Preproces
     public PreprocessJob.Params params() {
         return new PreprocessJob.Params(data, source, idxLabels, format, dataset, out, batch, validation, limit, size, channels,
                 validationFraction, testFraction, maxPixels, maxFileBytes, overwrite);
+    }
+
+    @Override
+    public void checkInputs(PreprocessJob.Params params, org.apache.hadoop.conf.Configuration conf) {
+        PreprocessJob.check(params, conf);
     }
 
     @Override

@@ -54,6 +54,11 @@ final class ScoreCommand implements Callable<Integer>, JobCommand<ScoreJob.Reque
     }
 
     @Override
+    public void checkInputs(ScoreJob.Request params, org.apache.hadoop.conf.Configuration conf) {
+        ScoreJob.check(params, conf);
+    }
+
+    @Override
     public Integer call() {
         ScoreJob.Request request = params();
         SparkSession spark = sparkOptions.session("score");

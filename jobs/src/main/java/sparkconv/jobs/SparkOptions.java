@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,6 +25,7 @@ final class SparkOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
+    /** The command's Spark session, after its inputs were checked ({@link JobCommand#checkInputs}). */
     SparkSession session(String appName) {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("spark.app.name", "sparkconv " + appName);
@@ -31,9 +33,18 @@ final class SparkOptions {
         if (master != null) {
             overrides.put("spark.master", master);
         }
+        checkInputs(command.userObject(), SparkSessions.hadoopConf(overrides));
         SparkSession session = SparkSessions.getOrCreate(overrides);
         JobDescriptions.command(session.sparkContext(), description());
         return session;
+    }
+
+    @SuppressWarnings("unchecked")
+    static <P> void checkInputs(Object command, Configuration hadoopConf) {
+        if (command instanceof JobCommand<?> job) {
+            JobCommand<P> typed = (JobCommand<P>) job;
+            typed.checkInputs(typed.params(), hadoopConf);
+        }
     }
 
     /** {@code nifty render --in nifty/ingested --window 20 ...}: the command's path and the arguments it was given. */

@@ -44,6 +44,12 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         return training.toTrainOptions();
     }
 
+    /** The shard directory is one (its manifest reads). */
+    @Override
+    public void checkInputs(TrainOptions params, org.apache.hadoop.conf.Configuration conf) {
+        Manifest.read(shards, conf);
+    }
+
     @Override
     public Integer call() {
         SparkSession spark = sparkOptions.session("train");

@@ -2,6 +2,7 @@ package sparkconv.preprocess;
 
 import java.util.Map;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 import sparkconv.SparkconvException;
@@ -52,7 +53,17 @@ public final class PreprocessJob {
     public record Result(ShardWriter.Result shards, Map<String, Long> quarantined, String quarantineUri) {
     }
 
+    /** The input, checked without Spark: the IDX directory or the image source exists (a glob matches something). */
+    public static void check(Params p, Configuration conf) {
+        if (!Fs.matches(p.input(), conf)) {
+            throw new SparkconvException(p.input() + (p.source() == null
+                    ? ": data directory does not exist (install Debian's dataset-fashion-mnist or pass --data DIR)"
+                    : ": no such file or directory (--source)"));
+        }
+    }
+
     public static Result run(SparkSession spark, Params p) {
+        check(p, spark.sparkContext().hadoopConfiguration());
         // --data is the IDX directory (the quickstart's path); --source is detected unless --format says otherwise
         ImageReader reader = p.source() == null ? new IdxReader(p.data(), null)
                 : ImageReader.open(p.source(), p.format(), spark.sparkContext().hadoopConfiguration());

@@ -53,15 +53,24 @@ public final class ScoreJob {
     public record Result(ScoringModel model, long images, long errors, ClassificationMetrics metrics, String out, double seconds) {
     }
 
+    /** The inputs, checked without Spark: the model version exists, the input exists, the output does not (or --overwrite). */
+    public static ScoringModel check(Request r, Configuration conf) {
+        ScoringModel model = ScoringModel.resolve(r.model(), r.store(), conf);
+        if (!Fs.matches(r.input(), conf)) {
+            throw new SparkconvException(r.input() + ": no such file or directory to score");
+        }
+        if (Fs.exists(Fs.path(r.out()), conf) && !r.overwrite()) {
+            throw new SparkconvException(r.out() + ": already exists (pass --overwrite to replace it)");
+        }
+        return model;
+    }
+
     public static Result run(SparkSession spark, Request r) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        ScoringModel model = ScoringModel.resolve(r.model(), r.store(), conf);
+        ScoringModel model = check(r, conf);
         model.check(model.load(conf));
         ImageScorer scorer = new ImageScorer(model, r.topK(), r.batchSize());
         Path target = Fs.path(r.out());
-        if (Fs.exists(target, conf) && !r.overwrite()) {
-            throw new SparkconvException(r.out() + ": already exists (pass --overwrite to replace it)");
-        }
         long start = System.nanoTime();
         LabelTally tally = null;
         if (r.labels()) {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -60,6 +61,17 @@ public final class Fs {
             return fs(p, conf).exists(p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether anything matches {@code location}: the path itself, or at least one match of a glob ({@code *.zip}). */
+    public static boolean matches(String location, Configuration conf) {
+        Path p = path(location);
+        try {
+            FileStatus[] found = fs(p, conf).globStatus(p);
+            return found != null && found.length > 0;
+        } catch (IOException e) {
+            throw new SparkconvException(location + ": cannot read: " + e.getMessage(), e);
         }
     }
 

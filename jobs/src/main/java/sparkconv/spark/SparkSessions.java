@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -51,6 +52,18 @@ public final class SparkSessions {
             }
         });
         return conf;
+    }
+
+    /**
+     * The Hadoop configuration a session with these overrides has ({@code spark.hadoop.*}, HADOOP_CONF_DIR), without
+     * starting Spark; the running session's when there is one.
+     */
+    public static Configuration hadoopConf(Map<String, String> overrides) {
+        var running = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession() : SparkSession.getDefaultSession();
+        if (running.isDefined()) {
+            return running.get().sparkContext().hadoopConfiguration();
+        }
+        return org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf(overrides));
     }
 
     public static SparkSession getOrCreate(Map<String, String> overrides) {

@@ -38,9 +38,11 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private long knownCount = -1;
     private int stepsPerWorker;
     private RoundClock clock;
+    private final long seed;
 
-    AveragingMaster(Builder builder) {
+    AveragingMaster(Builder builder, long seed) {
         super(builder);
+        this.seed = seed;
     }
 
     /**
@@ -59,9 +61,11 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     /**
      * The next {@code fitPaths} call trains on {@code paths} shard paths (the driver made the RDD from its list, so
      * dl4j-spark need not count it with a Spark job of its own); its rounds are numbered from {@code firstRound} of
-     * {@code rounds} in the epoch.
+     * {@code rounds} in epoch {@code epoch}. dl4j-spark's split of the call into rounds ({@code --stats}) draws from an RNG
+     * seeded by the seed, the epoch and the first round: the same in a resumed run as in an uninterrupted one.
      */
-    void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
+    void nextFit(int paths, String epochLabel, int epoch, int firstRound, int rounds) {
+        rng.setSeed(KeptNetworkWorker.roundSeed(seed, (long) epoch << 32 | firstRound, 0));
         this.knownCount = paths;
         this.epochLabel = epochLabel;
         this.nextRound = firstRound;

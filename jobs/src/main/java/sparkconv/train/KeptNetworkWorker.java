@@ -23,6 +23,9 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
@@ -32,6 +35,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 import sparkconv.shards.ShardFiles;
 
@@ -39,8 +43,10 @@ import sparkconv.shards.ShardFiles;
  * One averaging round on an executor, on a network kept in the executor JVM between rounds: the round assigns the
  * broadcast parameters, updater state and iteration/epoch counts to a kept network instead of building one from its
  * configuration (dl4j-spark's worker builds one per round, and starts and destroys a prefetch thread with its own
- * memory workspace per round). A kept network is reused only for the same configuration apart from its counters (a new
- * learning rate is a new configuration), and by one task at a time. Minibatches are read ahead ({@code --prefetch})
+ * memory workspace per round). A kept network is reused only for the same configuration apart from its counters and
+ * learning rates (the round assigns the broadcast rates too: a schedule or an averaging policy changes them every
+ * epoch or half epoch, and rebuilding W networks and threads for each change was churn a long run could not afford),
+ * and by one task at a time. Minibatches are read ahead ({@code --prefetch})
  * on a shared loader thread. The round's result is what dl4j-spark's worker returns (parameters, updater state,
  * score), so dl4j-spark's aggregation and driver update stay as they are.
  * <p>
@@ -51,6 +57,11 @@ import sparkconv.shards.ShardFiles;
  */
 final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, ParameterAveragingTrainingResult> {
     private static final Pattern COUNTERS = Pattern.compile("\"(iterationCount|epochCount)\"\\s*:\\s*\\d+");
+    /**
+     * An updater's plain learning rate (a schedule is a {@code learningRateSchedule} entry of its own, which stays in the
+     * key; sparkconv sets plain rates: {@link SparkModel#setRate}).
+     */
+    private static final Pattern RATE = Pattern.compile("\"learningRate\"\\s*:\\s*[-+0-9.eE]+");
     private static final ExecutorService LOADER = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "sparkconv shard loader");
         t.setDaemon(true);
@@ -145,9 +156,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return 1 + Double.BYTES + (parameters + updaterState) * Float.BYTES;
     }
 
-    /** A network configuration's JSON without its iteration and epoch counters: which kept networks fit a round. */
+    /**
+     * A network configuration's JSON without its iteration and epoch counters and its plain learning rates: which kept
+     * networks fit a round ({@link #assign} sets those three).
+     */
     static String configurationKey(String json) {
-        return COUNTERS.matcher(json).replaceAll("");
+        return RATE.matcher(COUNTERS.matcher(json).replaceAll("")).replaceAll("");
     }
 
     @Override
@@ -332,14 +346,41 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
         if (graph) {
             var conf = tuple.getGraphConfiguration();
-            ((ComputationGraph) kept).getConfiguration().setIterationCount(conf.getIterationCount());
-            ((ComputationGraph) kept).getConfiguration().setEpochCount(conf.getEpochCount());
+            var keptConf = ((ComputationGraph) kept).getConfiguration();
+            keptConf.setIterationCount(conf.getIterationCount());
+            keptConf.setEpochCount(conf.getEpochCount());
+            for (var vertex : conf.getVertices().entrySet()) {
+                if (vertex.getValue() instanceof LayerVertex from) {
+                    assignRates(from.getLayerConf(), ((LayerVertex) keptConf.getVertices().get(vertex.getKey())).getLayerConf());
+                }
+            }
         } else {
             var conf = tuple.getConfiguration();
             ((MultiLayerNetwork) kept).setIterationCount(conf.getIterationCount());
             ((MultiLayerNetwork) kept).setEpochCount(conf.getEpochCount());
+            for (int i = 0; i < conf.getConfs().size(); i++) {
+                assignRates(conf.getConf(i), ((MultiLayerNetwork) kept).getLayerWiseConfigurations().getConf(i));
+            }
         }
         return kept;
+    }
+
+    /**
+     * A layer's broadcast learning rates (weights and bias) into the kept layer's updater configuration, which its
+     * updater reads at every step. Under a schedule (the same in both: it is part of the key) the rates agree and are
+     * left alone.
+     */
+    private static void assignRates(NeuralNetConfiguration from, NeuralNetConfiguration to) {
+        if (from.getLayer() instanceof BaseLayer source && to.getLayer() instanceof BaseLayer target) {
+            assignRate(source.getIUpdater(), target.getIUpdater());
+            assignRate(source.getBiasUpdater(), target.getBiasUpdater());
+        }
+    }
+
+    private static void assignRate(IUpdater from, IUpdater to) {
+        if (from != null && to != null && from.hasLearningRate() && from.getLearningRate(0, 0) != to.getLearningRate(0, 0)) {
+            to.setLrAndSchedule(from.getLearningRate(0, 0), null);
+        }
     }
 
     /** What dl4j-spark's worker builds every round: the configuration's network on copies of the parameters and state. */

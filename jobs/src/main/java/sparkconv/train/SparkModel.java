@@ -41,9 +41,11 @@ public interface SparkModel {
 
     /**
      * Announces the next {@link #fitPaths} call: its number of shard paths, and the names of its rounds' Spark jobs
-     * (Spark UI), numbered from {@code firstRound}.
+     * (Spark UI), numbered from {@code firstRound} of the epoch's {@code rounds}.
      */
-    void nextFit(int paths, String epochLabel, int firstRound, int rounds);
+    default void nextFit(int paths, String epochLabel, int epoch, int firstRound, int rounds) {
+        master().nextFit(paths, epochLabel, epoch, firstRound, rounds);
+    }
 
     /** The last averaged minibatch score. */
     double score();
@@ -128,11 +130,6 @@ public interface SparkModel {
             }
 
             @Override
-            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
-                master.nextFit(paths, epochLabel, firstRound, rounds);
-            }
-
-            @Override
             public void endEpoch() {
                 graph.incrementEpochCount();
             }
@@ -192,11 +189,6 @@ public interface SparkModel {
                 master.nextSteps(stepsPerWorker);
                 fitCounting(() -> sparkNet.fitPaths(paths, new ShardFiles.Loader(jsc)), stepsPerWorker,
                         conf::getIterationCount, conf::setIterationCount, conf::getEpochCount, conf::setEpochCount);
-            }
-
-            @Override
-            public void nextFit(int paths, String epochLabel, int firstRound, int rounds) {
-                master.nextFit(paths, epochLabel, firstRound, rounds);
             }
 
             @Override

@@ -75,7 +75,7 @@ public final class SparkTrainer {
     public Result train(MultiLayerNetwork net, String shardDir, Manifest manifest, TrainOptions options,
                         Checkpoints checkpoints, Checkpoints.State resumeFrom) {
         int workers = workers(options);
-        SparkModel model = SparkModel.classifier(jsc, net, master(options, manifest.batchSize(), resumeFrom),
+        SparkModel model = SparkModel.classifier(jsc, net, master(options, manifest.batchSize()),
                 manifest.classes(), manifest.batchSize(), options.collectStats());
         Trained t = loop(model, shardDir, manifest, options, checkpoints, resumeFrom);
         return new Result((MultiLayerNetwork) t.network(), t.epochs(), workers, t.trainingStats(), t.timeSplit(), t.startEpoch(),
@@ -87,11 +87,11 @@ public final class SparkTrainer {
     }
 
     /**
-     * The averaging master. A resumed run seeds its RNG from the seed and the epoch it resumes at, so resuming
-     * at the same checkpoint is repeatable (it cannot continue the interrupted master's RNG stream).
+     * The averaging master. Its RNG (dl4j-spark's random split of a fit into rounds, used with {@code --stats} only) is
+     * seeded afresh for every fit from the seed, the epoch and the fit's first round, so a resumed run draws what the
+     * uninterrupted one drew.
      */
-    public AveragingMaster master(TrainOptions options, int batchSize, Checkpoints.State resumeFrom) {
-        long rngSeed = options.hyper().seed() + (resumeFrom == null ? 0 : resumeFrom.epoch());
+    public AveragingMaster master(TrainOptions options, int batchSize) {
         return new AveragingMaster(new ParameterAveragingTrainingMaster.Builder(workers(options), batchSize)
                 .batchSizePerWorker(batchSize)
                 .averagingFrequency(options.averagingFrequency())
@@ -102,11 +102,10 @@ public final class SparkTrainer {
                 // depends on which executor's blocks arrive first: the same seed trained different models
                 // (TrainingDeterminismTest checks that training runs no shuffle).
                 .repartionData(Repartition.Never)
-                .rngSeed(rngSeed)
                 // The updater state (momentum, Adam's moments) must cross every round: the builder leaves this false
                 // (no initialiser, whatever its javadoc says), and then every round restarted from zero state.
                 .saveUpdater(true)
-                .collectTrainingStats(options.collectStats()));
+                .collectTrainingStats(options.collectStats()), options.hyper().seed());
     }
 
     /** The epoch loop shared by classification and segmentation. */
@@ -239,7 +238,7 @@ public final class SparkTrainer {
             String before = jsc.getLocalProperty(JOB_DESCRIPTION);
             jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
                     firstRound + chunkRounds, layout.rounds()));
-            model.nextFit(chunk.size(), epochLabel, firstRound + 1, layout.rounds());
+            model.nextFit(chunk.size(), epochLabel, epoch, firstRound + 1, layout.rounds());
             try {
                 model.fitPaths(jsc.parallelize(chunk, partitions),
                         full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);

@@ -80,7 +80,7 @@ final class TrainAndPublish {
         JavaSparkContext jsc = SparkSessions.javaContext(spark);
         SparkTrainer trainer = new SparkTrainer(jsc, progress);
         long start = System.nanoTime();
-        SparkModel model = task.wrap(jsc, net, trainer.master(options, manifest.batchSize(), resumeFrom), manifest, options.collectStats());
+        SparkModel model = task.wrap(jsc, net, trainer.master(options, manifest.batchSize()), manifest, options.collectStats());
         SparkTrainer.Trained trained = trainer.loop(model, shardDir, manifest, options, checkpoints, resumeFrom);
         double seconds = (System.nanoTime() - start) / 1e9;
         N result = network.type().cast(trained.network());

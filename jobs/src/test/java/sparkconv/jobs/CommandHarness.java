@@ -21,6 +21,15 @@ public final class CommandHarness {
     }
 
     public static Result run(String... args) {
+        return capture(Main::run, args);
+    }
+
+    /** The check deploy/submit runs before a cluster-mode submission ({@link Main#check}): nothing runs. */
+    public static Result check(String... args) {
+        return capture(Main::check, args);
+    }
+
+    private static Result capture(java.util.function.ToIntFunction<String[]> main, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -28,7 +37,7 @@ public final class CommandHarness {
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
-            int code = Main.run(args);
+            int code = main.applyAsInt(args);
             List<String> errors = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("sparkconv: error:")).toList();
             return new Result(code, out.toString(StandardCharsets.UTF_8), errors);
         } finally {

@@ -11,14 +11,14 @@ import java.util.stream.Stream;
 /**
  * The command lines the documentation prints: README.md, docs/*.md (fenced ``` blocks and 4-space indented blocks)
  * and the usage comments at the top of pipelines/*.yaml. A command line starts with {@code ./sparkconv},
- * {@code deploy/}, {@code bench/run}, {@code ./test}, {@code sudo} or {@code apt-get}; a trailing {@code \} joins the
+ * {@code deploy/}, {@code bench/run}, {@code ./test}, {@code ./setup}, {@code sudo} or {@code apt-get}; a trailing {@code \} joins the
  * next line, a {@code  # ...} comment is dropped, and {@code a && b} are two commands.
  */
 final class DocCommands {
     /** The repository root (surefire runs in jobs/). */
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
-    private static final List<String> STARTS = List.of("./sparkconv ", "deploy/", "bench/run", "./test", "sudo ", "apt-get ");
+    private static final List<String> STARTS = List.of("./sparkconv ", "deploy/", "bench/run", "./test", "./setup", "sudo ", "apt-get ");
 
     private DocCommands() {
     }

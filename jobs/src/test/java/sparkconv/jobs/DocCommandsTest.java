@@ -34,7 +34,7 @@ import sparkconv.TestData;
  * <li>{@code ./sparkconv} lines run in this JVM ({@link Main#run}, on the shared local Spark session). Relative paths
  * go under the document's working directory ({@code ../} ones against the repository root, as the docs mean them).
  * The data shrink the documented ways: {@code --limit 1000 --validation 100} for IDX preprocess and the quickstart,
- * {@code --epochs 1} for training, {@code --set limit=1000 --set validation=100 --set epochs=1} for pipeline specs
+ * {@code --epochs 1} for training and walk-forward folds, {@code --set limit=1000 --set validation=100 --set epochs=1} for pipeline specs
  * that have those parameters, the last {@value #NIFTY_DAYS} days of the NIFTY-50 CSV for the chart walkthroughs. A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
  * required part when that has no placeholder; otherwise its options are checked against the command.</li>
  * <li>Lines that need a cluster or HDFS ({@code spark://}, {@code hdfs://}, {@code yarn}, {@code k8s://}), or input the
@@ -241,7 +241,7 @@ class DocCommandsTest {
                         putIfAbsent(out, "--validation", "100");
                     }
                 }
-                case "train", "segment-train" -> put(out, "--epochs", "1");
+                case "train", "segment-train", "nifty walk-forward" -> put(out, "--epochs", "1");
                 case "pipeline run" -> {
                     String spec = Files.readString(Path.of(out.get(2)), StandardCharsets.UTF_8);
                     Matcher root = Pattern.compile("(?m)^  root: (\\S+)$").matcher(spec);
@@ -321,14 +321,27 @@ class DocCommandsTest {
     record Script(int code, String output) {
     }
 
+    /** A script run from the repository root, its output and exit code; killed after {@link #SCRIPT_SECONDS}. */
     static Script script(List<String> argv) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(argv);
         cmd.set(0, ROOT.resolve(cmd.get(0)).toString());
-        Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+        Path log = Files.createTempFile("doc-command", ".log");
+        try {
+            // The output goes to a file, so the timeout holds even when the script never closes its output.
+            Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            boolean ended = p.waitFor(SCRIPT_SECONDS, TimeUnit.SECONDS);
+            if (!ended) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor();
+            }
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(ended, String.join(" ", argv) + " did not finish in " + SCRIPT_SECONDS + " s:\n" + out);
+            return new Script(p.exitValue(), out);
+        } finally {
+            Files.deleteIfExists(log);
         }
-        return new Script(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
+
+    static final int SCRIPT_SECONDS = 120;
 }

@@ -36,6 +36,34 @@ class MainTest {
         assertOneLineError(run("train", "--shards", "x", "--store", "y", "--epochs", "zero"), 2, "'zero' is not an int");
     }
 
+    /**
+     * What deploy/submit checks before a cluster-mode submission (and every job before its Spark session starts): the
+     * command line, the parameters and the inputs this JVM can reach, each one line with the job's exit code; valid
+     * input checks out (0) without running the job.
+     */
+    @Test
+    void theCheckBeforeSubmittingFindsBadInputAndRunsNothing() throws Exception {
+        LocalSpark.get();
+        String store = tmp.resolve("store").toString();
+        assertOneLineError(CommandHarness.check("train", "--shards", "x", "--store", store, "--epochs", "zero"), 2, "'zero' is not an int");
+        assertOneLineError(CommandHarness.check("train", "--shards", tmp.toString(), "--store", store), 2, "not a shard directory");
+        assertOneLineError(CommandHarness.check("evaluate", "--shards", tmp.toString(), "--store", store, "--name", "m"), 2,
+                "not a shard directory");
+        assertOneLineError(CommandHarness.check("score", "--model", "m:v1", "--store", store, "--input", tmp.toString(),
+                "--out", tmp.resolve("scores").toString()), 2, "no stored versions of model 'm'");
+        assertOneLineError(CommandHarness.check("preprocess", "--data", tmp.resolve("nowhere").toString(), "--out",
+                tmp.resolve("shards").toString()), 2, "nowhere: data directory does not exist");
+        assertOneLineError(CommandHarness.check("preprocess", "--source", tmp.resolve("*.zip").toString(), "--out",
+                tmp.resolve("shards").toString()), 2, "*.zip: no such file or directory (--source)");
+
+        java.nio.file.Files.createDirectories(tmp.resolve("archives"));
+        java.nio.file.Files.write(tmp.resolve("archives/a.zip"), new byte[0]);
+        assertEquals(0, CommandHarness.check("preprocess", "--source", tmp.resolve("archives/*.zip").toString(), "--out",
+                tmp.resolve("shards").toString()).code(), "a glob that matches checks out");
+        assertEquals(0, CommandHarness.check("models", "list", "--store", store).code(), "a command without inputs to check");
+        assertTrue(!java.nio.file.Files.exists(tmp.resolve("shards")), "the check ran no job");
+    }
+
     @Test
     void badDataIsOneClearLine() {
         LocalSpark.get();

@@ -96,8 +96,9 @@ class ParameterAveragingInvariantTest {
         // Every epoch's rounds ran inside barrier stages, and its progress line says where their time went.
         assertEquals(EPOCHS, log.stream().filter(l -> l.contains(" done: ") && l.contains("; a round: fit ")
                 && l.endsWith(" (5 worker-rounds)")).count(), "rounds run inside barrier stages, per epoch: " + log);
-        // The worker kept its network between rounds: one built per learning rate (per epoch), not one per round.
-        assertEquals(EPOCHS, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
+        // The worker kept its network between rounds and across the schedule's new rate each epoch: one network for
+        // the whole training, its rates assigned with each round's parameters (the same model as one JVM says so).
+        assertEquals(1, KeptNetworkWorker.BUILT.get() - built, "networks built by the worker");
         assertEquals(0, KeptNetworkWorker.kept(), "a finished training leaves no kept network in this (local) JVM");
         // Four full rounds and a short one per epoch (one per job at this size), each job named for the Spark UI.
         assertTrue(descriptions.await("train seed-trace epoch 2/2 round 5/5"), descriptions.seen.toString());
@@ -270,7 +271,7 @@ class ParameterAveragingInvariantTest {
 
     /** {@code net} wrapped for parameter averaging as SparkTrainer wraps it. */
     private static SparkModel sparkModel(JavaSparkContext jsc, MultiLayerNetwork net, TrainOptions options) {
-        return SparkModel.classifier(jsc, net, new SparkTrainer(jsc, line -> { }).master(options, manifest.batchSize(), null),
+        return SparkModel.classifier(jsc, net, new SparkTrainer(jsc, line -> { }).master(options, manifest.batchSize()),
                 manifest.classes(), manifest.batchSize(), false);
     }
 
