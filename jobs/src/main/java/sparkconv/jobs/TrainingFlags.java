@@ -23,7 +23,7 @@ public final class TrainingFlags {
     @Option(names = "--model", description = "model from the zoo (see describe; default ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--epochs", description = "training epochs (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", description = "training epochs (default: the model's, see describe; else ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--workers", description = "parameter-averaging workers; 0 = one per Spark task slot (default ${DEFAULT-VALUE})")
@@ -40,16 +40,16 @@ public final class TrainingFlags {
     @Option(names = "--prefetch", description = "minibatches each worker prefetches (default ${DEFAULT-VALUE})")
     int prefetch;
 
-    @Option(names = "--updater", description = "nesterovs, adam or sgd (default ${DEFAULT-VALUE})")
+    @Option(names = "--updater", description = "nesterovs, adam or sgd (default: the model's, see describe; else ${DEFAULT-VALUE})")
     String updater;
 
-    @Option(names = "--lr", description = "learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", description = "learning rate (default: the model's, see describe; else ${DEFAULT-VALUE})")
     double learningRate;
 
-    @Option(names = "--momentum", description = "momentum for nesterovs (default ${DEFAULT-VALUE})")
+    @Option(names = "--momentum", description = "momentum for nesterovs (default: the model's, see describe; else ${DEFAULT-VALUE})")
     double momentum;
 
-    @Option(names = "--l2", description = "L2 weight decay (default ${DEFAULT-VALUE})")
+    @Option(names = "--l2", description = "L2 weight decay (default: the model's, see describe; else ${DEFAULT-VALUE})")
     double l2;
 
     @Option(names = "--seed", description = "random seed for weights and data order (default ${DEFAULT-VALUE})")
@@ -59,7 +59,7 @@ public final class TrainingFlags {
             + "dl4j-spark's own worker, which builds the network every round)")
     boolean stats;
 
-    @Option(names = "--lr-schedule", description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr-schedule", description = "learning rate per epoch: constant, step:N:F (x F every N epochs), exp:G, cosine[:M] (default: the model's, see describe; else ${DEFAULT-VALUE})")
     String lrSchedule;
 
     @Option(names = "--patience", defaultValue = "0",

@@ -55,15 +55,22 @@ public final class SparkSessions {
     }
 
     /**
-     * The Hadoop configuration a session with these overrides has ({@code spark.hadoop.*}, HADOOP_CONF_DIR), without
-     * starting Spark; the running session's when there is one.
+     * The Hadoop configuration a session with these overrides has (HADOOP_CONF_DIR's files, {@code spark.hadoop.*}),
+     * without starting Spark or touching its runtime (a check before a job must not pay for either); the running
+     * session's when there is one.
      */
     public static Configuration hadoopConf(Map<String, String> overrides) {
         var running = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession() : SparkSession.getDefaultSession();
         if (running.isDefined()) {
             return running.get().sparkContext().hadoopConfiguration();
         }
-        return org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf(overrides));
+        Configuration hadoop = new Configuration();
+        for (scala.Tuple2<String, String> kv : conf(overrides).getAll()) {
+            if (kv._1().startsWith("spark.hadoop.")) {
+                hadoop.set(kv._1().substring("spark.hadoop.".length()), kv._2(), "spark.hadoop");
+            }
+        }
+        return hadoop;
     }
 
     public static SparkSession getOrCreate(Map<String, String> overrides) {

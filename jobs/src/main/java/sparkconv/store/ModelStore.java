@@ -43,16 +43,24 @@ public final class ModelStore {
     private static final Pattern VERSION = Pattern.compile("v(\\d+)");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    /** A claim not touched for this long belongs to a run that was killed; live runs touch theirs every 20 s. */
+    /**
+     * A claim not touched for this long belongs to a run that was killed; live runs touch theirs six times as often
+     * (every 20 s at the default 2 minutes). The Hadoop setting {@value #CLAIM_STALE_SECONDS} (seconds) changes it.
+     */
     static final Duration CLAIM_STALE_AFTER = Duration.ofMinutes(2);
-    private static final Duration CLAIM_HEARTBEAT = Duration.ofSeconds(20);
+    static final String CLAIM_STALE_SECONDS = "sparkconv.store.claim-stale-seconds";
 
     private final String root;
     private final Configuration conf;
+    private final Duration claimStaleAfter;
 
     public ModelStore(String storeUri, Configuration conf) {
         this.root = Fs.uri(storeUri);
         this.conf = conf;
+        this.claimStaleAfter = Duration.ofSeconds(conf.getLong(CLAIM_STALE_SECONDS, CLAIM_STALE_AFTER.toSeconds()));
+        if (claimStaleAfter.toSeconds() < 1) {
+            throw new SparkconvException(CLAIM_STALE_SECONDS + " must be at least 1 second, got " + claimStaleAfter.toSeconds());
+        }
     }
 
     public String root() {
@@ -142,7 +150,7 @@ public final class ModelStore {
                 Fs.delete(file, conf);
             }
             Optional<Claim> claim = Claim.tryCreate(file, purpose, conf);
-            if (claim.isEmpty() && Claim.breakIfStale(file, CLAIM_STALE_AFTER, conf)) {
+            if (claim.isEmpty() && Claim.breakIfStale(file, claimStaleAfter, conf)) {
                 claim = Claim.tryCreate(file, purpose, conf);
             }
             if (claim.isPresent()) {
@@ -151,7 +159,7 @@ public final class ModelStore {
                     claim.get().close();
                     continue;
                 }
-                claim.get().keepFresh(CLAIM_HEARTBEAT);
+                claim.get().keepFresh(claimStaleAfter.dividedBy(6));
                 return new VersionClaim(v, claim.get());
             }
             if (requested != null || resume) {

@@ -59,11 +59,11 @@ public final class SparkTrainer {
      * {@code startEpoch} is 1 unless the run resumed from a checkpoint.
      */
     public record Result(MultiLayerNetwork network, List<EpochStats> epochs, int workers, String trainingStats,
-                         Map<String, TimeSplit.Entry> timeSplit, int startEpoch, int bestEpoch, boolean stoppedEarly) {
+                         Map<String, TrainingTimes.Entry> timeSplit, int startEpoch, int bestEpoch, boolean stoppedEarly) {
     }
 
     /** What the generic loop produced; {@link #train} narrows it to a MultiLayerNetwork. */
-    public record Trained(Model network, List<EpochStats> epochs, String trainingStats, Map<String, TimeSplit.Entry> timeSplit,
+    public record Trained(Model network, List<EpochStats> epochs, String trainingStats, Map<String, TrainingTimes.Entry> timeSplit,
                           int startEpoch, int bestEpoch, boolean stoppedEarly) {
     }
 
@@ -199,7 +199,7 @@ public final class SparkTrainer {
         Model result = control.patience() > 0 && best != null ? best : model.network();
         SparkTrainingStats stats = model.stats();
         return new Trained(result, history, stats == null ? null : stats.statsAsString(),
-                stats == null ? Map.of() : TimeSplit.of(stats), startEpoch,
+                stats == null ? Map.of() : TrainingTimes.of(stats), startEpoch,
                 control.patience() > 0 ? bestEpoch : 0, stoppedEarly);
     }
 

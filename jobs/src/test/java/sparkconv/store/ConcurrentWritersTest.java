@@ -152,18 +152,58 @@ public class ConcurrentWritersTest {
         for (Future<ModelStore.VersionClaim> c : claims) {
             get(c).close();
         }
-        Claim killed = Claim.tryCreate(new org.apache.hadoop.fs.Path(store.modelDir("m"), ".claim-v3"), "training m v3", conf).orElseThrow();
-        org.apache.hadoop.fs.Path file = killed.file();
-        file.getFileSystem(conf).setTimes(file, System.currentTimeMillis() - ModelStore.CLAIM_STALE_AFTER.toMillis() - 1000, -1);
-        try (ModelStore.VersionClaim next = store.claimVersion("m", null, false)) {
-            assertEquals("v3", next.version(), "a killed run's stale claim is broken");
-        }
+        killedHolderReleasesItsClaimOnceStale(store.root(), dir.resolve("holder.log"));
+
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(store.modelDir("m"), ".claim-v3");
         // --resume takes over a claim that still looks live (the driver was killed moments ago)
         Claim.tryCreate(file, "training m v3", conf).orElseThrow();
         try (ModelStore.VersionClaim resumed = store.claimVersion("m", null, true)) {
             assertEquals("v3", resumed.version());
         }
         assertFalse(file.getFileSystem(conf).exists(file), "released");
+    }
+
+    /**
+     * A training run's claim held by a real process (claims stale after 3 s, its heartbeat every 0.5 s): while it lives,
+     * its claim outlasts the stale period; killed with SIGKILL (no shutdown hook, no release), its claim goes stale and
+     * the next run takes the version over.
+     */
+    static void killedHolderReleasesItsClaimOnceStale(String storeUri, Path log) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(ModelStore.CLAIM_STALE_SECONDS, "3");
+        ModelStore store = new ModelStore(storeUri, conf);
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), ClaimHolder.class.getName(), storeUri, "m", "v3", "3")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.readString(log).contains("claimed v3")) {
+                assertTrue(holder.isAlive() && System.nanoTime() < deadline, "the holder claims v3: " + Files.readString(log));
+                Thread.sleep(100);
+            }
+            long claimed = System.nanoTime();
+            while (System.nanoTime() - claimed < 6_000_000_000L) { // twice the stale period
+                SparkconvException held = assertThrows(SparkconvException.class, () -> store.claimVersion("m", "v3", false));
+                assertTrue(held.getMessage().contains("is being trained by training m v3 by " + holder.pid() + "@"), held.getMessage());
+                Thread.sleep(500);
+            }
+        } finally {
+            holder.destroyForcibly(); // SIGKILL
+        }
+        assertEquals(137, holder.waitFor(), "killed by SIGKILL");
+        long killed = System.nanoTime();
+        ModelStore.VersionClaim taken = null;
+        while (taken == null) {
+            try {
+                taken = store.claimVersion("m", "v3", false);
+            } catch (SparkconvException stillFresh) {
+                assertTrue(System.nanoTime() - killed < 10_000_000_000L, "the killed holder's claim is stale 3 s after its last beat");
+                Thread.sleep(200);
+            }
+        }
+        try (ModelStore.VersionClaim next = taken) {
+            assertEquals("v3", next.version(), "the killed run's version is taken over");
+        }
     }
 
     private static <T> T get(Future<T> f) {

@@ -10,8 +10,8 @@ import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
  * ParameterAveragingWorkerFitTimesMs, ...), the event count and summed milliseconds, over the master's and the
  * workers' nested statistics. This is the "where did the time go" table of the training report.
  */
-public final class TimeSplit {
-    private TimeSplit() {
+public final class TrainingTimes {
+    private TrainingTimes() {
     }
 
     public record Entry(String name, int events, long totalMs) {
