@@ -4,9 +4,13 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
+import java.util.stream.IntStream;
 
 import org.apache.spark.sql.SparkSession;
 
@@ -28,6 +32,7 @@ import sparkconv.shards.Manifest;
  */
 public final class NiftyReport {
     private static final int SAMPLES = 12;
+    private static final long SAMPLE_SEED = 42;
 
     private NiftyReport() {
     }
@@ -252,34 +257,101 @@ public final class NiftyReport {
         return gap;
     }
 
-    /** Test windows spread over the period, drawn as the model saw them, with true and predicted labels. */
+    /**
+     * Test windows drawn at random and stratified by outcome, as the model saw them, with true and predicted labels: the
+     * sample shows the model right as often as it is (evenly spaced windows could show 2 of 12 right at 57% accuracy).
+     */
     private static void samples(StringBuilder sb, SparkSession spark, String shardDir, NiftyEvaluation.TestSet set) {
         Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
         ChartWindows.Spec spec = ChartWindows.Spec.fromLineage(manifest.lineage());
         NiftyEvaluation.Scored model = set.rows().stream().filter(r -> r.kind().equals("model")).findFirst().orElse(null);
-        if (!spec.style().isImage() || model == null || set.truth().length == 0) {
+        int[] truth = set.truth();
+        if (!spec.style().isImage() || model == null || truth.length == 0) {
             return;
         }
         List<OhlcSeries> series = ChartRenderJob.series(spark, manifest.lineage().get("input"));
         ChartGeometry g = ChartGeometry.forWindow(spec.window());
         int scale = Math.max(1, 160 / g.height());
-        sb.append("<h2>Sample test windows</h2><p class='muted'>As the model saw them; green: ")
-                .append(Html.esc(model.name())).append(" predicted the true label, red: it did not.</p><div class='samples'>");
-        int n = Math.min(SAMPLES, set.truth().length);
-        for (int k = 0; k < n; k++) {
-            int i = (int) ((long) k * set.truth().length / n);
+        int[] picked = stratifiedSample(truth, model.predicted(), set.classes().size(), Math.min(SAMPLES, truth.length), SAMPLE_SEED);
+        long right = IntStream.range(0, truth.length).filter(i -> model.predicted()[i] == truth[i]).count();
+        long rightShown = Arrays.stream(picked).filter(i -> model.predicted()[i] == truth[i]).count();
+        sb.append("<h2>Sample test windows</h2><p class='muted'>").append(String.format(Locale.ROOT,
+                "%d of the %,d test windows, drawn at random (seed %d) and stratified by outcome in proportion to the test period: "
+                        + "%d right and %d wrong, as %s's %.1f%% accuracy (%,d of %,d right); within each outcome, by true label "
+                        + "in proportion too. ", picked.length, truth.length, SAMPLE_SEED, rightShown, picked.length - rightShown,
+                Html.esc(model.name()), 100.0 * right / truth.length, right, truth.length))
+                .append("As the model saw them, in test-set order; green: ").append(Html.esc(model.name()))
+                .append(" predicted the true label, red: it did not.</p><div class='samples'>");
+        for (int i : picked) {
             int s = indexOf(series, set.symbol()[i]);
             byte[] pixels = ChartWindows.renderImages(series, List.of(new TimeSplits.Window(s, set.symbol()[i], set.end()[i],
                     series.get(s).dates()[set.end()[i]])), g, spec.style());
             String png = Base64.getEncoder().encodeToString(ChartPreview.png(pixels, g.height(), g.width(), scale));
-            boolean right = model.predicted()[i] == set.truth()[i];
-            sb.append("<div class='sample").append(right ? "" : " wrong").append("'><img alt='chart' src='data:image/png;base64,")
+            boolean wrong = model.predicted()[i] != truth[i];
+            sb.append("<div class='sample").append(wrong ? " wrong" : "").append("'><img alt='chart' src='data:image/png;base64,")
                     .append(png).append("'>").append(Html.esc(set.symbol()[i] + " " + set.date()[i])).append("<br>true ")
-                    .append(Html.esc(set.classes().get(set.truth()[i]))).append(", predicted ")
+                    .append(Html.esc(set.classes().get(truth[i]))).append(", predicted ")
                     .append(Html.esc(set.classes().get(model.predicted()[i])))
                     .append(String.format(Locale.ROOT, " (p(up) %.2f)", model.score()[i])).append("</div>");
         }
         sb.append("</div>");
+    }
+
+    /**
+     * {@code n} windows drawn at random (seeded), stratified by outcome (right, wrong) and within an outcome by true
+     * label; each stratum gets its share of the draw, so the sample's right and wrong counts are the nearest to the
+     * accuracy's. Window indices in ascending order.
+     */
+    static int[] stratifiedSample(int[] truth, int[] predicted, int classes, int n, long seed) {
+        List<List<List<Integer>>> strata = new ArrayList<>(); // [right, wrong][true label]: windows
+        for (int o = 0; o < 2; o++) {
+            List<List<Integer>> byLabel = new ArrayList<>();
+            for (int k = 0; k < classes; k++) {
+                byLabel.add(new ArrayList<>());
+            }
+            strata.add(byLabel);
+        }
+        for (int i = 0; i < truth.length; i++) {
+            strata.get(predicted[i] == truth[i] ? 0 : 1).get(truth[i]).add(i);
+        }
+        int[] outcomes = shares(strata.stream().mapToLong(byLabel -> byLabel.stream().mapToLong(List::size).sum()).toArray(), n);
+        Random random = new Random(seed);
+        List<Integer> picked = new ArrayList<>();
+        for (int o = 0; o < 2; o++) {
+            List<List<Integer>> byLabel = strata.get(o);
+            int[] labels = shares(byLabel.stream().mapToLong(List::size).toArray(), outcomes[o]);
+            for (int k = 0; k < classes; k++) {
+                List<Integer> windows = new ArrayList<>(byLabel.get(k));
+                Collections.shuffle(windows, random);
+                picked.addAll(windows.subList(0, labels[k]));
+            }
+        }
+        return picked.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /**
+     * {@code n} split in proportion to {@code sizes} by largest remainders: the whole parts, then one more each for the
+     * largest fractions (the first on ties). No part exceeds its size when {@code n} does not exceed their sum.
+     */
+    static int[] shares(long[] sizes, int n) {
+        long total = Arrays.stream(sizes).sum();
+        int[] out = new int[sizes.length];
+        long[] rest = new long[sizes.length];
+        int given = 0;
+        for (int i = 0; i < sizes.length && total > 0; i++) {
+            out[i] = (int) (n * sizes[i] / total);
+            rest[i] = n * sizes[i] % total;
+            given += out[i];
+        }
+        for (; given < n && total > 0; given++) {
+            int best = 0;
+            for (int i = 1; i < rest.length; i++) {
+                best = rest[i] > rest[best] ? i : best;
+            }
+            out[best]++;
+            rest[best] = -1;
+        }
+        return out;
     }
 
     private static int indexOf(List<OhlcSeries> series, String symbol) {

@@ -16,7 +16,7 @@ import sparkconv.eval.BlockBootstrap;
 import sparkconv.eval.NiftyEvaluation;
 import sparkconv.eval.TradingMetrics;
 
-/** The equity chart's axis, legend and coinciding curves. */
+/** The equity chart's axis, legend and coinciding curves, and the stratified draw of sample windows. */
 class NiftyReportTest {
     @Test
     void ticksAreRoundStepsThroughOne() {
@@ -96,6 +96,47 @@ class NiftyReportTest {
     private static NiftyEvaluation.Row row(String name, String kind, String[] symbols, String[] dates, double[] positions, double[] returns) {
         BlockBootstrap.Interval any = new BlockBootstrap.Interval(0.5, 0.4, 0.6);
         return new NiftyEvaluation.Row(name, kind, any, any, any, TradingMetrics.of(symbols, dates, positions, returns, 252, 5));
+    }
+
+    @Test
+    void theSampleIsStratifiedByOutcomeInProportionAndDeterministicPerSeed() {
+        int n = 524;
+        int[] truth = new int[n];
+        int[] predicted = new int[n];
+        Random r = new Random(1);
+        for (int i = 0; i < n; i++) {
+            truth[i] = r.nextDouble() < 0.55 ? 1 : 0;
+            predicted[i] = i < 300 ? truth[i] : 1 - truth[i]; // 300 of 524 right: 57.3%
+        }
+        int[] sample = NiftyReport.stratifiedSample(truth, predicted, 2, 12, 42);
+        assertEquals(12, Arrays.stream(sample).distinct().count());
+        assertArrayEquals(Arrays.stream(sample).sorted().toArray(), sample, "in window order");
+        long right = Arrays.stream(sample).filter(i -> predicted[i] == truth[i]).count();
+        assertEquals(7, right, "12 x 57.3% = 6.9: 7 right, 5 wrong");
+        for (int o = 0; o < 2; o++) {
+            boolean wantRight = o == 0;
+            long[] byLabel = new long[2];
+            long[] shown = new long[2];
+            for (int i = 0; i < n; i++) {
+                byLabel[truth[i]] += (predicted[i] == truth[i]) == wantRight ? 1 : 0;
+            }
+            for (int i : sample) {
+                shown[truth[i]] += (predicted[i] == truth[i]) == wantRight ? 1 : 0;
+            }
+            int[] expected = NiftyReport.shares(byLabel, (int) (wantRight ? right : 12 - right));
+            assertArrayEquals(new long[] {expected[0], expected[1]}, shown, "true labels within the outcome in proportion");
+        }
+        assertArrayEquals(sample, NiftyReport.stratifiedSample(truth, predicted, 2, 12, 42), "the same seed, the same windows");
+        assertFalse(Arrays.equals(sample, NiftyReport.stratifiedSample(truth, predicted, 2, 12, 43)), "another seed, another draw");
+        assertEquals(12, NiftyReport.stratifiedSample(truth, truth, 2, 12, 42).length, "all right: all drawn from the right ones");
+    }
+
+    @Test
+    void sharesSplitByLargestRemainders() {
+        assertArrayEquals(new int[] {7, 5}, NiftyReport.shares(new long[] {57, 43}, 12));
+        assertArrayEquals(new int[] {1, 1, 0}, NiftyReport.shares(new long[] {1, 1, 1}, 2), "ties: the first");
+        assertArrayEquals(new int[] {0, 3}, NiftyReport.shares(new long[] {0, 5}, 3));
+        assertArrayEquals(new int[] {0, 0}, NiftyReport.shares(new long[] {0, 0}, 0));
     }
 
     private static int count(String s, String regex) {
