@@ -1,9 +1,16 @@
 package sparkconv.report;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
+import java.util.stream.IntStream;
 
 import org.apache.spark.sql.SparkSession;
 
@@ -25,6 +32,7 @@ import sparkconv.shards.Manifest;
  */
 public final class NiftyReport {
     private static final int SAMPLES = 12;
+    private static final long SAMPLE_SEED = 42;
 
     private NiftyReport() {
     }
@@ -120,23 +128,23 @@ public final class NiftyReport {
         sb.append("</table>");
     }
 
-    /** After-cost equity of the model and control rows (and the best-known baselines) against buy-and-hold, by date. */
+    /**
+     * After-cost equity (the value of 1 invested at the start of the test period) of every row, against buy-and-hold, by
+     * date. A curve that the plot cannot tell apart from an earlier one (within a pixel everywhere) would hide under it:
+     * it is drawn dashed on top, and its legend entry says which curve it equals.
+     */
     static String equity(NiftyEvaluation.Report report) {
-        List<String> names = new ArrayList<>();
-        List<double[]> curves = new ArrayList<>();
-        List<String> dates = report.rows().get(0).trading().dates();
-        for (NiftyEvaluation.Row r : report.rows()) {
-            names.add(r.name());
-            curves.add(r.trading().equity());
+        TradingMetrics.Trading first = report.rows().get(0).trading();
+        List<String> dates = first.dates();
+        // Buy and hold first: the reference that a strategy always long (or never trading) coincides with.
+        List<String> names = new ArrayList<>(List.of("buy and hold (no costs)"));
+        List<String> colours = new ArrayList<>(List.of("#000"));
+        List<double[]> curves = new ArrayList<>(List.of(first.buyAndHold()));
+        for (int r = 0; r < report.rows().size(); r++) {
+            names.add(report.rows().get(r).name());
+            colours.add(Svg.COLOURS[r % Svg.COLOURS.length]);
+            curves.add(report.rows().get(r).trading().equity());
         }
-        names.add("buy and hold");
-        curves.add(report.rows().get(0).trading().buyAndHold());
-        int w = 1000;
-        int h = 320;
-        int left = 56;
-        int top = 24;
-        int pw = w - left - 200;
-        int ph = h - top - 36;
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
         for (double[] c : curves) {
@@ -145,74 +153,205 @@ public final class NiftyReport {
                 max = Math.max(max, v);
             }
         }
+        int n = dates.size();
+        int w = 1000;
+        int left = 64;
+        int top = 12;
+        int pw = w - left - 40; // room for half the last date
+        int ph = 260;
+        int legendTop = top + ph + 44;
+        int h = legendTop + 16 * curves.size();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' class='chart' id='equity'>", w, h));
-        int n = dates.size();
         if (n < 2 || !Double.isFinite(min)) {
             return sb.append("<text x='60' y='120'>too few holding periods for a curve</text></svg>").toString();
         }
+        double[] ticks = Svg.ticks(min, max, 8, 1.0);
+        double lo = ticks[0];
+        double span = ticks[ticks.length - 1] - lo;
         sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", left, top, pw, ph));
-        for (int i = 0; i <= 4; i++) {
-            double v = min + (max - min) * i / 4;
-            double y = top + ph - ph * i / 4.0;
-            sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' class='grid'/>", left, left + pw, y, y));
-            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%.1f' class='tick' text-anchor='end'>%.2f</text>", left - 4, y + 4, v));
+        for (double v : ticks) {
+            double y = top + ph - ph * (v - lo) / span;
+            sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' class='grid'%s/>", left, left + pw, y, y,
+                    Math.abs(v - 1) < 1e-9 ? " style='stroke:#aaa'" : "")); // break-even: darker
+            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%.1f' class='tick' text-anchor='end'>%s</text>", left - 4, y + 4,
+                    Svg.tickLabel(v, ticks[1] - ticks[0])));
         }
+        sb.append(String.format(Locale.ROOT, "<text x='%d' y='14' class='tick' text-anchor='middle' transform='rotate(-90)'>"
+                + "value of 1 invested, after costs</text>", -(top + ph / 2)));
         for (int i = 0; i <= 4; i++) {
             int k = (n - 1) * i / 4;
             sb.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s</text>",
                     left + pw * k / (double) (n - 1), top + ph + 16, Html.esc(dates.get(k))));
         }
-        double span = Math.max(1e-9, max - min);
+        sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick' text-anchor='middle'>holding period start</text>",
+                left + pw / 2, top + ph + 30));
+        int[] same = sameAs(curves, span / ph);
+        String[] dash = new String[curves.size()];
         for (int c = 0; c < curves.size(); c++) {
-            String colour = c == curves.size() - 1 ? "#000" : Svg.COLOURS[c % Svg.COLOURS.length];
+            dash[c] = "";
+            if (same[c] >= 0) {
+                // The copies of one curve take turns over it: dash, gap for each other copy and for the curve itself.
+                int copies = 0;
+                int before = 0;
+                for (int d = 0; d < curves.size(); d++) {
+                    copies += same[d] == same[c] ? 1 : 0;
+                    before += same[d] == same[c] && d < c ? 1 : 0;
+                }
+                dash[c] = String.format(Locale.ROOT, " stroke-dasharray='6 %d' stroke-dashoffset='%d'", 6 * copies, -6 * before);
+            }
+        }
+        StringBuilder copiesOnTop = new StringBuilder();
+        for (int c = 0; c < curves.size(); c++) {
             StringBuilder pts = new StringBuilder();
             for (int i = 0; i < n; i++) {
                 pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", left + pw * i / (double) (n - 1),
-                        top + ph - ph * (curves.get(c)[i] - min) / span));
+                        top + ph - ph * (curves.get(c)[i] - lo) / span));
             }
-            sb.append(String.format(Locale.ROOT, "<polyline points='%s' fill='none' stroke='%s' stroke-width='%s'%s/>", pts, colour,
-                    c == curves.size() - 1 ? "2.5" : "1.5", c == curves.size() - 1 ? " stroke-dasharray='6 3'" : ""));
-            int ly = top + 10 + 16 * c;
-            sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='14' height='3' fill='%s'/>", left + pw + 12, ly - 4, colour));
-            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", left + pw + 30, ly, Html.esc(legend(names.get(c)))));
+            (same[c] >= 0 ? copiesOnTop : sb).append(String.format(Locale.ROOT,
+                    "<polyline points='%s' fill='none' stroke='%s' stroke-width='%s'%s/>", pts, colours.get(c),
+                    c == 0 || same[c] >= 0 ? "2" : "1.5", dash[c]));
+        }
+        sb.append(copiesOnTop);
+        for (int c = 0; c < curves.size(); c++) {
+            int y = legendTop + 16 * c;
+            String note = "";
+            if (same[c] >= 0) {
+                sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='%s' stroke-width='2'/>",
+                        left, left + 24, y - 4, y - 4, colours.get(same[c])));
+                double gap = gap(curves.get(c), curves.get(same[c]));
+                note = gap < 1e-9 ? ": the same curve as " + names.get(same[c]) + ", drawn dashed on it"
+                        : ": within " + new BigDecimal(gap).round(new MathContext(2, RoundingMode.UP)).toPlainString() + " of "
+                        + names.get(same[c]) + " throughout, drawn dashed on it";
+            }
+            sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='%s' stroke-width='2'%s/>", left, left + 24,
+                    y - 4, y - 4, colours.get(c), dash[c]));
+            sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", left + 32, y, Html.esc(names.get(c) + note)));
         }
         return sb.append("</svg>").toString();
     }
 
-    /** A curve's name as it fits the legend (170 px at 11 px). */
-    private static String legend(String name) {
-        return name.length() <= 28 ? name : name.substring(0, 27) + "\u2026";
+    /**
+     * For each curve, the first earlier curve (not itself a copy) that it stays within {@code tolerance} of at every
+     * point, or -1: drawn after it, the curve would hide it; drawn before, it would be hidden.
+     */
+    static int[] sameAs(List<double[]> curves, double tolerance) {
+        int[] same = new int[curves.size()];
+        for (int c = 0; c < curves.size(); c++) {
+            same[c] = -1;
+            for (int d = 0; d < c && same[c] < 0; d++) {
+                if (same[d] < 0 && gap(curves.get(c), curves.get(d)) <= tolerance) {
+                    same[c] = d;
+                }
+            }
+        }
+        return same;
     }
 
-    /** Test windows spread over the period, drawn as the model saw them, with true and predicted labels. */
+    /** The largest distance between two curves of the same dates. */
+    private static double gap(double[] a, double[] b) {
+        double gap = 0;
+        for (int i = 0; i < a.length; i++) {
+            gap = Math.max(gap, Math.abs(a[i] - b[i]));
+        }
+        return gap;
+    }
+
+    /**
+     * Test windows drawn at random and stratified by outcome, as the model saw them, with true and predicted labels: the
+     * sample shows the model right as often as it is (evenly spaced windows could show 2 of 12 right at 57% accuracy).
+     */
     private static void samples(StringBuilder sb, SparkSession spark, String shardDir, NiftyEvaluation.TestSet set) {
         Manifest manifest = Manifest.read(shardDir, spark.sparkContext().hadoopConfiguration());
         ChartWindows.Spec spec = ChartWindows.Spec.fromLineage(manifest.lineage());
         NiftyEvaluation.Scored model = set.rows().stream().filter(r -> r.kind().equals("model")).findFirst().orElse(null);
-        if (!spec.style().isImage() || model == null || set.truth().length == 0) {
+        int[] truth = set.truth();
+        if (!spec.style().isImage() || model == null || truth.length == 0) {
             return;
         }
         List<OhlcSeries> series = ChartRenderJob.series(spark, manifest.lineage().get("input"));
         ChartGeometry g = ChartGeometry.forWindow(spec.window());
         int scale = Math.max(1, 160 / g.height());
-        sb.append("<h2>Sample test windows</h2><p class='muted'>As the model saw them; green: ")
-                .append(Html.esc(model.name())).append(" predicted the true label, red: it did not.</p><div class='samples'>");
-        int n = Math.min(SAMPLES, set.truth().length);
-        for (int k = 0; k < n; k++) {
-            int i = (int) ((long) k * set.truth().length / n);
+        int[] picked = stratifiedSample(truth, model.predicted(), set.classes().size(), Math.min(SAMPLES, truth.length), SAMPLE_SEED);
+        long right = IntStream.range(0, truth.length).filter(i -> model.predicted()[i] == truth[i]).count();
+        long rightShown = Arrays.stream(picked).filter(i -> model.predicted()[i] == truth[i]).count();
+        sb.append("<h2>Sample test windows</h2><p class='muted'>").append(String.format(Locale.ROOT,
+                "%d of the %,d test windows, drawn at random (seed %d) and stratified by outcome in proportion to the test period: "
+                        + "%d right and %d wrong, as %s's %.1f%% accuracy (%,d of %,d right); within each outcome, by true label "
+                        + "in proportion too. ", picked.length, truth.length, SAMPLE_SEED, rightShown, picked.length - rightShown,
+                Html.esc(model.name()), 100.0 * right / truth.length, right, truth.length))
+                .append("As the model saw them, in test-set order; green: ").append(Html.esc(model.name()))
+                .append(" predicted the true label, red: it did not.</p><div class='samples'>");
+        for (int i : picked) {
             int s = indexOf(series, set.symbol()[i]);
             byte[] pixels = ChartWindows.renderImages(series, List.of(new TimeSplits.Window(s, set.symbol()[i], set.end()[i],
                     series.get(s).dates()[set.end()[i]])), g, spec.style());
             String png = Base64.getEncoder().encodeToString(ChartPreview.png(pixels, g.height(), g.width(), scale));
-            boolean right = model.predicted()[i] == set.truth()[i];
-            sb.append("<div class='sample").append(right ? "" : " wrong").append("'><img alt='chart' src='data:image/png;base64,")
+            boolean wrong = model.predicted()[i] != truth[i];
+            sb.append("<div class='sample").append(wrong ? " wrong" : "").append("'><img alt='chart' src='data:image/png;base64,")
                     .append(png).append("'>").append(Html.esc(set.symbol()[i] + " " + set.date()[i])).append("<br>true ")
-                    .append(Html.esc(set.classes().get(set.truth()[i]))).append(", predicted ")
+                    .append(Html.esc(set.classes().get(truth[i]))).append(", predicted ")
                     .append(Html.esc(set.classes().get(model.predicted()[i])))
                     .append(String.format(Locale.ROOT, " (p(up) %.2f)", model.score()[i])).append("</div>");
         }
         sb.append("</div>");
+    }
+
+    /**
+     * {@code n} windows drawn at random (seeded), stratified by outcome (right, wrong) and within an outcome by true
+     * label; each stratum gets its share of the draw, so the sample's right and wrong counts are the nearest to the
+     * accuracy's. Window indices in ascending order.
+     */
+    static int[] stratifiedSample(int[] truth, int[] predicted, int classes, int n, long seed) {
+        List<List<List<Integer>>> strata = new ArrayList<>(); // [right, wrong][true label]: windows
+        for (int o = 0; o < 2; o++) {
+            List<List<Integer>> byLabel = new ArrayList<>();
+            for (int k = 0; k < classes; k++) {
+                byLabel.add(new ArrayList<>());
+            }
+            strata.add(byLabel);
+        }
+        for (int i = 0; i < truth.length; i++) {
+            strata.get(predicted[i] == truth[i] ? 0 : 1).get(truth[i]).add(i);
+        }
+        int[] outcomes = shares(strata.stream().mapToLong(byLabel -> byLabel.stream().mapToLong(List::size).sum()).toArray(), n);
+        Random random = new Random(seed);
+        List<Integer> picked = new ArrayList<>();
+        for (int o = 0; o < 2; o++) {
+            List<List<Integer>> byLabel = strata.get(o);
+            int[] labels = shares(byLabel.stream().mapToLong(List::size).toArray(), outcomes[o]);
+            for (int k = 0; k < classes; k++) {
+                List<Integer> windows = new ArrayList<>(byLabel.get(k));
+                Collections.shuffle(windows, random);
+                picked.addAll(windows.subList(0, labels[k]));
+            }
+        }
+        return picked.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /**
+     * {@code n} split in proportion to {@code sizes} by largest remainders: the whole parts, then one more each for the
+     * largest fractions (the first on ties). No part exceeds its size when {@code n} does not exceed their sum.
+     */
+    static int[] shares(long[] sizes, int n) {
+        long total = Arrays.stream(sizes).sum();
+        int[] out = new int[sizes.length];
+        long[] rest = new long[sizes.length];
+        int given = 0;
+        for (int i = 0; i < sizes.length && total > 0; i++) {
+            out[i] = (int) (n * sizes[i] / total);
+            rest[i] = n * sizes[i] % total;
+            given += out[i];
+        }
+        for (; given < n && total > 0; given++) {
+            int best = 0;
+            for (int i = 1; i < rest.length; i++) {
+                best = rest[i] > rest[best] ? i : best;
+            }
+            out[best]++;
+            rest[best] = -1;
+        }
+        return out;
     }
 
     private static int indexOf(List<OhlcSeries> series, String symbol) {

@@ -1,5 +1,7 @@
 package sparkconv.report;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.List;
 import java.util.Locale;
 
@@ -80,6 +82,39 @@ final class Svg {
             sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text>", LEFT + pw - 104, ly, Html.esc(s.name())));
         }
         return sb.append("</svg>").toString();
+    }
+
+    /**
+     * Round tick values covering [min, max]: a step of 1, 2 or 5 times a power of ten, the smallest that needs at most
+     * {@code most} ticks, on a grid through {@code anchor} (so a reference value such as 1.0 is a tick when in range).
+     * The first and last ticks bound the axis.
+     */
+    static double[] ticks(double min, double max, int most, double anchor) {
+        if (!(max > min)) { // one value: a small range around it
+            double d = Math.max(Math.abs(min), 1) * 0.05;
+            min -= d;
+            max += d;
+        }
+        double power = Math.pow(10, Math.floor(Math.log10((max - min) / most)));
+        for (int k = 0; ; k++) {
+            double step = new double[] {1, 2, 5}[k % 3] * power * Math.pow(10, k / 3);
+            // The epsilon keeps a bound that is a tick (up to rounding) from adding a tick beyond it.
+            long first = (long) Math.floor((min - anchor) / step + 1e-9);
+            long last = (long) Math.ceil((max - anchor) / step - 1e-9);
+            if (last - first + 1 <= most) {
+                double[] out = new double[(int) (last - first + 1)];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = anchor + (first + i) * step;
+                }
+                return out;
+            }
+        }
+    }
+
+    /** A tick value with as many decimals as its step needs. */
+    static String tickLabel(double value, double step) {
+        int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
+        return BigDecimal.valueOf(value).setScale(decimals, RoundingMode.HALF_UP).toPlainString(); // no "-0.0" for -1e-17
     }
 
     private static double xPos(int x, int n, int pw) {

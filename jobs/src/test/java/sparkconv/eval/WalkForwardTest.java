@@ -12,6 +12,8 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
 
@@ -64,7 +66,7 @@ class WalkForwardTest {
 
     /**
      * In a real browser the page shows the sample chart windows (black chart backgrounds with white bars: the embedded
-     * PNGs decoded), the model's equity curve (its colour) and the buy-and-hold curve (black dashes on the plot).
+     * PNGs decoded), the model's equity curve (its colour) and the buy-and-hold curve (black).
      */
     private void lookAtTheReportInChromium(Path page) throws Exception {
         Assumptions.assumeTrue(HeadlessChromium.binary() != null, "headless Chromium not installed (apt-get install chromium): not looked at");
@@ -79,6 +81,42 @@ class WalkForwardTest {
         assertTrue(black > 12 * 2000, "the 12 sample charts are drawn (black backgrounds): " + black + " black pixels");
         assertTrue(white > pixels / 3, "mostly a white page: " + white + " of " + pixels);
         assertTrue(modelColour > 300, "the model's equity curve is drawn: " + modelColour + " pixels of its colour");
+    }
+
+    /**
+     * The equity chart: its y axis named, round ticks (1, 2 or 5 times a power of ten, through 1.0), every row's full name
+     * in the legend, and the always-long majority baseline (within one entry cost of buy and hold, so hidden under it
+     * before) marked as a copy of buy and hold. The sample windows: as many right and wrong as the model's accuracy
+     * gives 12 windows, and the caption says so.
+     */
+    private static void theEquityChartAndTheSampleSayWhatTheyShow(String html, JsonNode pooled) {
+        int at = html.indexOf("id='equity'");
+        String svg = html.substring(at, html.indexOf("</svg>", at));
+        assertTrue(svg.contains(">value of 1 invested, after costs</text>"), svg);
+        pooled.get("rows").forEach(r -> assertTrue(svg.contains(">" + r.get("name").asText()), "full legend name " + r.get("name")));
+        assertTrue(Pattern.compile(">majority class of training: within 0\\.000\\d+ of buy and hold \\(no costs\\) throughout, "
+                + "drawn dashed on it</text>").matcher(svg).find(), svg);
+        List<Double> ticks = Pattern.compile("class='tick' text-anchor='end'>([0-9.]+)<").matcher(svg).results()
+                .map(m -> Double.parseDouble(m.group(1))).toList();
+        double step = ticks.get(1) - ticks.get(0);
+        double mantissa = step / Math.pow(10, Math.floor(Math.log10(step) + 1e-9));
+        assertTrue(List.of(1L, 2L, 5L).contains(Math.round(mantissa)) && Math.abs(mantissa - Math.round(mantissa)) < 1e-6, ticks.toString());
+        for (int i = 1; i < ticks.size(); i++) {
+            assertEquals(step, ticks.get(i) - ticks.get(i - 1), 1e-9, ticks.toString());
+        }
+        assertTrue(ticks.get(0) > 1 || ticks.get(ticks.size() - 1) < 1 || ticks.contains(1.0), "1.0 is a tick: " + ticks);
+
+        Matcher caption = Pattern.compile("(\\d+) of the ([\\d,]+) test windows, drawn at random \\(seed 42\\) and stratified by outcome "
+                + "in proportion to the test period: (\\d+) right and (\\d+) wrong, as [^<]*'s ([\\d.]+)% accuracy").matcher(html);
+        assertTrue(caption.find(), "the sample's caption");
+        int right = Integer.parseInt(caption.group(3));
+        int wrong = Integer.parseInt(caption.group(4));
+        assertEquals(12, right + wrong);
+        assertEquals(right, html.split("<div class='sample'>", -1).length - 1, "right windows shown");
+        assertEquals(wrong, html.split("<div class='sample wrong'>", -1).length - 1, "wrong windows shown");
+        double accuracy = pooled.get("rows").get(0).get("accuracy").get("value").asDouble();
+        assertEquals(accuracy * 100, Double.parseDouble(caption.group(5)), 0.05);
+        assertTrue(Math.abs(right - 12 * accuracy) <= 0.5, right + " right of 12 at accuracy " + accuracy);
     }
 
     @Test
@@ -125,6 +163,8 @@ class WalkForwardTest {
                 "shuffled-label control", "buy and hold", "predicted")) {
             assertTrue(html.contains(part), part);
         }
+
+        theEquityChartAndTheSampleSayWhatTheyShow(html, pooled);
 
         lookAtTheReportInChromium(Path.of(out, "report.html"));
 
