@@ -35,6 +35,11 @@ final class SparkOptions {
         }
         checkInputs(command.userObject(), SparkSessions.hadoopConf(overrides));
         SparkSession session = SparkSessions.getOrCreate(overrides);
+        var sc = session.sparkContext();
+        if (!sc.isLocal()) {
+            // on a cluster the application's id is what its UI, its logs and the cluster manager know it by
+            System.err.println("sparkconv: " + appName + " runs as Spark application " + sc.applicationId() + " on " + sc.master());
+        }
         JobDescriptions.command(session.sparkContext(), description());
         return session;
     }

@@ -153,6 +153,8 @@ class YarnEndToEndIT {
         List<ClusterEndToEndIT.Executor> executors = executorsInContainers(train.process());
         DeployScripts.Result trained = train.await(600);
         assertEquals(0, trained.exitCode(), trained.output());
+        assertTrue(Pattern.compile("sparkconv: train runs as Spark application application_\\d+_\\d+ on yarn")
+                .matcher(trained.output()).find(), "the driver names its application:\n" + trained.output());
         ModelStore.Version v = checkTrainingRun(UNDISTURBED, executors);
         double accuracy = ClusterEndToEndIT.testAccuracy(v);
         assertTrue(accuracy > 0.2, "one epoch on 1,600 images beats chance (0.1): " + accuracy);
@@ -298,8 +300,8 @@ class YarnEndToEndIT {
      * Failing jobs. Bad input this host can check (a shard directory that does not exist) is the job's own line and
      * exit code before any YARN application starts: the client-mode driver checks it before its SparkContext, and in
      * cluster mode deploy/submit checks it before it submits. A job that fails inside its application (cluster mode:
-     * score --labels on an archive whose directories are no classes of the model) exits with the job's own code, shows
-     * the driver's error line taken from its container's log, and names the application and its logs on this host.
+     * {@code models promote --if-better} of a version that is not better, exit 3) exits with the job's own code, shows
+     * the driver's lines taken from its container's log, and names the application and its logs on this host.
      */
     void failingJob(String mode) throws Exception {
         String store = dagValue(UNDISTURBED, "params.store");
@@ -316,23 +318,22 @@ class YarnEndToEndIT {
         if (mode.equals("client")) {
             return;
         }
-        String archive = dagValue(UNDISTURBED, "params.archive") + "/date=" + DS;
-        DeployScripts.Result failed = submit(mode, "score", "--model", UNDISTURBED + ":" + VERSION, "--store", store, "--input", archive,
-                "--out", hdfs("/failing/scores"), "--labels");
-        Matcher named = Pattern.compile("deploy/submit: sparkconv score failed \\(exit (\\d+)\\): YARN application "
+        // the day's version is already best: promoting it again is "not better", exit 3, decided inside the application
+        DeployScripts.Result failed = submit(mode, "models", "promote", "--store", store, "--name", UNDISTURBED, "--version", VERSION,
+                "--if-better", "accuracy");
+        Matcher named = Pattern.compile("deploy/submit: sparkconv models failed \\(exit (\\d+)\\): YARN application "
                 + "(application_\\d+_\\d+) \\(([A-Z_]+)/([A-Z_]+)\\); its container logs on this host: (.*)").matcher(failed.output());
         assertTrue(named.find(), "the failure names the application and its logs:\n" + failed.output());
-        assertEquals("2", named.group(1), "the job's own exit status, from the driver's container log:\n" + failed.output());
+        assertEquals("3", named.group(1), "the job's own exit status (3: not better), from the driver's container log:\n" + failed.output());
         assertEquals("FAILED", named.group(4), "the application failed:\n" + failed.output());
-        assertEquals(2, failed.exitCode(), failed.output());
-        Matcher error = Pattern.compile("sparkconv: error: " + Pattern.quote(archive) + ": class directories \\[.*test.*\\] are not "
-                + "classes of .*").matcher(failed.output());
-        assertTrue(error.find(), "the driver's error line, shown from its container's log:\n" + failed.output());
+        assertEquals(3, failed.exitCode(), failed.output());
+        String decision = "not promoted: " + UNDISTURBED + " " + VERSION + " is not better than best " + VERSION;
+        assertTrue(failed.output().contains(decision), "the driver's result line, shown from its container's log:\n" + failed.output());
         assertFalse(failed.output().contains("\tat "), "no stack trace:\n" + failed.output());
         List<Path> logDirs = Stream.of(named.group(5).trim().split(" ")).map(Path::of).toList();
-        assertTrue(containerLogs(logDirs).contains(error.group()), "the named container logs " + logDirs + " hold the error");
-        System.out.printf("YARN cluster mode, failing job: exit %s, %s %s/%s, logs in %s%n", named.group(1), named.group(2),
-                named.group(3), named.group(4), logDirs);
+        assertTrue(containerLogs(logDirs).contains(decision), "the named container logs " + logDirs + " hold the driver's output");
+        System.out.printf("YARN cluster mode, a job failing inside its application (promote, not better): exit %s, %s %s/%s, "
+                + "logs in %s%n", named.group(1), named.group(2), named.group(3), named.group(4), logDirs);
     }
 
     /** Template values of the DAG's run for model {@code name}: day {@link #DS}, everything else under /dag in HDFS. */
