@@ -27,4 +27,9 @@ public final class TestData {
         Assumptions.assumeTrue(Files.isRegularFile(p), "SKIPPED: " + p + " is absent (real NIFTY-50 data lives in ../shared/data/nifty)");
         return p;
     }
+
+    /** A command line with more arguments after it. */
+    public static String[] concat(String[] args, String... more) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(more)).toArray(String[]::new);
+    }
 }

@@ -240,7 +240,7 @@ public final class NiftyEvaluation {
     }
 
     /** The checks of the figures' settings, the same for one fold ({@code nifty evaluate}) and for walk-forward. */
-    static void checkFigures(int resamples, double costBps) {
+    public static void checkFigures(int resamples, double costBps) {
         if (resamples < 100) {
             throw new SparkconvException("--resamples must be at least 100, got " + resamples);
         }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 import sparkconv.SparkconvException;
 import sparkconv.charts.ChartWindows;
 import sparkconv.eval.NiftyEvaluation;
-import sparkconv.eval.WalkForward;
+import sparkconv.walkforward.WalkForward;
 import sparkconv.models.TrainingDefaults;
 import sparkconv.report.NiftyReport;
 import sparkconv.spark.Fs;

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.TestData;
 import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
@@ -94,9 +95,9 @@ class NiftyEvaluationTest {
         String[] evaluate = {"nifty", "evaluate", "--shards", "s", "--store", "st", "--model", "m", "--out", "o"};
         String[] walkForward = {"nifty", "walk-forward", "--in", "i", "--out", "o", "--model", "candle-cnn-5", "--window", "5", "--horizon", "5"};
         for (String[] command : List.of(evaluate, walkForward)) {
-            assertOneLineError(run(WalkForwardTest.concat(command, "--resamples", "50")), 2, "--resamples must be at least 100, got 50");
-            assertOneLineError(run(WalkForwardTest.concat(command, "--cost-bps", "-1")), 2, "--cost-bps must be 0 or more, got -1.0");
+            assertOneLineError(run(TestData.concat(command, "--resamples", "50")), 2, "--resamples must be at least 100, got 50");
+            assertOneLineError(run(TestData.concat(command, "--cost-bps", "-1")), 2, "--cost-bps must be 0 or more, got -1.0");
         }
-        assertOneLineError(run(WalkForwardTest.concat(walkForward, "--ensemble", "0")), 2, "--ensemble must be at least 1, got 0");
+        assertOneLineError(run(TestData.concat(walkForward, "--ensemble", "0")), 2, "--ensemble must be at least 1, got 0");
     }
 }

@@ -1,4 +1,4 @@
-package sparkconv.eval;
+package sparkconv.walkforward;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +17,7 @@ import sparkconv.SparkconvException;
 import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartWindows;
 import sparkconv.models.Hyper;
+import sparkconv.eval.NiftyEvaluation;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.store.ModelStore;

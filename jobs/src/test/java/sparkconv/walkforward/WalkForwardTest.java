@@ -1,4 +1,4 @@
-package sparkconv.eval;
+package sparkconv.walkforward;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.TestData;
+import sparkconv.eval.NiftyEvaluation;
 import sparkconv.data.OhlcIngest;
 import sparkconv.jobs.Main;
 import sparkconv.report.HeadlessChromium;
@@ -191,7 +193,7 @@ class WalkForwardTest {
                 "--master", "local[2]"};
         run(args);
         // The same output again with --ensemble 2: the first networks are kept, the second ones trained, the fold evaluated again.
-        String printed = run(concat(args, "--ensemble", "2"));
+        String printed = run(TestData.concat(args, "--ensemble", "2"));
         for (String name : List.of("fold-2", "fold-2-shuffled")) {
             assertTrue(printed.contains("candle-cnn-small-" + name + ": in the store already"), name + ": " + printed);
         }
@@ -221,10 +223,5 @@ class WalkForwardTest {
             }
             assertTrue(apart > 1e-4, kind + ": the two seeds trained different networks (largest score difference " + apart + ")");
         }
-    }
-
-    /** A command line with more arguments. */
-    static String[] concat(String[] a, String... b) {
-        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
     }
 }
