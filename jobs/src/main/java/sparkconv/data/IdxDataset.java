@@ -26,6 +26,15 @@ public final class IdxDataset {
     }
 
     public static TrainTest load(String dir, List<String> classNames, Configuration conf) {
+        checkDirectory(dir, conf);
+        Path root = Fs.path(dir);
+        return new TrainTest(
+                read(root, "train", classNames, conf),
+                read(root, "t10k", classNames, conf));
+    }
+
+    /** {@code dir} is a directory (the IDX files in it are looked up when read). */
+    public static void checkDirectory(String dir, Configuration conf) {
         Path root = Fs.path(dir);
         try {
             var fs = Fs.fs(root, conf);
@@ -38,9 +47,6 @@ public final class IdxDataset {
         } catch (java.io.IOException e) {
             throw new SparkconvException(dir + ": cannot read data directory: " + e.getMessage(), e);
         }
-        return new TrainTest(
-                read(root, "train", classNames, conf),
-                read(root, "t10k", classNames, conf));
     }
 
     private static ImageSet read(Path root, String prefix, List<String> classNames, Configuration conf) {

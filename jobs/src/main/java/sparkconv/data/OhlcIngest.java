@@ -71,20 +71,23 @@ public final class OhlcIngest {
         }
     }
 
-    public static Summary ingest(SparkSession spark, Params p) {
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        List<String> uris = new ArrayList<>();
+    /** The inputs, checked without Spark: every CSV file exists, and the output does not unless it may be replaced. */
+    public static void check(Params p, Configuration conf) {
         for (String u : p.csv()) {
-            String uri = Fs.uri(u);
-            if (!Fs.exists(new Path(uri), conf)) {
+            if (!Fs.exists(new Path(Fs.uri(u)), conf)) {
                 throw new SparkconvException(u + ": file not found");
             }
-            uris.add(uri);
         }
-        Path target = Fs.path(p.out());
-        if (Fs.exists(target, conf) && !p.overwrite()) {
+        if (Fs.exists(Fs.path(p.out()), conf) && !p.overwrite()) {
             throw new SparkconvException(p.out() + ": already exists (pass --overwrite to replace it)");
         }
+    }
+
+    public static Summary ingest(SparkSession spark, Params p) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        check(p, conf);
+        List<String> uris = p.csv().stream().map(Fs::uri).toList();
+        Path target = Fs.path(p.out());
 
         JavaSparkContext jsc = SparkSessions.javaContext(spark);
         List<FileOutcome> outcomes = JobDescriptions.step(spark.sparkContext(), "parse " + uris.size() + " CSV file(s)",
@@ -139,12 +142,16 @@ public final class OhlcIngest {
         }
     }
 
-    /** The validated prices of an ingested directory, sorted by symbol and date. */
-    public static Dataset<Row> prices(SparkSession spark, String dir) {
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
+    /** {@code dir} is a complete ingested directory (what render, walk-forward and evaluate read). */
+    public static void checkIngested(String dir, Configuration conf) {
         if (!Fs.exists(Fs.child(dir, StagedCommit.SUCCESS), conf)) {
             throw new SparkconvException(dir + ": not a complete ingested OHLC directory (no " + StagedCommit.SUCCESS + "; run nifty ingest first)");
         }
+    }
+
+    /** The validated prices of an ingested directory, sorted by symbol and date. */
+    public static Dataset<Row> prices(SparkSession spark, String dir) {
+        checkIngested(dir, spark.sparkContext().hadoopConfiguration());
         return spark.read().schema(PRICES_SCHEMA).parquet(Fs.child(dir, PRICES).toString()).orderBy("symbol", "date");
     }
 

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -254,6 +255,14 @@ public final class NiftyEvaluation {
     }
 
     /** One fold's report (what {@code nifty evaluate} prints), written as {@code <out>/metrics.json} and {@code report.txt}. */
+    /** The inputs, checked without Spark: the fold's shards, and every model and control in the store, trained on them. */
+    public static void check(Params p, Configuration conf) {
+        ModelStore store = new ModelStore(p.store(), conf);
+        Manifest manifest = Manifest.read(p.shards(), conf);
+        p.models().forEach(name -> checkTrainedOn(name, store.get(name, "latest").metadata(), manifest, false));
+        p.controls().forEach(name -> checkTrainedOn(name, store.get(name, "latest").metadata(), manifest, true));
+    }
+
     public static Outcome run(SparkSession spark, Params p) {
         var conf = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(p.store(), conf);

@@ -1,5 +1,6 @@
 package sparkconv.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -52,6 +53,11 @@ final class NiftyEvaluateCommand implements Callable<Integer>, JobCommand<NiftyE
     @Override
     public NiftyEvaluation.Params params() {
         return new NiftyEvaluation.Params(shards, store, models, controls, out, resamples, seed, costBps);
+    }
+
+    @Override
+    public void checkInputs(NiftyEvaluation.Params params, Configuration conf) {
+        NiftyEvaluation.check(params, conf);
     }
 
     @Override

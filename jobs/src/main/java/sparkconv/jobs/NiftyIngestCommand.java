@@ -1,5 +1,6 @@
 package sparkconv.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -30,6 +31,11 @@ final class NiftyIngestCommand implements Callable<Integer>, JobCommand<OhlcInge
     @Override
     public OhlcIngest.Params params() {
         return new OhlcIngest.Params(csv, out, overwrite);
+    }
+
+    @Override
+    public void checkInputs(OhlcIngest.Params params, Configuration conf) {
+        OhlcIngest.check(params, conf);
     }
 
     @Override

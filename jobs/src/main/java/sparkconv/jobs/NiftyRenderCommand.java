@@ -1,5 +1,7 @@
 package sparkconv.jobs;
 
+import sparkconv.data.OhlcIngest;
+import org.apache.hadoop.conf.Configuration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -66,6 +68,11 @@ final class NiftyRenderCommand implements Callable<Integer>, JobCommand<ChartWin
     @Override
     public ChartWindows.Spec params() {
         return chart.spec(deadBand, split, train, validation, folds, shuffleSeed);
+    }
+
+    @Override
+    public void checkInputs(ChartWindows.Spec params, Configuration conf) {
+        OhlcIngest.checkIngested(chart.in, conf);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package sparkconv.jobs;
 
+import sparkconv.data.OhlcIngest;
+import org.apache.hadoop.conf.Configuration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -85,6 +87,11 @@ final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<Wal
         ChartWindows.Spec render = chart.spec(0, split, 0.7, validationFraction, folds, 0);
         return new WalkForward.Params(chart.in, out, render, shardBatch, controlSeed, trainOptions, onlyFolds, resamples,
                 bootstrapSeed, costBps, ensemble);
+    }
+
+    @Override
+    public void checkInputs(WalkForward.Params params, Configuration conf) {
+        OhlcIngest.checkIngested(params.in(), conf);
     }
 
     @Override

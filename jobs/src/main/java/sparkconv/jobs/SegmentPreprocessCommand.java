@@ -1,5 +1,6 @@
 package sparkconv.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
@@ -47,6 +48,11 @@ final class SegmentPreprocessCommand implements Callable<Integer>, JobCommand<Mo
     @Override
     public Mosaics.Params params() {
         return new Mosaics.Params(train, validation, test, batch, seed);
+    }
+
+    @Override
+    public void checkInputs(Mosaics.Params params, Configuration conf) {
+        IdxDataset.checkDirectory(data, conf);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package sparkconv.jobs;
 
+import sparkconv.shards.Manifest;
+import org.apache.hadoop.conf.Configuration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -50,6 +52,12 @@ final class SegmentTrainCommand implements Callable<Integer>, JobCommand<List<Tr
             runs.add(base.withModel(model.trim()));
         }
         return runs;
+    }
+
+    /** The shard directory is one (its manifest reads). */
+    @Override
+    public void checkInputs(List<TrainOptions> params, Configuration conf) {
+        Manifest.read(shards, conf);
     }
 
     @Override

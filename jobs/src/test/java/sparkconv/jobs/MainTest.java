@@ -55,6 +55,18 @@ class MainTest {
                 tmp.resolve("shards").toString()), 2, "nowhere: data directory does not exist");
         assertOneLineError(CommandHarness.check("preprocess", "--source", tmp.resolve("*.zip").toString(), "--out",
                 tmp.resolve("shards").toString()), 2, "*.zip: no such file or directory (--source)");
+        String nowhere = tmp.resolve("nowhere").toString();
+        assertOneLineError(CommandHarness.check("nifty", "ingest", "--csv", nowhere + ".csv", "--out", tmp.resolve("ingested").toString()),
+                2, "nowhere.csv: file not found");
+        assertOneLineError(CommandHarness.check("nifty", "render", "--in", nowhere, "--out", tmp.resolve("charts").toString(),
+                "--window", "5", "--horizon", "5"), 2, "nowhere: not a complete ingested OHLC directory");
+        assertOneLineError(CommandHarness.check("nifty", "walk-forward", "--in", nowhere, "--out", tmp.resolve("wf").toString(),
+                "--model", "candle-cnn-5", "--window", "5", "--horizon", "5"), 2, "nowhere: not a complete ingested OHLC directory");
+        assertOneLineError(CommandHarness.check("nifty", "evaluate", "--shards", tmp.toString(), "--store", store, "--model", "m",
+                "--out", tmp.resolve("figures").toString()), 2, "not a shard directory");
+        assertOneLineError(CommandHarness.check("segment-preprocess", "--data", nowhere, "--out", tmp.resolve("mosaics").toString()),
+                2, "nowhere: data directory does not exist");
+        assertOneLineError(CommandHarness.check("segment-train", "--shards", tmp.toString(), "--store", store), 2, "not a shard directory");
 
         java.nio.file.Files.createDirectories(tmp.resolve("archives"));
         java.nio.file.Files.write(tmp.resolve("archives/a.zip"), new byte[0]);
