@@ -1,6 +1,7 @@
 package sparkconv.spark;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -91,8 +92,56 @@ public final class Fs {
         return new String(readBytes(p, conf), StandardCharsets.UTF_8);
     }
 
+    /**
+     * A new file's stream. HDFS's stream throws a failed write's exception again from {@code close()}, which in
+     * try-with-resources is self-suppression: an IllegalArgumentException instead of the failure (a DataNode lost
+     * during a model write showed it). This stream's {@code close()} does not throw again what a write already threw.
+     */
+    public static OutputStream create(Path p, boolean overwrite, Configuration conf) throws IOException {
+        OutputStream hadoop = fs(p, conf).create(p, overwrite);
+        return new FilterOutputStream(hadoop) {
+            private IOException failed;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    out.write(b, off, len);
+                } catch (IOException e) {
+                    failed = e;
+                    throw e;
+                }
+            }
+
+            @Override
+            public void flush() throws IOException {
+                try {
+                    out.flush();
+                } catch (IOException e) {
+                    failed = e;
+                    throw e;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    out.close();
+                } catch (IOException e) {
+                    if (e != failed) {
+                        throw e;
+                    }
+                }
+            }
+        };
+    }
+
     public static void writeBytes(Path p, byte[] data, Configuration conf) {
-        try (OutputStream out = fs(p, conf).create(p, true)) {
+        try (OutputStream out = create(p, true, conf)) {
             out.write(data);
         } catch (IOException e) {
             throw new SparkconvException(p + ": cannot write: " + e.getMessage(), e);

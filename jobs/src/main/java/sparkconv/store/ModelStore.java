@@ -187,7 +187,7 @@ public final class ModelStore {
             StagedCommit.commit(target, conf, false, "model version", staging -> {
                 FileSystem fs = Fs.fs(staging, conf);
                 fs.mkdirs(staging);
-                try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
+                try (OutputStream out = Fs.create(new Path(staging, MODEL), false, conf)) {
                     ModelSerializer.writeModel(net, out, true);
                 }
                 Fs.writeString(new Path(staging, METADATA), json(metadata), conf);

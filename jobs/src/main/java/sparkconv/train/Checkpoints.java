@@ -62,7 +62,7 @@ public final class Checkpoints {
         StagedCommit.commit(target, conf, true, "checkpoint", staging -> {
             FileSystem fs = Fs.fs(staging, conf);
             fs.mkdirs(staging);
-            try (OutputStream out = fs.create(new Path(staging, MODEL), false)) {
+            try (OutputStream out = Fs.create(new Path(staging, MODEL), false, conf)) {
                 ModelSerializer.writeModel(net, out, true);
             }
             Fs.writeString(new Path(staging, STATE), JSON.writeValueAsString(state), conf);

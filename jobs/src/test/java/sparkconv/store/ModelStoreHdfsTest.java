@@ -105,24 +105,36 @@ public class ModelStoreHdfsTest {
         assertEquals(o.test().accuracy(), ((Number) ((Map<?, ?>) store.get("fm", "v1").metrics().get("test")).get("accuracy")).doubleValue(), 1e-12);
     }
 
-    /** The DataNode dies while a version is being written: a clear failure, nothing visible, and a retry succeeds. */
+    /**
+     * The DataNode dies while a version's model.zip is being written to it (the fault runs inside the write, once the
+     * file's first bytes are synced to the DataNode): a clear failure, nothing visible, and a retry succeeds.
+     */
     @Test
-    void aVersionWrittenWhileTheDataNodeIsDownFailsCleanlyAndARetrySucceeds() throws Exception {
+    void theDataNodeLostDuringTheModelWriteFailsCleanlyAndARetrySucceeds() throws Exception {
         String storeRoot = root + "/stores/fault";
-        ModelStore store = new ModelStore(storeRoot, new Configuration());
         MultiLayerNetwork net = new MultiLayerNetwork(sparkconv.models.ModelZoo.build("seed-trace",
                 new sparkconv.models.ModelZoo.Input(1, 28, 28), 10, new Hyper("sgd", 0.01, 0, 0, 3)));
         net.init();
 
-        // the NameNode still accepts the staging directory and file; the model's bytes have nowhere to go
-        MiniDFSCluster.DataNodeProperties dataNode = hdfs.cluster().stopDataNode(0);
+        long[] bytesOnDataNode = {-1};
+        MiniDFSCluster.DataNodeProperties[] stopped = new MiniDFSCluster.DataNodeProperties[1];
+        DataNodeStoppingFileSystem.fault = (file, bytes) -> {
+            bytesOnDataNode[0] = bytes;
+            stopped[0] = hdfs.cluster().stopDataNode(0);
+        };
+        ModelStore store = new ModelStore(storeRoot, DataNodeStoppingFileSystem.configuration());
         SparkconvException failure;
         try {
             failure = assertThrows(SparkconvException.class, () -> store.publish("fm-fault", "v1", net, Map.of(), Map.of()));
         } finally {
-            hdfs.cluster().restartDataNode(dataNode, true);
-            hdfs.cluster().waitActive();
+            DataNodeStoppingFileSystem.fault = null;
+            if (stopped[0] != null) {
+                hdfs.cluster().restartDataNode(stopped[0], true);
+                hdfs.cluster().waitActive();
+            }
         }
+        assertTrue(stopped[0] != null && bytesOnDataNode[0] >= DataNodeStoppingFileSystem.AFTER_BYTES,
+                "the DataNode was stopped inside the write, with the file's first bytes on it: " + bytesOnDataNode[0]);
         assertTrue(failure.getMessage().startsWith(storeRoot + "/models/fm-fault/v1: could not write model version: "), failure.getMessage());
         assertEquals(List.of(), store.versionNames("fm-fault"), "no version visible");
         FileSystem fs = FileSystem.get(java.net.URI.create(root), new Configuration());
