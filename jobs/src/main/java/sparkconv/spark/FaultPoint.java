@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its pid and waits there until {@code <dir>/release} exists. A test can so kill an executor, or the whole
  * application, while a task is running by construction, instead of timing the kill from outside. Called where
  * executors work: when the training loader reads a minibatch (inside an averaging round), before preprocess writes a
- * shard, when score starts a partition. Only one JVM ever pauses (the marker is created exclusively), so the re-run
+ * shard, when score starts a partition; and in a promoter holding the store's lock. Only one JVM ever pauses (the marker is created exclusively), so the re-run
  * of a lost task goes through.
  */
 public final class FaultPoint {

@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 import sparkconv.SparkconvException;
+import sparkconv.spark.FaultPoint;
 import sparkconv.spark.Fs;
 
 /**
@@ -28,16 +29,25 @@ import sparkconv.spark.Fs;
  */
 public final class Promotion {
     public static final String POINTER = "best.json";
-    /** A promotion takes milliseconds: a lock this old was left by a killed promoter. */
+    /**
+     * A promotion takes milliseconds: a lock this old was left by a killed promoter. The Hadoop setting
+     * {@value #LOCK_STALE_SECONDS} (seconds) changes it.
+     */
     private static final Duration LOCK_STALE_AFTER = Duration.ofMinutes(2);
+    static final String LOCK_STALE_SECONDS = "sparkconv.store.lock-stale-seconds";
     private static final Duration LOCK_WAIT = Duration.ofMinutes(3);
 
     private final ModelStore store;
     private final Configuration conf;
+    private final Duration lockStaleAfter;
 
     public Promotion(ModelStore store, Configuration conf) {
         this.store = store;
         this.conf = conf;
+        this.lockStaleAfter = Duration.ofSeconds(conf.getLong(LOCK_STALE_SECONDS, LOCK_STALE_AFTER.toSeconds()));
+        if (lockStaleAfter.toSeconds() < 1) {
+            throw new SparkconvException(LOCK_STALE_SECONDS + " must be at least 1 second, got " + lockStaleAfter.toSeconds());
+        }
     }
 
     public record Best(String version, String metric, Double value, String promoted) {
@@ -74,7 +84,8 @@ public final class Promotion {
     public Decision promote(String name, String version, String metric) {
         Path lock = new Path(store.modelDir(name), "." + POINTER + ".lock");
         ModelStore.Version candidate = store.get(name, version);
-        try (Claim held = Claim.acquire(lock, "promoting " + name + " " + candidate.version(), LOCK_STALE_AFTER, LOCK_WAIT, conf)) {
+        try (Claim held = Claim.acquire(lock, "promoting " + name + " " + candidate.version(), lockStaleAfter, LOCK_WAIT, conf)) {
+            FaultPoint.reached();
             return promoteHoldingLock(name, candidate, metric);
         }
     }

@@ -30,6 +30,7 @@ import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.preprocess.IdxPreprocess;
+import sparkconv.spark.Fs;
 import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -99,19 +100,44 @@ public class ConcurrentWritersTest {
         }
     }
 
+    /**
+     * A real promoter process (models promote) paused while it holds the store's lock ({@link sparkconv.spark.FaultPoint})
+     * and killed with SIGKILL leaves its lock behind; the next promoter (locks stale after 3 s) breaks it once stale and
+     * promotes. A live holder is waited for instead.
+     */
     @Test
     void aKilledPromotersLockIsBrokenOnceStaleAndALiveOneIsWaitedFor() throws Exception {
         Configuration conf = new Configuration();
+        conf.set(Promotion.LOCK_STALE_SECONDS, "3");
         ModelStore store = storeWithVersions(dir.resolve("store").toString(), conf, 2);
         Promotion promotion = new Promotion(store, conf);
         org.apache.hadoop.fs.Path lock = new org.apache.hadoop.fs.Path(store.modelDir("m"), ".best.json.lock");
 
-        // left by a promoter killed 3 minutes ago
-        Claim killed = Claim.tryCreate(lock, "promoting m v9", conf).orElseThrow();
-        lock.getFileSystem(conf).setTimes(lock, System.currentTimeMillis() - 180_000, -1);
+        Path pause = Files.createDirectories(dir.resolve("pause"));
+        ProcessBuilder promoter = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "sparkconv.jobs.Main", "models", "promote",
+                "--store", dir.resolve("store").toString(), "--name", "m", "--version", "v2")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("promoter.log").toFile());
+        promoter.environment().put("SPARKCONV_FAULT_PAUSE_DIR", pause.toString());
+        promoter.environment().put("SPARKCONV_FAULT_PAUSE_AT", "1");
+        Process killed = promoter.start();
+        String held;
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(pause.resolve("paused"))) {
+                assertTrue(killed.isAlive() && System.nanoTime() < deadline,
+                        "the promoter pauses holding the lock: " + Files.readString(dir.resolve("promoter.log")));
+                Thread.sleep(100);
+            }
+            held = new String(Fs.readBytes(lock, conf), java.nio.charset.StandardCharsets.UTF_8);
+        } finally {
+            killed.destroyForcibly(); // SIGKILL
+        }
+        assertEquals(137, killed.waitFor(), "killed by SIGKILL");
+        assertTrue(held.contains("promoting m v2") && held.contains(killed.pid() + "@"), "the lock was the killed promoter's: " + held);
         assertTrue(promotion.promote("m", "v1", "accuracy").promoted());
         assertFalse(lock.getFileSystem(conf).exists(lock), "the stale lock was broken and ours released");
-        killed.close();
+        assertEquals("v1", promotion.best("m").orElseThrow().version(), "the killed promotion never landed");
 
         // a live holder: the promoter waits for it instead of breaking it
         Claim live = Claim.tryCreate(lock, "promoting m v1", conf).orElseThrow();
