@@ -12,7 +12,8 @@ import java.util.stream.Stream;
  * The command lines the documentation prints: README.md, docs/*.md (fenced ``` blocks and 4-space indented blocks)
  * and the usage comments at the top of pipelines/*.yaml. A command line starts with {@code ./sparkconv},
  * {@code deploy/}, {@code bench/run}, {@code ./test}, {@code ./setup}, {@code sudo} or {@code apt-get}; a trailing {@code \} joins the
- * next line, a {@code  # ...} comment is dropped, and {@code a && b} are two commands.
+ * next line, a {@code  # ...} comment is dropped, and {@code a && b} are two commands. A {@code ```text} block right
+ * after a command block (blank lines between at most) is what that block's last command prints ({@link Line#prints}).
  */
 final class DocCommands {
     /** The repository root (surefire runs in jobs/). */
@@ -23,8 +24,12 @@ final class DocCommands {
     private DocCommands() {
     }
 
-    /** One documented command: where it is printed and its words. */
-    record Line(Path doc, int line, String text) {
+    /** One documented command: where it is printed, its words, and the output the document shows for it (or none). */
+    record Line(Path doc, int line, String text, List<String> prints) {
+        Line(Path doc, int line, String text) {
+            this(doc, line, text, List.of());
+        }
+
         List<String> words() {
             return List.of(text.trim().split("\\s+"));
         }
@@ -61,6 +66,8 @@ final class DocCommands {
         boolean yaml = doc.toString().endsWith(".yaml");
         List<Line> out = new ArrayList<>();
         boolean fenced = false;
+        int commandBlockEnd = -1; // the line that closed the last fenced block holding commands
+        int lastFenceOpen = -1; // the (1-based) line of the last opening fence
         for (int i = 0; i < lines.size(); i++) {
             String raw = lines.get(i);
             String text;
@@ -70,6 +77,24 @@ final class DocCommands {
                 }
                 text = raw.substring(1).trim();
             } else if (raw.trim().startsWith("```")) {
+                if (!fenced && raw.trim().equals("```text") && commandBlockEnd >= 0
+                        && lines.subList(commandBlockEnd + 1, i).stream().allMatch(String::isBlank)) {
+                    int end = i + 1;
+                    while (end < lines.size() && !lines.get(end).trim().startsWith("```")) {
+                        end++;
+                    }
+                    Line last = out.remove(out.size() - 1);
+                    out.add(new Line(last.doc(), last.line(), last.text(), List.copyOf(lines.subList(i + 1, end))));
+                    i = end;
+                    commandBlockEnd = -1;
+                    continue;
+                }
+                if (fenced && !out.isEmpty() && out.get(out.size() - 1).line() > lastFenceOpen) {
+                    commandBlockEnd = i;
+                }
+                if (!fenced) {
+                    lastFenceOpen = i + 1;
+                }
                 fenced = !fenced;
                 continue;
             } else if (fenced || raw.startsWith("    ")) {

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import picocli.CommandLine;
 
@@ -84,6 +85,16 @@ class DocCommandsTest {
             return DynamicContainer.dynamicContainer(ROOT.relativize(doc).toString(), DocCommands.commands(doc).stream()
                     .map(l -> DynamicTest.dynamicTest(l.line() + ": " + l.text(), () -> walk.check(l))));
         });
+    }
+
+    /** A shown line stands for other figures and places, never for other words. */
+    @Test
+    void aShownLineMatchesOtherFiguresAndPlacesOnly() {
+        Pattern shown = Walk.shownLine("test accuracy 0.9045; model fashion-mnist-lenet5 v1 stored at file:/home/me/out/store/models/x/v1");
+        assertTrue(shown.matcher("test accuracy 0.4217; model fashion-mnist-lenet5 v12 stored at file:/tmp/w/store/models/x/v12").matches());
+        assertTrue(!shown.matcher("test accuracy 0.4217; model fashion-mnist-lenet5 v12 kept at file:/tmp/w").matches());
+        assertTrue(Walk.shownLine("train   55,000 examples in   860 shards").matcher("train 900 examples in 15 shards").matches());
+        assertTrue(!Walk.shownLine("train   55,000 examples in   860 shards").matcher("train many examples in 15 shards").matches());
     }
 
     /** One document's walk-through: its working directory, and why the rest is skipped once a step lacked its data. */
@@ -153,7 +164,46 @@ class DocCommandsTest {
             System.out.println(l.where() + ": ./sparkconv " + String.join(" ", run));
             CommandHarness.Result r = CommandHarness.run(run.toArray(String[]::new));
             assertEquals(0, r.code(), l.where() + ": " + l.text() + "\nran: " + String.join(" ", run) + "\n" + r.errors() + "\n" + r.out());
+            assertPrints(l, r.out());
         }
+
+        /**
+         * Every line the document shows the command printing is a line it printed, up to figures and places: in a shown
+         * line a number stands for any number (the test runs smaller than the docs) and a word with a '/' for any path
+         * or URI; a line "..." stands for lines left out.
+         */
+        static void assertPrints(DocCommands.Line l, String printed) {
+            List<String> actual = printed.lines().map(String::strip).toList();
+            for (String shown : l.prints()) {
+                if (shown.isBlank() || shown.strip().equals("...")) {
+                    continue;
+                }
+                Pattern p = shownLine(shown.strip());
+                assertTrue(actual.stream().anyMatch(a -> p.matcher(a).matches()),
+                        l.where() + ": the document shows '" + shown.strip() + "' for " + l.text() + "; it printed:\n" + printed);
+            }
+        }
+
+        static Pattern shownLine(String shown) {
+            List<String> words = new ArrayList<>();
+            for (String word : shown.split("\\s+")) {
+                if (word.contains("/")) {
+                    words.add("\\S+");
+                    continue;
+                }
+                StringBuilder re = new StringBuilder();
+                Matcher m = NUMBER.matcher(word);
+                int at = 0;
+                while (m.find()) {
+                    re.append(Pattern.quote(word.substring(at, m.start()))).append(NUMBER.pattern());
+                    at = m.end();
+                }
+                words.add(re.append(Pattern.quote(word.substring(at))).toString());
+            }
+            return Pattern.compile(String.join("\\s+", words));
+        }
+
+        private static final Pattern NUMBER = Pattern.compile("\\d[\\d,]*(?:\\.\\d+)?");
 
         /** Why a line is parsed rather than run, or null to run it. */
         private static String notRun(List<String> argv) {
