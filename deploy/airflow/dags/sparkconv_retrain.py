@@ -88,7 +88,7 @@ def sparkconv_job(task_id: str, *args: str, **kwargs) -> SparkSubmitOperator:
         task_id=task_id,
         conn_id=SPARK_CONN,
         application=JAR,
-        java_class="sparkconv.jobs.Main",
+        java_class="sparkconv.cli.Main",
         name=f"sparkconv-{task_id}-{{{{ ds_nodash }}}}",
         application_args=[task_id, *args],  # the task id is the sparkconv command
         conf=SPARK_CONF,

@@ -22,8 +22,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import sparkconv.data.IdxDataset;
-import sparkconv.jobs.ConfDefaults;
-import sparkconv.jobs.TrainingFlags;
+import sparkconv.cli.ConfDefaults;
+import sparkconv.cli.TrainingFlags;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;

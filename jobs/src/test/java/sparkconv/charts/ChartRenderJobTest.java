@@ -16,7 +16,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import sparkconv.LocalSpark;
 import sparkconv.data.OhlcIngest;
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 import sparkconv.shards.Manifest;
 
 class ChartRenderJobTest {

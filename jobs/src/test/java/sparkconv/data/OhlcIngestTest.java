@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import sparkconv.LocalSpark;
 import sparkconv.SparkconvException;
 import sparkconv.TestData;
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 
 class OhlcIngestTest {
     @TempDir

@@ -72,7 +72,7 @@ class SubmitCommandLineTest {
         assertEquals("1", c.conf().get("spark.executorEnv.OMP_NUM_THREADS"));
         assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"),
                 c.conf().get("spark.executor.memoryOverhead"), "defaults.properties' overhead");
-        assertEquals("sparkconv.jobs.Main", c.option("--class"));
+        assertEquals("sparkconv.cli.Main", c.option("--class"));
         assertEquals("1", c.env().get("OMP_NUM_THREADS"));
         // the client JVM (driver in client mode) runs with the same flag list
         assertTrue(String.join(" ", c.jvm()).contains(flags), c.jvm().toString());

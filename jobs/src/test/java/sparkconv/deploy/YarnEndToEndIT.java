@@ -49,7 +49,7 @@ import sparkconv.LocalSpark;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.data.ImageSet;
-import sparkconv.jobs.AirflowDag;
+import sparkconv.cli.AirflowDag;
 import sparkconv.spark.Fs;
 import sparkconv.spark.JvmFlags;
 import sparkconv.store.ModelStore;

@@ -2,8 +2,8 @@ package sparkconv.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static sparkconv.jobs.CommandHarness.assertOneLineError;
-import static sparkconv.jobs.CommandHarness.run;
+import static sparkconv.cli.CommandHarness.assertOneLineError;
+import static sparkconv.cli.CommandHarness.run;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +20,7 @@ import sparkconv.charts.ChartRenderJob;
 import sparkconv.charts.ChartStyle;
 import sparkconv.charts.ChartWindows;
 import sparkconv.data.OhlcIngest;
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 import sparkconv.store.ModelStore;
 
 /** End to end on a synthetic random walk: ingest, render, train (which stores each version's own trading figures), evaluate. */

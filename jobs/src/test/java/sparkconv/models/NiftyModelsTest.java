@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 
 class NiftyModelsTest {
     private static final Hyper HYPER = new Hyper("sgd", 0.01, 0, 0, 1);

@@ -23,7 +23,7 @@ import sparkconv.data.CifarBatches;
 import sparkconv.data.ImageDecoder;
 import sparkconv.data.ImageReader;
 import sparkconv.data.TestImages;
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 import sparkconv.shards.Manifest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

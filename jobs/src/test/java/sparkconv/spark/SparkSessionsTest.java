@@ -18,7 +18,7 @@ class SparkSessionsTest {
     @Test
     void aHeapTooSmallForSparkIsOneClearLine() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), "sparkconv.jobs.Main",
+        Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), "sparkconv.cli.Main",
                 "preprocess", "--source", dir.toString(), "--out", dir.resolve("out").toString())
                 .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());

@@ -115,7 +115,7 @@ public class ConcurrentWritersTest {
 
         Path pause = Files.createDirectories(dir.resolve("pause"));
         ProcessBuilder promoter = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "sparkconv.jobs.Main", "models", "promote",
+                "-cp", System.getProperty("java.class.path"), "sparkconv.cli.Main", "models", "promote",
                 "--store", dir.resolve("store").toString(), "--name", "m", "--version", "v2")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("promoter.log").toFile());
         promoter.environment().put("SPARKCONV_FAULT_PAUSE_DIR", pause.toString());

@@ -28,7 +28,7 @@ import sparkconv.LocalSpark;
 import sparkconv.TestData;
 import sparkconv.eval.NiftyEvaluation;
 import sparkconv.data.OhlcIngest;
-import sparkconv.jobs.Main;
+import sparkconv.cli.Main;
 import sparkconv.report.HeadlessChromium;
 
 /**

@@ -1,0 +1,71 @@
+package sparkconv.cli;
+
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import sparkconv.models.ModelSummary;
+import sparkconv.models.ModelZoo;
+
+@Command(name = "describe", description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
+                + "from the real DL4J configuration, or a single convolution layer.",
+        footer = {"", "Examples:", "  sparkconv describe --model seed-trace",
+                "  sparkconv describe --layer --input 64x64x3 --kernel 5 --filters 32 --padding same"})
+final class DescribeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    What what;
+
+    static final class What {
+        @Option(names = "--model", description = "a zoo model: ${COMPLETION-CANDIDATES}", completionCandidates = Names.class)
+        String model;
+
+        @Option(names = "--layer", description = "describe one convolution layer (with --kernel, --filters, --input)")
+        boolean layer;
+    }
+
+    @Option(names = "--input", description = "input shape HxWxC (default: the model's own, e.g. 32x32x1)")
+    String input;
+
+    @Option(names = "--classes", description = "output classes (default: the model's own, e.g. 1000 for alexnet, 10 for lenet5)")
+    Integer classes;
+
+    @Option(names = "--kernel", defaultValue = "3", description = "layer kernel size k (default ${DEFAULT-VALUE})")
+    int kernel;
+
+    @Option(names = "--filters", defaultValue = "32", description = "layer filters F (default ${DEFAULT-VALUE})")
+    int filters;
+
+    @Option(names = "--stride", defaultValue = "1", description = "layer stride s (default ${DEFAULT-VALUE})")
+    int stride;
+
+    @Option(names = "--padding", defaultValue = "valid", description = "layer padding: valid, same or a number p (default ${DEFAULT-VALUE})")
+    String padding;
+
+    @Override
+    public Integer call() {
+        ModelSummary summary;
+        if (what.layer) {
+            summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
+        } else {
+            ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
+            summary = ModelZoo.describe(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model));
+        }
+        System.out.print(summary.table());
+        if (!what.layer) {
+            System.out.print(sparkconv.models.TrainingDefaults.of(what.model).table());
+        }
+        return 0;
+    }
+
+    static final class Names implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return ModelZoo.NAMES.iterator();
+        }
+    }
+}

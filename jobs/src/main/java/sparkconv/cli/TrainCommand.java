@@ -1,0 +1,81 @@
+package sparkconv.cli;
+
+import java.util.concurrent.Callable;
+
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import sparkconv.charts.ChartWindows;
+import sparkconv.eval.NiftyEvaluation;
+import sparkconv.report.TrainingReport;
+import sparkconv.shards.Manifest;
+import sparkconv.store.ModelStore;
+import sparkconv.train.TrainOptions;
+import sparkconv.train.TrainingRun;
+
+@Command(name = "train", description = "Train a model from the zoo on a shard directory with Spark parameter averaging (fitPaths), "
+                + "evaluate it on the test split and publish it as a new version in the model store.")
+final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> {
+    @picocli.CommandLine.Mixin
+    HelpOption helpOption;
+
+    @Option(names = "--shards", required = true, description = "shard directory written by preprocess")
+    String shards;
+
+    @Option(names = "--store", required = true, description = "model store root (any Hadoop URI)")
+    String store;
+
+    @Option(names = "--name", description = "model name in the store (default: <dataset>-<model>)")
+    String name;
+
+    @Option(names = "--version", description = "version to publish (default: next free vN)")
+    String version;
+
+    @Mixin
+    TrainingFlags training;
+
+    @Mixin
+    SparkOptions sparkOptions;
+
+    @Override
+    public TrainOptions params() {
+        return training.toTrainOptions();
+    }
+
+    /** The shard directory is one (its manifest reads). */
+    @Override
+    public void checkInputs(TrainOptions params, org.apache.hadoop.conf.Configuration conf) {
+        Manifest.read(shards, conf);
+    }
+
+    @Override
+    public Integer call() {
+        SparkSession spark = sparkOptions.session("train");
+        TrainingRun.Outcome o = run(spark, shards, store, name, version, training);
+        System.out.printf("test accuracy %.4f; model %s %s stored at %s%n", o.test().accuracy(), o.version().name(),
+                o.version().version(), o.version().uri());
+        return 0;
+    }
+
+    static TrainingRun.Outcome run(SparkSession spark, String shards, String store, String name, String version,
+                                   TrainingFlags training) {
+        var conf = spark.sparkContext().hadoopConfiguration();
+        Manifest manifest = Manifest.read(shards, conf);
+        String modelName = name != null ? name : manifest.dataset() + "-" + training.model;
+        TrainOptions options = training.toTrainOptions();
+        System.out.printf("training %s: %s, schedule %s, up to %d epochs, patience %d on validation %s%n", options.model(),
+                options.hyper(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
+        System.out.print(o.test().summary());
+        ModelStore models = new ModelStore(store, conf);
+        if (ChartWindows.Spec.inLineage(manifest.lineage())) {
+            // A chart-window model's report shows what a researcher checks first: its trading figures beside the baselines.
+            NiftyEvaluation.Report trading = NiftyEvaluation.ofVersion(spark, shards, models, models.get(o.version().name(), o.version().version()));
+            System.out.print(trading.table());
+        }
+        System.out.println("report: " + TrainingReport.write(models, conf, o.version().name(), o.version().version()));
+        return o;
+    }
+}
