@@ -36,7 +36,8 @@ import sparkconv.TestData;
  * go under the document's working directory ({@code ../} ones against the repository root, as the docs mean them).
  * The data shrink the documented ways: {@code --limit 1000 --validation 100} for IDX preprocess and the quickstart,
  * {@code --epochs 1} for training and walk-forward folds, {@code --set limit=1000 --set validation=100 --set epochs=1} for pipeline specs
- * that have those parameters, the last {@value #NIFTY_DAYS} days of the NIFTY-50 CSV for the chart walkthroughs. A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
+ * that have those parameters, the last {@value #NIFTY_DAYS} days of the NIFTY-50 CSV for the chart walkthroughs. What
+ * a document shows such a line printing ({@link DocCommands.Line#prints}) it must print ({@link Walk#assertPrints}). A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
  * required part when that has no placeholder; otherwise its options are checked against the command.</li>
  * <li>Lines that need a cluster or HDFS ({@code spark://}, {@code hdfs://}, {@code yarn}, {@code k8s://}), or input the
  * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only.</li>
