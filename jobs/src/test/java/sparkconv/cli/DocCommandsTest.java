@@ -58,8 +58,8 @@ class DocCommandsTest {
     /** Options whose value is a path or URI: relocated under the document's working directory when relative. */
     static final Set<String> PATH_OPTIONS = Set.of("--out", "--in", "--shards", "--store", "--csv", "--data", "--source", "--input");
 
-    /** Trading days of the NIFTY-50 CSV the walkthroughs run on (of 4,954): ~1,400 20-day windows instead of ~4,900. */
-    static final int NIFTY_DAYS = 1500;
+    /** Trading days of the NIFTY-50 CSV the walkthroughs run on (of 4,954): ~950 20-day windows instead of ~4,900. */
+    static final int NIFTY_DAYS = 1000;
 
     /** Commands whose input the docs do not create: parsed only, with why. */
     static final Map<String, String> NOT_CREATED = Map.of(
