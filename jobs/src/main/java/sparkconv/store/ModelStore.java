@@ -258,12 +258,14 @@ public final class ModelStore {
         String v = resolve(name, version);
         Path dir = new Path(modelDir(name), v);
         Map<String, Object> metadata = readJson(new Path(dir, METADATA));
-        FileDigests digests = FileDigests.of(dir, METADATA, name + " " + v, metadata);
-        Path metrics = new Path(dir, METRICS);
+        return new Version(name, v, dir.toString(), metadata, metrics(new Version(name, v, dir.toString(), metadata, Map.of()).digests()));
+    }
+
+    /** A version's metrics.json, checked (it decides promotions); none when a version has none. */
+    private Map<String, Object> metrics(FileDigests digests) {
+        Path p = new Path(digests.dir(), METRICS);
         boolean recorded = digests.sha256() != null && digests.sha256().containsKey(METRICS);
-        Map<String, Object> m = recorded || Fs.exists(metrics, conf)
-                ? parseJson(metrics, new String(digests.read(METRICS, conf), StandardCharsets.UTF_8)) : Map.of();
-        return new Version(name, v, dir.toString(), metadata, m);
+        return recorded || Fs.exists(p, conf) ? parseJson(p, new String(digests.read(METRICS, conf), StandardCharsets.UTF_8)) : Map.of();
     }
 
     /** The network of a version, its model.zip checked against metadata.json first. */
