@@ -1,7 +1,9 @@
 package sparkconv;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,9 +26,17 @@ public final class Tampering {
     private Tampering() {
     }
 
-    /** Rewrites a model zip (with its updater state) with one bit of its first weight flipped: a valid, different model. */
+    /** Rewrites a local model zip (with its updater state) with one bit of its first weight flipped: a valid, different model. */
     public static void flipOneWeightBit(Path zip) throws IOException {
-        MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), true);
+        flipOneWeightBit(zip.toUri());
+    }
+
+    /** {@link #flipOneWeightBit(Path)} on any Hadoop file system ({@code hdfs://}). */
+    public static void flipOneWeightBit(URI zip) throws IOException {
+        MultiLayerNetwork net;
+        try (InputStream in = fs(zip).open(new org.apache.hadoop.fs.Path(zip))) {
+            net = ModelSerializer.restoreMultiLayerNetwork(in, true);
+        }
         INDArray params = net.params();
         params.putScalar(0, Float.intBitsToFloat(Float.floatToRawIntBits(params.getFloat(0)) ^ 1));
         try (OutputStream out = create(zip)) {
@@ -38,7 +48,7 @@ public final class Tampering {
     public static void flipOneBit(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 1;
-        try (OutputStream out = create(file)) {
+        try (OutputStream out = create(file.toUri())) {
             out.write(bytes);
         }
     }
@@ -48,13 +58,16 @@ public final class Tampering {
         ObjectMapper mapper = new ObjectMapper();
         Map<?, ?> m = mapper.readValue(json.toFile(), Map.class);
         m.remove(FileDigests.KEY);
-        try (OutputStream out = create(json)) {
+        try (OutputStream out = create(json.toUri())) {
             out.write(mapper.writeValueAsBytes(m));
         }
     }
 
-    private static OutputStream create(Path file) throws IOException {
-        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file.toUri());
-        return FileSystem.get(p.toUri(), new Configuration()).create(p, true);
+    private static OutputStream create(URI file) throws IOException {
+        return fs(file).create(new org.apache.hadoop.fs.Path(file), true);
+    }
+
+    private static FileSystem fs(URI file) throws IOException {
+        return FileSystem.get(file, new Configuration());
     }
 }
