@@ -1,5 +1,6 @@
 package sparkconv.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
@@ -11,6 +12,8 @@ import sparkconv.charts.ChartWindows;
 import sparkconv.eval.NiftyEvaluation;
 import sparkconv.report.TrainingReport;
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardChecks;
+import sparkconv.spark.SparkSessions;
 import sparkconv.store.ModelStore;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
@@ -33,6 +36,10 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
     @Option(names = "--version", description = "version to publish (default: next free vN)")
     String version;
 
+    @Option(names = "--verify", description = "check every shard against the sha256 its manifest records before training "
+            + "(one read of the data; a changed shard is refused)")
+    boolean verify;
+
     @Mixin
     TrainingFlags training;
 
@@ -53,6 +60,12 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
     @Override
     public Integer call() {
         SparkSession spark = sparkOptions.session("train");
+        if (verify) {
+            long start = System.nanoTime();
+            Manifest manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+            int n = ShardChecks.verify(SparkSessions.javaContext(spark), shards, manifest, List.copyOf(manifest.splits().keySet()));
+            System.out.printf("checked the sha256 of %d shards in %.1f s%n", n, (System.nanoTime() - start) / 1e9);
+        }
         TrainingRun.Outcome o = run(spark, shards, store, name, version, training);
         System.out.printf("test accuracy %.4f; model %s %s stored at %s%n", o.test().accuracy(), o.version().name(),
                 o.version().version(), o.version().uri());

@@ -7,11 +7,16 @@ import org.apache.spark.sql.SparkSession;
 
 import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardChecks;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.store.ModelStore;
 
-/** The evaluate job: a stored model version on one split of a shard directory, its metrics optionally written as JSON. */
+/**
+ * The evaluate job: a stored model version on one split of a shard directory, its metrics optionally written as JSON.
+ * The split's shards are checked against their manifest and the model against its metadata before anything is
+ * evaluated.
+ */
 public final class EvaluateJob {
     private EvaluateJob() {
     }
@@ -54,6 +59,7 @@ public final class EvaluateJob {
         Inputs in = check(p, conf);
         Manifest manifest = in.manifest();
         ModelStore.Version v = in.version();
+        ShardChecks.verify(SparkSessions.javaContext(spark), p.shards(), manifest, List.of(p.split()));
         var net = modelStore.load(p.name(), v.version());
         ClassificationMetrics m = SparkEvaluator.evaluate(SparkSessions.javaContext(spark), net, p.shards(), manifest, p.split());
         if (p.out() != null) {

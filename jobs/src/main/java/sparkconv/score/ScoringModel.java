@@ -1,7 +1,6 @@
 package sparkconv.score;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -20,15 +19,17 @@ import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.spark.StagedCommit;
+import sparkconv.store.FileDigests;
 import sparkconv.store.ModelStore;
 
 /**
  * A stored model version and the preprocessing its metadata records (input shape, class names, normalisation), so
  * images are scored exactly as the training shards were made. Small and serializable: executors get this, and load
- * the network itself once per JVM ({@link ModelCache}).
+ * the network itself once per JVM ({@link ModelCache}). {@code sha256}: the checksums of the version's files its metadata
+ * records (null for a version written before they were recorded), which every load checks.
  */
 public record ScoringModel(String name, String version, String uri, int channels, int height, int width, List<String> classes,
-                           Manifest.Normalisation normalisation) implements Serializable {
+                           Manifest.Normalisation normalisation, Map<String, String> sha256) implements Serializable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -64,10 +65,11 @@ public record ScoringModel(String name, String version, String uri, int channels
         if (!(input instanceof Map<?, ?> in) || !(classes instanceof List<?> cl) || !(norm instanceof Map<?, ?>)) {
             throw new SparkconvException(where + ": needs 'input', 'classes' and 'normalisation' (stored by sparkconv train?)");
         }
+        Map<String, String> sha256 = FileDigests.of(Fs.path(uri), ModelStore.METADATA, name + " " + version, meta).sha256();
         try {
             return new ScoringModel(name, version, uri, ((Number) in.get("channels")).intValue(), ((Number) in.get("height")).intValue(),
                     ((Number) in.get("width")).intValue(), cl.stream().map(String::valueOf).toList(),
-                    JSON.convertValue(norm, Manifest.Normalisation.class));
+                    JSON.convertValue(norm, Manifest.Normalisation.class), sha256);
         } catch (RuntimeException e) {
             throw new SparkconvException(where + ": malformed input shape or normalisation: " + e.getMessage());
         }
@@ -81,13 +83,13 @@ public record ScoringModel(String name, String version, String uri, int channels
         }
     }
 
+    /**
+     * The network, its model.zip checked against the checksums metadata.json recorded (as read on the driver): on the
+     * driver before anything is scored, and again on each executor that loads it.
+     */
     public MultiLayerNetwork load(Configuration conf) {
-        Path model = Fs.child(uri, ModelStore.MODEL);
-        try (InputStream in = Fs.fs(model, conf).open(model)) {
-            return ModelSerializer.restoreMultiLayerNetwork(in, false);
-        } catch (IOException e) {
-            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
-        }
+        return new FileDigests(Fs.path(uri), ModelStore.METADATA, name + " " + version, sha256)
+                .load(ModelStore.MODEL, conf, zip -> ModelSerializer.restoreMultiLayerNetwork(zip, false));
     }
 
     /**

@@ -13,6 +13,7 @@ import org.deeplearning4j.core.loader.DataSetLoader;
 import org.nd4j.common.loader.Source;
 import org.nd4j.linalg.dataset.DataSet;
 
+import sparkconv.data.Checksums;
 import sparkconv.spark.FaultPoint;
 import sparkconv.spark.Fs;
 
@@ -56,6 +57,14 @@ public final class ShardFiles {
     /** One shard file on any Hadoop file system (executor side: the JVM's default Hadoop configuration). */
     public static DataSet read(String uri) {
         return ShardBytes.decode(Fs.readBytes(new Path(uri), ExecutorConf.CONF));
+    }
+
+    /** The sha256 of one shard file (executor side, as {@link #read}). */
+    public static String sha256(String uri) throws IOException {
+        Path path = new Path(uri);
+        try (InputStream in = path.getFileSystem(ExecutorConf.CONF).open(path)) {
+            return Checksums.sha256(in, null);
+        }
     }
 
     /** One Hadoop configuration per executor JVM: each new one re-parses Hadoop's XML resources. */

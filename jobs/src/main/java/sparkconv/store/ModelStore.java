@@ -1,11 +1,12 @@
 package sparkconv.store;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,6 +70,11 @@ public final class ModelStore {
 
     /** A stored version: where it is and what its metadata / metrics say. */
     public record Version(String name, String version, String uri, Map<String, Object> metadata, Map<String, Object> metrics) {
+        /** The checksums of the version's files that its metadata.json records. */
+        public FileDigests digests() {
+            return FileDigests.of(new Path(uri), METADATA, name + " " + version, metadata);
+        }
+
         /** Fails with one clear line if data of this shape and class count cannot go through the model. */
         public void requireFits(String data, int channels, int height, int width, int numClasses) {
             Object input = metadata.get("input");
@@ -134,6 +140,7 @@ public final class ModelStore {
             checkName(requested);
         }
         int n = versionNumber(nextVersion(name));
+        StoreModes.mkdirs(modelDir(name), conf);
         while (true) {
             String v = requested != null ? requested : "v" + n;
             if (versionNames(name).contains(v)) {
@@ -172,7 +179,9 @@ public final class ModelStore {
 
     /**
      * Publishes a model version atomically. Fails with a clear message if the version already exists; nothing
-     * is left behind on failure.
+     * is left behind on failure. The metadata written records the sha256 of the version's other files
+     * ({@link FileDigests}), and the version's directories and files are private to the writer and its group
+     * ({@link StoreModes}) before it is moved into place.
      */
     public Version publish(String name, String version, Model net, Map<String, Object> metadata,
                            Map<String, Object> metrics) {
@@ -185,13 +194,15 @@ public final class ModelStore {
         }
         try {
             StagedCommit.commit(target, conf, false, "model version", staging -> {
-                FileSystem fs = Fs.fs(staging, conf);
-                fs.mkdirs(staging);
+                StoreModes.mkdirs(staging, conf);
                 try (OutputStream out = Fs.create(new Path(staging, MODEL), false, conf)) {
                     ModelSerializer.writeModel(net, out, true);
                 }
-                Fs.writeString(new Path(staging, METADATA), json(metadata), conf);
                 Fs.writeString(new Path(staging, METRICS), json(metrics), conf);
+                Map<String, Object> sealed = new LinkedHashMap<>(metadata);
+                sealed.put(FileDigests.KEY, FileDigests.compute(staging, METADATA, conf));
+                Fs.writeString(new Path(staging, METADATA), json(sealed), conf);
+                StoreModes.restrict(staging, conf);
                 return null;
             });
         } catch (StagedCommit.TargetExists e) {
@@ -245,26 +256,25 @@ public final class ModelStore {
     public Version get(String name, String version) {
         String v = resolve(name, version);
         Path dir = new Path(modelDir(name), v);
-        return new Version(name, v, dir.toString(), readJson(new Path(dir, METADATA)), readJson(new Path(dir, METRICS)));
+        Map<String, Object> metadata = readJson(new Path(dir, METADATA));
+        return new Version(name, v, dir.toString(), metadata, metrics(new Version(name, v, dir.toString(), metadata, Map.of()).digests()));
     }
 
+    /** A version's metrics.json, checked (it decides promotions); none when a version has none. */
+    private Map<String, Object> metrics(FileDigests digests) {
+        Path p = new Path(digests.dir(), METRICS);
+        boolean recorded = digests.sha256() != null && digests.sha256().containsKey(METRICS);
+        return recorded || Fs.exists(p, conf) ? parseJson(p, new String(digests.read(METRICS, conf), StandardCharsets.UTF_8)) : Map.of();
+    }
+
+    /** The network of a version, its model.zip checked against metadata.json first. */
     public MultiLayerNetwork load(String name, String version) {
-        Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
-        try (InputStream in = Fs.fs(model, conf).open(model)) {
-            return ModelSerializer.restoreMultiLayerNetwork(in, false);
-        } catch (IOException e) {
-            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
-        }
+        return get(name, version).digests().load(MODEL, conf, zip -> ModelSerializer.restoreMultiLayerNetwork(zip, false));
     }
 
-    /** A segmentation model (ComputationGraph) version. */
+    /** A segmentation model (ComputationGraph) version, checked as {@link #load} checks. */
     public ComputationGraph loadGraph(String name, String version) {
-        Path model = new Path(new Path(modelDir(name), resolve(name, version)), MODEL);
-        try (InputStream in = Fs.fs(model, conf).open(model)) {
-            return ModelSerializer.restoreComputationGraph(in, false);
-        } catch (IOException e) {
-            throw new SparkconvException(model + ": cannot load model: " + e.getMessage(), e);
-        }
+        return get(name, version).digests().load(MODEL, conf, zip -> ModelSerializer.restoreComputationGraph(zip, false));
     }
 
     String resolve(String name, String version) {
@@ -286,12 +296,13 @@ public final class ModelStore {
     }
 
     private Map<String, Object> readJson(Path p) {
-        if (!Fs.exists(p, conf)) {
-            return Map.of();
-        }
+        return Fs.exists(p, conf) ? parseJson(p, Fs.readString(p, conf)) : Map.of();
+    }
+
+    private static Map<String, Object> parseJson(Path p, String text) {
         try {
             @SuppressWarnings("unchecked")
-            Map<String, Object> m = JSON.readValue(Fs.readString(p, conf), Map.class);
+            Map<String, Object> m = JSON.readValue(text, Map.class);
             return m;
         } catch (JsonProcessingException e) {
             throw new SparkconvException(p + ": not valid JSON: " + e.getOriginalMessage());

@@ -80,10 +80,15 @@ public final class Promotion {
         }
     }
 
-    /** Promotes {@code version} (or {@code latest}); with {@code metric}, only if it beats the current best. */
+    /**
+     * Promotes {@code version} (or {@code latest}) once its files are checked against its metadata.json; with
+     * {@code metric}, only if it beats the current best.
+     */
     public Decision promote(String name, String version, String metric) {
         Path lock = new Path(store.modelDir(name), "." + POINTER + ".lock");
         ModelStore.Version candidate = store.get(name, version);
+        // best is what score and evaluate load: a version whose files changed is never made it
+        candidate.digests().verifyAll(conf);
         try (Claim held = Claim.acquire(lock, "promoting " + name + " " + candidate.version(), lockStaleAfter, LOCK_WAIT, conf)) {
             FaultPoint.reached();
             return promoteHoldingLock(name, candidate, metric);

@@ -1,17 +1,19 @@
 package sparkconv.train;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -24,6 +26,8 @@ import org.deeplearning4j.util.ModelSerializer;
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
 import sparkconv.spark.StagedCommit;
+import sparkconv.store.FileDigests;
+import sparkconv.store.StoreModes;
 
 /**
  * Per-epoch checkpoints of one run: {@code <store>/checkpoints/<run>/epoch-NNNN/{model.zip, checkpoint.json, _SUCCESS}}.
@@ -31,7 +35,9 @@ import sparkconv.spark.StagedCommit;
  * seed, history and early-stopping state. The data position is the epoch boundary: the per-epoch shard order is
  * replayed from the seed. Each checkpoint is committed by {@link StagedCommit} (staged, then renamed into place), so
  * the last directory with {@code _SUCCESS} is always complete; older ones are pruned except the best epoch's (early
- * stopping returns it).
+ * stopping returns it). checkpoint.json also records the model zip's sha256 ({@link FileDigests}), which loading
+ * checks, so a resumed run never continues from a swapped model; checkpoints are private to the writer and its group
+ * ({@link StoreModes}).
  */
 public final class Checkpoints {
     public static final String DIR = "checkpoints";
@@ -43,7 +49,11 @@ public final class Checkpoints {
     private final Path runDir;
     private final Configuration conf;
 
-    /** What a checkpoint records besides the model. {@code bestEpoch} 0: no validation-based best yet. */
+    /**
+     * What a checkpoint records besides the model (and its checksums, which {@link #load} reads). {@code bestEpoch} 0:
+     * no validation-based best yet.
+     */
+    @JsonIgnoreProperties(FileDigests.KEY)
     public record State(String run, String model, long seed, int epoch, List<EpochStats> history, int bestEpoch,
                         double bestValidationAccuracy) {
     }
@@ -60,12 +70,14 @@ public final class Checkpoints {
     public void save(State state, Model net) {
         Path target = epochDir(state.epoch());
         StagedCommit.commit(target, conf, true, "checkpoint", staging -> {
-            FileSystem fs = Fs.fs(staging, conf);
-            fs.mkdirs(staging);
+            StoreModes.mkdirs(staging, conf);
             try (OutputStream out = Fs.create(new Path(staging, MODEL), false, conf)) {
                 ModelSerializer.writeModel(net, out, true);
             }
-            Fs.writeString(new Path(staging, STATE), JSON.writeValueAsString(state), conf);
+            ObjectNode json = JSON.valueToTree(state);
+            json.putPOJO(FileDigests.KEY, FileDigests.compute(staging, STATE, conf));
+            Fs.writeString(new Path(staging, STATE), JSON.writeValueAsString(json), conf);
+            StoreModes.restrict(staging, conf);
             return null;
         });
         try {
@@ -94,17 +106,20 @@ public final class Checkpoints {
         }
     }
 
-    /** The model of a checkpointed epoch, with its updater state. */
+    /** The model of a checkpointed epoch, with its updater state, its zip checked against checkpoint.json first. */
     public <M extends Model> M load(int epoch, Class<M> type) {
-        Path p = new Path(epochDir(epoch), MODEL);
-        try (InputStream in = Fs.fs(p, conf).open(p)) {
-            Model m = ComputationGraph.class.isAssignableFrom(type)
-                    ? ModelSerializer.restoreComputationGraph(in, true)
-                    : ModelSerializer.restoreMultiLayerNetwork(in, true);
-            return type.cast(m);
-        } catch (IOException e) {
-            throw new SparkconvException(p + ": cannot load checkpoint: " + e.getMessage(), e);
+        Path dir = epochDir(epoch);
+        Path state = new Path(dir, STATE);
+        Map<?, ?> json;
+        try {
+            json = JSON.readValue(Fs.readString(state, conf), Map.class);
+        } catch (JsonProcessingException e) {
+            throw new SparkconvException(state + ": not a valid checkpoint: " + e.getOriginalMessage());
         }
+        FileDigests digests = FileDigests.of(dir, STATE, "checkpoint epoch " + epoch + " of " + runDir.getName(), json);
+        return type.cast(digests.load(MODEL, conf, zip -> ComputationGraph.class.isAssignableFrom(type)
+                ? ModelSerializer.restoreComputationGraph(zip, true)
+                : ModelSerializer.restoreMultiLayerNetwork(zip, true)));
     }
 
     /** Removes the run's checkpoints (after its model was published). */

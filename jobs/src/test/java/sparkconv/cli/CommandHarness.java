@@ -16,8 +16,8 @@ public final class CommandHarness {
     private CommandHarness() {
     }
 
-    /** Exit code, standard output, and the {@code sparkconv: error:} lines of standard error. */
-    public record Result(int code, String out, List<String> errors) {
+    /** Exit code, standard output, and the {@code sparkconv: error:} and {@code sparkconv: warning:} lines of standard error. */
+    public record Result(int code, String out, List<String> errors, List<String> warnings) {
     }
 
     public static Result run(String... args) {
@@ -38,12 +38,16 @@ public final class CommandHarness {
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
             int code = main.applyAsInt(args);
-            List<String> errors = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("sparkconv: error:")).toList();
-            return new Result(code, out.toString(StandardCharsets.UTF_8), errors);
+            String text = err.toString(StandardCharsets.UTF_8);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), lines(text, "sparkconv: error:"), lines(text, "sparkconv: warning:"));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
+    }
+
+    private static List<String> lines(String text, String prefix) {
+        return text.lines().filter(l -> l.startsWith(prefix)).toList();
     }
 
     /** Runs and expects success, naming the command line and its errors otherwise. */

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.Tampering;
 import sparkconv.TestData;
 import sparkconv.store.ModelStore;
 
@@ -61,5 +62,16 @@ class EvaluateCommandTest {
         }
         ok("preprocess", "--source", folder.toString(), "--format", "folder", "--size", "8x8", "--channels", "3", "--out", cifarShaped);
         assertOneLineError(run("evaluate", "--store", store, "--name", "fm", "--shards", cifarShaped), 2, "but fm v1 takes");
+
+        // Files changed after they were written: the evaluated split's shards are checked, and the model (also by report).
+        Tampering.flipOneBit(tmp.resolve("shards/validation/shard-00001.bin"));
+        assertOneLineError(run("evaluate", "--store", store, "--name", "fm", "--shards", shards, "--split", "validation"), 2,
+                "/shards/validation/shard-00001.bin: sha256 ");
+        Tampering.flipOneWeightBit(tmp.resolve("store/models/fm/v1/model.zip"));
+        assertOneLineError(run("evaluate", "--store", store, "--name", "fm", "--shards", shards), 2, "/models/fm/v1/model.zip: sha256 ");
+        Path report = tmp.resolve("store/models/fm/v1/report.html"); // train wrote it
+        Files.delete(report);
+        assertOneLineError(run("report", "--store", store, "--name", "fm"), 2, "/models/fm/v1/model.zip: sha256 ");
+        assertTrue(Files.notExists(report), "no report of a changed model");
     }
 }

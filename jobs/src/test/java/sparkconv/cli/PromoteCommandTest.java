@@ -3,12 +3,14 @@ package sparkconv.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static sparkconv.cli.CommandHarness.assertOneLineError;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
@@ -17,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import sparkconv.Tampering;
+import sparkconv.TestModels;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.store.ModelStore;
@@ -85,6 +89,25 @@ class PromoteCommandTest {
             var names = files.map(p -> p.getFileName().toString()).sorted().toList();
             assertFalse(names.stream().anyMatch(n -> n.startsWith(".best.json-")), "no temporary pointer left: " + names);
         }
+    }
+
+    /** A version whose model or metrics changed after publishing never becomes best: one line naming the file, exit 2. */
+    @Test
+    void aVersionChangedAfterPublishingIsNotPromoted() throws java.io.IOException {
+        String tampered = dir.resolve("tampered").toString();
+        ModelStore s = new ModelStore(tampered, new Configuration());
+        MultiLayerNetwork net = TestModels.untrained(new ModelZoo.Input(1, 28, 28), 10);
+        for (String v : List.of("v1", "v2", "v3")) {
+            s.publish("m", v, net, Map.of(), Map.of("test", Map.of("accuracy", 0.5)));
+        }
+        Tampering.flipOneWeightBit(dir.resolve("tampered/models/m/v1/model.zip"));
+        Tampering.flipOneBit(dir.resolve("tampered/models/m/v2/metrics.json"));
+        assertOneLineError(CommandHarness.run("models", "promote", "--store", tampered, "--name", "m", "--version", "v1"), 2,
+                "/models/m/v1/model.zip: sha256 ");
+        assertOneLineError(CommandHarness.run("models", "promote", "--store", tampered, "--name", "m", "--version", "v2", "--if-better",
+                "accuracy"), 2, "/models/m/v2/metrics.json: sha256 ");
+        assertTrue(new Promotion(s, new Configuration()).best("m").isEmpty(), "no best");
+        run(0, "models", "promote", "--store", tampered, "--name", "m", "--version", "v3");
     }
 
     @Test

@@ -7,15 +7,22 @@ import static sparkconv.cli.CommandHarness.ok;
 import static sparkconv.cli.CommandHarness.run;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.Tampering;
 import sparkconv.TestData;
+import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
+import sparkconv.shards.Manifest;
 import sparkconv.store.ModelStore;
+import sparkconv.train.Checkpoints;
 
 /**
  * {@code sparkconv train} from the command line: the version it publishes carries the conf/ defaults (train.*) and the
@@ -33,8 +40,10 @@ class TrainCommandTest {
         String store = tmp.resolve("store").toString();
         ok("preprocess", "--data", TestData.fashionMnist().toString(), "--out", shards, "--limit", "600", "--validation", "100");
 
-        CommandHarness.Result r = ok("train", "--shards", shards, "--store", store, "--epochs", "1");
+        CommandHarness.Result r = ok("train", "--shards", shards, "--store", store, "--epochs", "1", "--verify");
         assertTrue(r.out().contains("model fashion-mnist-lenet5 v1 stored at"), r.out());
+        int shardFiles = Manifest.read(shards, new Configuration()).splits().values().stream().mapToInt(s -> s.shards().size()).sum();
+        assertTrue(r.out().contains("checked the sha256 of " + shardFiles + " shards"), r.out());
         ModelStore.Version v = new ModelStore(store, new Configuration()).get("fashion-mnist-lenet5", "v1");
         Map<?, ?> hyper = (Map<?, ?>) v.metadata().get("hyperParameters");
         assertEquals("nesterovs", hyper.get("updater"), "train.updater");
@@ -48,5 +57,36 @@ class TrainCommandTest {
                 "the store already holds fashion-mnist-lenet5 v1");
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--lr", "0"), 2, "--lr must be a positive number, got 0.0");
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--updater", "rmsprop"), 2, "unknown updater 'rmsprop'");
+    }
+
+    /**
+     * A checkpoint whose model.zip changed after it was written is refused by --resume, and a shard that changed after
+     * preprocessing by --verify: one line naming the file, exit 2, nothing trained or published.
+     */
+    @Test
+    void changedCheckpointsAndShardsAreRefused() throws Exception {
+        LocalSpark.get();
+        String shards = tmp.resolve("shards").toString();
+        String store = tmp.resolve("store").toString();
+        ok("preprocess", "--data", TestData.fashionMnist().toString(), "--out", shards, "--limit", "300", "--validation", "100");
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("lenet5", new ModelZoo.Input(1, 28, 28), 10,
+                new Hyper("nesterovs", 0.05, 0.9, 1e-4, 42)));
+        net.init();
+        new Checkpoints(store, "fm-v1", new Configuration()).save(
+                new Checkpoints.State("fm-v1", "lenet5", 42, 1, List.of(), 0, 0), net);
+        Tampering.flipOneWeightBit(tmp.resolve("store/checkpoints/fm-v1/epoch-0001/model.zip"));
+
+        CommandHarness.Result resumed = run("train", "--shards", shards, "--store", store, "--name", "fm", "--epochs", "2", "--resume");
+        assertOneLineError(resumed, 2, "/checkpoints/fm-v1/epoch-0001/model.zip: sha256 ");
+        assertTrue(resumed.errors().get(0).contains("checkpoint.json records for checkpoint epoch 1 of fm-v1"), resumed.errors().get(0));
+
+        Path shard = tmp.resolve("shards/validation/shard-00000.bin");
+        Tampering.flipOneBit(shard);
+        CommandHarness.Result verified = run("train", "--shards", shards, "--store", store, "--name", "other", "--epochs", "1", "--verify");
+        assertOneLineError(verified, 2, "/shards/validation/shard-00000.bin: sha256 ");
+        assertTrue(verified.errors().get(0).endsWith("manifest.json records (the shard changed after it was written); refusing to use the shards"),
+                verified.errors().get(0));
+        assertTrue(new ModelStore(store, new Configuration()).versionNames("fm").isEmpty(), "nothing published");
+        assertTrue(new ModelStore(store, new Configuration()).versionNames("other").isEmpty(), "nothing published");
     }
 }

@@ -27,6 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import sparkconv.LocalSpark;
 import sparkconv.MiniHdfs;
 import sparkconv.SparkconvException;
+import sparkconv.Tampering;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
@@ -79,6 +80,18 @@ public class ModelStoreHdfsTest {
         fs.mkdirs(new Path(root + "/stores/unit/models/tiny/v2"));
         assertEquals(List.of("v1"), store.versionNames("tiny"));
         assertFalse(store.versionNames("tiny").contains("v2"));
+
+        // HDFS applies its umask (022) to what a client creates: the store sets its modes itself
+        for (String dir : List.of("/stores/unit", "/stores/unit/models", "/stores/unit/models/tiny", "/stores/unit/models/tiny/v1")) {
+            assertEquals(StoreModes.DIR, fs.getFileStatus(new Path(root + dir)).getPermission(), dir);
+        }
+        for (String file : List.of("model.zip", "metadata.json", "metrics.json")) {
+            assertEquals(StoreModes.FILE, fs.getFileStatus(new Path(v.uri(), file)).getPermission(), file);
+        }
+        // a model.zip rewritten through HDFS (block checksums recomputed, as for any writer) is refused
+        Tampering.flipOneWeightBit(java.net.URI.create(v.uri() + "/model.zip"));
+        SparkconvException changed = assertThrows(SparkconvException.class, () -> store.load("tiny", "v1"));
+        assertTrue(changed.getMessage().startsWith(v.uri() + "/model.zip: sha256 "), changed.getMessage());
     }
 
     @Test

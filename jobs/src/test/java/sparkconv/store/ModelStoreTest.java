@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.SparkconvException;
+import sparkconv.data.Checksums;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 
@@ -52,5 +55,33 @@ class ModelStoreTest {
         assertTrue(noBest.getMessage().endsWith("no best version yet (run models promote)"), noBest.getMessage());
         new Promotion(store, new Configuration()).promote("m", "v4", null);
         assertEquals("v4", store.get("m", "best").version());
+    }
+
+    /**
+     * metadata.json records the sha256 of the version's other files, as written; the store's directories and the
+     * version's files are kept from other users whatever the umask (0750 / 0640).
+     */
+    @Test
+    void aVersionRecordsItsChecksumsAndIsPrivateToItsGroup() throws Exception {
+        ModelStore store = new ModelStore(tmp.resolve("store").toString(), new Configuration());
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("seed-trace", new ModelZoo.Input(1, 28, 28), 10,
+                new Hyper("sgd", 0.01, 0, 0, 1)));
+        net.init();
+        ModelStore.Version v = store.publish("m", "v1", net, Map.of("created", "now"), Map.of("test", Map.of("accuracy", 0.5)));
+
+        Path dir = tmp.resolve("store/models/m/v1");
+        Map<String, String> recorded = v.digests().sha256();
+        assertEquals(List.of("metrics.json", "model.zip"), List.copyOf(recorded.keySet()), "every file but metadata.json and _SUCCESS");
+        for (String file : recorded.keySet()) {
+            assertEquals(Checksums.sha256(Files.readAllBytes(dir.resolve(file))), recorded.get(file), file);
+        }
+        v.digests().verifyAll(new Configuration());
+
+        for (Path d : List.of(tmp.resolve("store"), tmp.resolve("store/models"), tmp.resolve("store/models/m"), dir)) {
+            assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)), d.toString());
+        }
+        for (String file : List.of("model.zip", "metadata.json", "metrics.json")) {
+            assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(file))), file);
+        }
     }
 }

@@ -15,15 +15,18 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
 import sparkconv.SparkconvException;
+import sparkconv.Tampering;
 import sparkconv.TestData;
 import sparkconv.data.IdxDataset;
 import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
 import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.store.ModelStore;
 
@@ -154,5 +157,30 @@ class TrainControlTest {
             assertTrue(e.getMessage().contains("--lr-schedule"), e.getMessage());
         }
         assertThrows(SparkconvException.class, () -> new TrainControl(LrSchedule.CONSTANT, -1, false));
+    }
+
+    /**
+     * A checkpoint loads only as it was written (checkpoint.json records its model's sha256); one written before the
+     * checksums were recorded still loads (docs/security.md).
+     */
+    @Test
+    void aCheckpointLoadsOnlyAsWritten() throws Exception {
+        Checkpoints checkpoints = new Checkpoints(dir.resolve("store-checked").toString(), "m-v1", spark.sparkContext().hadoopConfiguration());
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build("seed-trace", new ModelZoo.Input(1, 28, 28), 10,
+                new Hyper("nesterovs", 0.02, 0.9, 0, 11)));
+        net.init();
+        checkpoints.save(new Checkpoints.State("m-v1", "seed-trace", 11, 1, List.of(), 0, 0), net);
+        assertArrayEquals(net.params().toFloatVector(), checkpoints.load(1, MultiLayerNetwork.class).params().toFloatVector());
+
+        Path epoch = dir.resolve("store-checked/checkpoints/m-v1/epoch-0001");
+        Tampering.flipOneWeightBit(epoch.resolve(Checkpoints.MODEL));
+        SparkconvException changed = assertThrows(SparkconvException.class, () -> checkpoints.load(1, MultiLayerNetwork.class));
+        assertTrue(changed.getMessage().contains("epoch-0001/model.zip: sha256 ")
+                && changed.getMessage().contains("checkpoint.json records for checkpoint epoch 1 of m-v1"), changed.getMessage());
+
+        Tampering.dropChecksums(epoch.resolve(Checkpoints.STATE));
+        assertEquals(1, checkpoints.latest().orElseThrow().epoch());
+        MultiLayerNetwork old = checkpoints.load(1, MultiLayerNetwork.class);
+        assertEquals(net.params().length(), old.params().length(), "an unchecked checkpoint still loads");
     }
 }
