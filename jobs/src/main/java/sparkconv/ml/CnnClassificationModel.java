@@ -1,0 +1,220 @@
+package sparkconv.ml;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.StreamSupport;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.attribute.NominalAttribute;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import sparkconv.SparkconvException;
+import sparkconv.score.ImageScorer;
+import sparkconv.score.ScoringModel;
+import sparkconv.spark.Fs;
+
+/**
+ * A trained sparkconv classifier as a Spark ML {@link Model}: {@link #transform} appends the predicted class index
+ * (with the class names as the column's nominal attribute, so {@code IndexToString} maps it back) and the class
+ * probabilities, computed by {@code score}'s own {@link ImageScorer}: the same decoding, normalisation, batches and
+ * per-executor network cache. Rows whose image cannot be used follow {@code handleInvalid}: {@code error} fails the
+ * job naming the row, {@code skip} drops it, {@code keep} gives it null scores and the reason in {@code errorCol}.
+ *
+ * <p>The model is a stored sparkconv model version ({@link ScoringModel}: model.zip with its metadata): the one fit
+ * published, one loaded from a model store by {@code NAME:VERSION|latest|best} ({@link #fromStore}), or the copy
+ * {@code write().save(path)} makes under {@code path/version} beside Spark's param metadata.
+ */
+public final class CnnClassificationModel extends Model<CnnClassificationModel>
+        implements CnnParams<CnnClassificationModel>, MLWritable {
+    /** Where a saved model keeps its sparkconv model version (model.zip, metadata.json), beside Spark's metadata/. */
+    static final String VERSION_DIR = "version";
+
+    private final String uid;
+    private final Shared shared;
+    private final ScoringModel scoring;
+
+    public CnnClassificationModel(String uid, ScoringModel scoring) {
+        this.uid = uid;
+        this.shared = new Shared(this);
+        this.scoring = scoring;
+        set(inputShape(), scoring.shape()); // the stored version's shape, whatever the estimator's param said
+    }
+
+    /** A version from a model store: {@code NAME[:VERSION|latest|best]}, resolved as {@code score --model} resolves it. */
+    public static CnnClassificationModel fromStore(String spec, String storeUri) {
+        Configuration conf = SparkSession.active().sparkContext().hadoopConfiguration();
+        return new CnnClassificationModel(Identifiable.randomUID("cnnClassificationModel"), ScoringModel.resolve(spec, storeUri, conf));
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    @Override
+    public Shared shared() {
+        return shared;
+    }
+
+    /** The stored model version this model scores with. */
+    public ScoringModel scoringModel() {
+        return scoring;
+    }
+
+    public List<String> classes() {
+        return scoring.classes();
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        return outputSchema(this, schema, scoring.classes());
+    }
+
+    /**
+     * {@code schema} with the prediction and probability columns (and under {@code keep} the error column) appended;
+     * the features column is checked and no output column may exist already. {@code classes} null: not known yet (fit).
+     */
+    static StructType outputSchema(CnnParams<?> params, StructType schema, List<String> classes) {
+        params.features(schema);
+        List<String> outputs = params.getHandleInvalid().equals("keep")
+                ? List.of(params.getPredictionCol(), params.getProbabilityCol(), params.getErrorCol())
+                : List.of(params.getPredictionCol(), params.getProbabilityCol());
+        for (String c : outputs) {
+            if (Arrays.asList(schema.fieldNames()).contains(c)) {
+                throw new IllegalArgumentException("output column '" + c + "' already exists; rename it or set another column name");
+            }
+        }
+        NominalAttribute prediction = NominalAttribute.defaultAttr().withName(params.getPredictionCol());
+        StructType out = schema.add(classes == null ? prediction.toStructField()
+                        : prediction.withValues(classes.toArray(String[]::new)).toStructField())
+                .add(params.getProbabilityCol(), SQLDataTypes.VectorType(), true);
+        return outputs.size() == 3 ? out.add(params.getErrorCol(), DataTypes.StringType, true) : out;
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType out = transformSchema(dataset.schema());
+        FeatureColumn features = features(dataset.schema());
+        ImageScorer scorer = new ImageScorer(scoring, 1, getBatchSize());
+        String handleInvalid = getHandleInvalid();
+        int columns = dataset.schema().size();
+        int classes = scoring.classes().size(); // a local: the function must not capture this model
+        MapPartitionsFunction<Row, Row> score = rows -> {
+            long[] n = {0};
+            Iterator<Row> scored = scorer.scorePixels(rows, row -> features.pixels(row, scorer.decoder()), row -> null,
+                    (row, p, at, error) -> {
+                        n[0]++;
+                        if (error == null) {
+                            double[] probabilities = new double[classes];
+                            for (int c = 0; c < probabilities.length; c++) {
+                                probabilities[c] = p[at + c];
+                            }
+                            return row(row, columns, (double) Vectors.dense(probabilities).argmax(), Vectors.dense(probabilities), null, handleInvalid);
+                        }
+                        return switch (handleInvalid) {
+                            case "keep" -> row(row, columns, null, null, error, handleInvalid);
+                            case "skip" -> null;
+                            default -> throw new SparkconvException("features column '" + features.name() + "': "
+                                    + features.path(row, n[0] - 1) + " in this partition cannot be scored: " + error
+                                    + " (handleInvalid=error; skip drops such rows, keep gives them null scores and an error)");
+                        };
+                    });
+            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(scored, Spliterator.ORDERED), false)
+                    .filter(Objects::nonNull).iterator();
+        };
+        return dataset.toDF().mapPartitions(score, Encoders.row(out));
+    }
+
+    /** The input row's values with the prediction, probability and (under keep) error appended. */
+    private static Row row(Row in, int columns, Double prediction, Object probability, String error, String handleInvalid) {
+        boolean keep = handleInvalid.equals("keep");
+        Object[] values = new Object[columns + (keep ? 3 : 2)];
+        for (int i = 0; i < columns; i++) {
+            values[i] = in.get(i);
+        }
+        values[columns] = prediction;
+        values[columns + 1] = probability;
+        if (keep) {
+            values[columns + 2] = error;
+        }
+        return RowFactory.create(values);
+    }
+
+    @Override
+    public CnnClassificationModel copy(ParamMap extra) {
+        return copyValues(new CnnClassificationModel(uid, scoring), extra).setParent(parent());
+    }
+
+    @Override
+    public MLWriter write() {
+        return new Writer(this);
+    }
+
+    public static MLReader<CnnClassificationModel> read() {
+        return new Reader();
+    }
+
+    public static CnnClassificationModel load(String path) {
+        return read().load(path);
+    }
+
+    /** Spark's param metadata (as every ML stage writes it) and a copy of the model version under {@link #VERSION_DIR}. */
+    private static final class Writer extends MLWriter {
+        private final CnnClassificationModel model;
+
+        Writer(CnnClassificationModel model) {
+            this.model = model;
+        }
+
+        @Override
+        public void saveImpl(String path) {
+            DefaultParamsWriter.saveMetadata(model, path, sc(), scala.Option.empty(), scala.Option.empty());
+            Configuration conf = sc().hadoopConfiguration();
+            Path from = Fs.path(model.scoring.uri());
+            Path to = Fs.child(path, VERSION_DIR);
+            try {
+                if (!FileUtil.copy(Fs.fs(from, conf), from, Fs.fs(to, conf), to, false, conf)) {
+                    throw new SparkconvException(from + ": could not copy the model version to " + to);
+                }
+            } catch (IOException e) {
+                throw new SparkconvException(from + ": could not copy the model version to " + to + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static final class Reader extends MLReader<CnnClassificationModel> {
+        @Override
+        public CnnClassificationModel load(String path) {
+            DefaultParamsReader.Metadata metadata = DefaultParamsReader.loadMetadata(path, sc(), CnnClassificationModel.class.getName());
+            ScoringModel scoring = ScoringModel.resolve(Fs.child(path, VERSION_DIR).toString(), null, sc().hadoopConfiguration());
+            CnnClassificationModel model = new CnnClassificationModel(metadata.uid(), scoring);
+            metadata.getAndSetParams(model, scala.Option.empty());
+            return model;
+        }
+    }
+}
