@@ -110,8 +110,8 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
             }
         }
         NominalAttribute prediction = NominalAttribute.defaultAttr().withName(params.getPredictionCol());
-        StructType out = schema.add(classes == null ? prediction.toStructField()
-                        : prediction.withValues(classes.toArray(String[]::new)).toStructField())
+        StructField named = (classes == null ? prediction : prediction.withValues(classes.toArray(String[]::new))).toStructField();
+        StructType out = schema.add(new StructField(named.name(), named.dataType(), true, named.metadata())) // null: keep's error rows
                 .add(params.getProbabilityCol(), SQLDataTypes.VectorType(), true);
         return outputs.size() == 3 ? out.add(params.getErrorCol(), DataTypes.StringType, true) : out;
     }
