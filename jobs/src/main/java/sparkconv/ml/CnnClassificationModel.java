@@ -147,7 +147,10 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
             return StreamSupport.stream(Spliterators.spliteratorUnknownSize(scored, Spliterator.ORDERED), false)
                     .filter(Objects::nonNull).iterator();
         };
-        return dataset.toDF().mapPartitions(score, Encoders.row(out));
+        String prediction = getPredictionCol();
+        // the row encoder drops column metadata: the class names go back on the prediction for IndexToString
+        return dataset.toDF().mapPartitions(score, Encoders.row(out))
+                .withColumn(prediction, org.apache.spark.sql.functions.col(prediction).as(prediction, out.apply(prediction).metadata()));
     }
 
     /** The input row's values with the prediction, probability and (under keep) error appended. */

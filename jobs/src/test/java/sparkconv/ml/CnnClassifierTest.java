@@ -55,30 +55,37 @@ class CnnClassifierTest {
     static Path dir;
 
     static SparkSession spark;
-    static ImageSet fashion;
+    private static ImageSet fashion;
     static String store;
     static CnnClassificationModel fitted;
 
     @BeforeAll
     static void fit() {
         spark = LocalSpark.get();
-        fashion = new IdxReader(TestData.fashionMnist().toString(), null).load(IdxDataset.FASHION_CLASSES, new Configuration()).train();
         store = dir.resolve("store").toString();
         fitted = new CnnClassifier().setEpochs(1).setBatchSize(BATCH).setValidationFraction(HELD_OUT / (double) IMAGES)
                 .setWorkDir(dir.resolve("work").toString()).setStore(store).setModelName("fm-ml")
                 .fit(images(0, IMAGES));
     }
 
+    /** Fashion-MNIST's training images, read once. */
+    static synchronized ImageSet fashion() {
+        if (fashion == null) {
+            fashion = new IdxReader(TestData.fashionMnist().toString(), null).load(IdxDataset.FASHION_CLASSES, new Configuration()).train();
+        }
+        return fashion;
+    }
+
     /**
-     * The first {@code n} training images from {@code from} as the image data source gives them (one grey channel),
+     * {@code n} training images from {@code from} as the image data source gives them (one grey channel),
      * with their class index as a label that carries the class names (as StringIndexer's output does).
      */
     static Dataset<Row> images(int from, int n) {
         List<Row> rows = new ArrayList<>();
-        int size = fashion.imageBytes();
+        int size = fashion().imageBytes();
         for (int i = from; i < from + n; i++) {
-            byte[] pixels = Arrays.copyOfRange(fashion.pixels(), i * size, (i + 1) * size);
-            rows.add(RowFactory.create(RowFactory.create("fashion-mnist/train/" + i, 28, 28, 1, 0, pixels), (double) fashion.labels()[i]));
+            byte[] pixels = Arrays.copyOfRange(fashion().pixels(), i * size, (i + 1) * size);
+            rows.add(RowFactory.create(RowFactory.create("fashion-mnist/train/" + i, 28, 28, 1, 0, pixels), (double) fashion().labels()[i]));
         }
         StructType schema = new StructType().add("image", ImageSchema.columnSchema())
                 .add(NominalAttribute.defaultAttr().withName("label").withValues(IdxDataset.FASHION_CLASSES.toArray(String[]::new)).toStructField());
@@ -146,7 +153,7 @@ class CnnClassifierTest {
     /** Fashion-MNIST training image {@code i} as a grey PNG file's bytes. */
     static byte[] png(int i) {
         BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-        img.getRaster().setDataElements(0, 0, 28, 28, Arrays.copyOfRange(fashion.pixels(), i * 784, (i + 1) * 784));
+        img.getRaster().setDataElements(0, 0, 28, 28, Arrays.copyOfRange(fashion().pixels(), i * 784, (i + 1) * 784));
         return TestImages.encode(img, "png");
     }
 
