@@ -34,6 +34,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import sparkconv.SparkconvException;
+import sparkconv.models.ModelZoo;
 import sparkconv.score.ImageScorer;
 import sparkconv.score.ScoringModel;
 import sparkconv.spark.Fs;
@@ -90,8 +91,12 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
         return scoring.classes();
     }
 
+    /** Also checks that {@code inputShape} is the stored version's: the network takes no other. */
     @Override
     public StructType transformSchema(StructType schema) {
+        if (!input().equals(new ModelZoo.Input(scoring.channels(), scoring.height(), scoring.width()))) {
+            throw new IllegalArgumentException(scoring + " takes inputShape " + scoring.shape() + " (its metadata), not " + getInputShape());
+        }
         return outputSchema(this, schema, scoring.classes());
     }
 

@@ -28,6 +28,9 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +56,7 @@ import sparkconv.train.TrainingRun;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
@@ -320,6 +324,15 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         }
         TrainOptions options = trainOptions();
         ModelZoo.Input input = input();
+        try {
+            // One forward pass of a blank image proves the network takes this shape (DL4J's build does not check kernels
+            // against the sizes they meet; training would fail on its first minibatch, after the shards are written).
+            MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(options.model(), input, 2, options.hyper()));
+            net.init();
+            net.output(Nd4j.zeros(DataType.FLOAT, 1, input.channels(), input.height(), input.width()), false);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("model " + options.model() + " does not take inputShape " + input + ": " + e.getMessage(), e);
+        }
         SparkSession spark = dataset.sparkSession();
         var conf = spark.sparkContext().hadoopConfiguration();
 
@@ -388,8 +401,8 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
     private Labels labels(Dataset<Row> rows, StructField labelField) {
         String name = getLabelCol();
         Column label = col(name);
-        Row r = rows.agg(count(lit(1)), max(label), sum(when(label.isNull().or(label.lt(0)).or(label.notEqual(floor(label))), 1)
-                .otherwise(0))).first();
+        Row r = rows.agg(count(lit(1)), max(label), sum(when(label.isNull().or(isnan(label)).or(label.lt(0))
+                .or(label.notEqual(floor(label))), 1).otherwise(0))).first();
         long n = r.getLong(0);
         if (n == 0) {
             throw new IllegalArgumentException("CnnClassifier: the DataFrame has no rows (0 rows) to train on");
@@ -397,7 +410,7 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         long invalid = r.getLong(2);
         if (invalid > 0) {
             throw new IllegalArgumentException("label column '" + name + "': " + invalid + " of " + n
-                    + " rows are not class indices 0, 1, ... (null, negative or fractional)");
+                    + " rows are not class indices 0, 1, ... (null, NaN, negative or fractional)");
         }
         int largest = (int) r.getDouble(1);
         List<String> classes = new ArrayList<>();

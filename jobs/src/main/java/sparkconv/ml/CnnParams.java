@@ -181,6 +181,7 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
                     + "must hold C*H*W values", parses(ModelZoo.Input::parse));
             batchSize = new IntParam(owner, "batchSize", "images per minibatch: per worker in training (the shards' batch), per "
                     + "forward pass in transform", ParamValidators.gtEq(1));
+            // setDefault is protected in Scala, which compiles it public: the holder sets its params' defaults on the owner
             owner.setDefault(featuresCol, "image");
             owner.setDefault(labelCol, "label");
             owner.setDefault(predictionCol, "prediction");

@@ -256,6 +256,10 @@ class CnnClassifierTest {
                 .setFeaturesCol("origin").fit(good.selectExpr("image.origin as origin", "label")));
         assertMessage("label column 'label' is string, not numeric", () -> classifier.fit(good.selectExpr("image", "'shirt' as label")));
         assertMessage("the DataFrame has no rows (0 rows)", () -> classifier.fit(good.limit(0)));
+        assertMessage("model seed-trace does not take inputShape 4x4x1", () -> classifier.copy(new ParamMap()).setModel("seed-trace")
+                .setInputShape("4x4x1").fit(good));
+        assertMessage("model fm-ml v1 takes inputShape 28x28x1 (its metadata), not 32x32x1",
+                () -> fitted.copy(new ParamMap()).setInputShape("32x32x1").transform(good));
         assertMessage("label column 'label': 1 of 8 rows are not class indices", () -> classifier.fit(
                 good.selectExpr("image", "case when image.origin like '%/3' then 2.5 else label end as label")));
 
