@@ -1,6 +1,7 @@
 package sparkconv.ml;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -30,6 +32,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -42,7 +45,7 @@ import sparkconv.spark.Fs;
 /**
  * A trained sparkconv classifier as a Spark ML {@link Model}: {@link #transform} appends the predicted class index
  * (with the class names as the column's nominal attribute, so {@code IndexToString} maps it back) and the class
- * probabilities, computed by {@code score}'s own {@link ImageScorer}: the same decoding, normalisation, batches and
+ * probabilities (with {@code topK > 0} also score's {@code top_k} column), computed by {@code score}'s own {@link ImageScorer}: the same decoding, normalisation, batches and
  * per-executor network cache. Rows whose image cannot be used follow {@code handleInvalid}: {@code error} fails the
  * job naming the row, {@code skip} drops it, {@code keep} gives it null scores and the reason in {@code errorCol}.
  *
@@ -101,32 +104,41 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
     }
 
     /**
-     * {@code schema} with the prediction and probability columns (and under {@code keep} the error column) appended;
-     * the features column is checked and no output column may exist already. {@code classes} null: not known yet (fit).
+     * {@code schema} with the prediction and probability columns (with topK > 0 the top-k column, under {@code keep} the
+     * error column) appended; the features column is checked and no output column may exist already. {@code classes}
+     * null: not known yet (fit).
      */
     static StructType outputSchema(CnnParams<?> params, StructType schema, List<String> classes) {
         params.features(schema);
-        List<String> outputs = params.getHandleInvalid().equals("keep")
-                ? List.of(params.getPredictionCol(), params.getProbabilityCol(), params.getErrorCol())
-                : List.of(params.getPredictionCol(), params.getProbabilityCol());
-        for (String c : outputs) {
-            if (Arrays.asList(schema.fieldNames()).contains(c)) {
-                throw new IllegalArgumentException("output column '" + c + "' already exists; rename it or set another column name");
-            }
-        }
         NominalAttribute prediction = NominalAttribute.defaultAttr().withName(params.getPredictionCol());
         StructField named = (classes == null ? prediction : prediction.withValues(classes.toArray(String[]::new))).toStructField();
-        StructType out = schema.add(new StructField(named.name(), named.dataType(), true, named.metadata())) // null: keep's error rows
-                .add(params.getProbabilityCol(), SQLDataTypes.VectorType(), true);
-        return outputs.size() == 3 ? out.add(params.getErrorCol(), DataTypes.StringType, true) : out;
+        List<StructField> outputs = new ArrayList<>(List.of(
+                new StructField(named.name(), named.dataType(), true, named.metadata()), // null: keep's error rows
+                new StructField(params.getProbabilityCol(), SQLDataTypes.VectorType(), true, Metadata.empty())));
+        if (params.getTopK() > 0) {
+            outputs.add(new StructField(params.getTopKCol(), DataTypes.createArrayType(ImageScorer.TOP_K_ENTRY, false), true, Metadata.empty()));
+        }
+        if (params.getHandleInvalid().equals("keep")) {
+            outputs.add(new StructField(params.getErrorCol(), DataTypes.StringType, true, Metadata.empty()));
+        }
+        StructType out = schema;
+        for (StructField f : outputs) {
+            if (Arrays.asList(schema.fieldNames()).contains(f.name())) {
+                throw new IllegalArgumentException("output column '" + f.name() + "' already exists; rename it or set another column name");
+            }
+            out = out.add(f);
+        }
+        return out;
     }
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
         FeatureColumn features = features(dataset.schema());
-        ImageScorer scorer = new ImageScorer(scoring, 1, getBatchSize());
+        ImageScorer scorer = new ImageScorer(scoring, Math.max(1, getTopK()), getBatchSize());
         String handleInvalid = getHandleInvalid();
+        boolean topK = getTopK() > 0;
+        boolean keep = handleInvalid.equals("keep");
         int columns = dataset.schema().size();
         int classes = scoring.classes().size(); // a local: the function must not capture this model
         MapPartitionsFunction<Row, Row> score = rows -> {
@@ -134,20 +146,37 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
             Iterator<Row> scored = scorer.scorePixels(rows, row -> features.pixels(row, scorer.decoder()), row -> null,
                     (row, p, at, error) -> {
                         n[0]++;
+                        if (error != null && handleInvalid.equals("skip")) {
+                            return null;
+                        }
+                        if (error != null && !keep) {
+                            throw new SparkconvException("features column '" + features.name() + "': " + features.path(row, n[0] - 1)
+                                    + " in this partition cannot be scored: " + error
+                                    + " (handleInvalid=error; skip drops such rows, keep gives them null scores and an error)");
+                        }
+                        List<Object> values = new ArrayList<>(columns + 4);
+                        for (int i = 0; i < columns; i++) {
+                            values.add(row.get(i));
+                        }
                         if (error == null) {
                             double[] probabilities = new double[classes];
-                            for (int c = 0; c < probabilities.length; c++) {
+                            for (int c = 0; c < classes; c++) {
                                 probabilities[c] = p[at + c];
                             }
-                            return row(row, columns, (double) Vectors.dense(probabilities).argmax(), Vectors.dense(probabilities), null, handleInvalid);
+                            Vector v = Vectors.dense(probabilities);
+                            values.add((double) v.argmax());
+                            values.add(v);
+                        } else {
+                            values.add(null);
+                            values.add(null);
                         }
-                        return switch (handleInvalid) {
-                            case "keep" -> row(row, columns, null, null, error, handleInvalid);
-                            case "skip" -> null;
-                            default -> throw new SparkconvException("features column '" + features.name() + "': "
-                                    + features.path(row, n[0] - 1) + " in this partition cannot be scored: " + error
-                                    + " (handleInvalid=error; skip drops such rows, keep gives them null scores and an error)");
-                        };
+                        if (topK) {
+                            values.add(error == null ? scorer.topK(p, at) : null);
+                        }
+                        if (keep) {
+                            values.add(error);
+                        }
+                        return RowFactory.create(values.toArray());
                     });
             return StreamSupport.stream(Spliterators.spliteratorUnknownSize(scored, Spliterator.ORDERED), false)
                     .filter(Objects::nonNull).iterator();
@@ -156,21 +185,6 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
         // the row encoder drops column metadata: the class names go back on the prediction for IndexToString
         return dataset.toDF().mapPartitions(score, Encoders.row(out))
                 .withColumn(prediction, org.apache.spark.sql.functions.col(prediction).as(prediction, out.apply(prediction).metadata()));
-    }
-
-    /** The input row's values with the prediction, probability and (under keep) error appended. */
-    private static Row row(Row in, int columns, Double prediction, Object probability, String error, String handleInvalid) {
-        boolean keep = handleInvalid.equals("keep");
-        Object[] values = new Object[columns + (keep ? 3 : 2)];
-        for (int i = 0; i < columns; i++) {
-            values[i] = in.get(i);
-        }
-        values[columns] = prediction;
-        values[columns + 1] = probability;
-        if (keep) {
-            values[columns + 2] = error;
-        }
-        return RowFactory.create(values);
     }
 
     @Override

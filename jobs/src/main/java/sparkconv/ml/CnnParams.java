@@ -45,6 +45,14 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
         return shared().errorCol;
     }
 
+    default IntParam topK() {
+        return shared().topK;
+    }
+
+    default Param<String> topKCol() {
+        return shared().topKCol;
+    }
+
     default Param<String> handleInvalid() {
         return shared().handleInvalid;
     }
@@ -77,6 +85,14 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
         return getOrDefault(errorCol());
     }
 
+    default int getTopK() {
+        return (Integer) getOrDefault(topK());
+    }
+
+    default String getTopKCol() {
+        return getOrDefault(topKCol());
+    }
+
     default String getHandleInvalid() {
         return getOrDefault(handleInvalid());
     }
@@ -107,6 +123,14 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
 
     default S setErrorCol(String value) {
         return with(errorCol(), value);
+    }
+
+    default S setTopK(int value) {
+        return with(topK(), value);
+    }
+
+    default S setTopKCol(String value) {
+        return with(topKCol(), value);
     }
 
     default S setHandleInvalid(String value) {
@@ -162,6 +186,8 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
         final Param<String> predictionCol;
         final Param<String> probabilityCol;
         final Param<String> errorCol;
+        final IntParam topK;
+        final Param<String> topKCol;
         final Param<String> handleInvalid;
         final Param<String> inputShape;
         final IntParam batchSize;
@@ -174,6 +200,9 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
             predictionCol = new Param<>(owner, "predictionCol", "predicted class index (double)");
             probabilityCol = new Param<>(owner, "probabilityCol", "class probabilities (ML Vector)");
             errorCol = new Param<>(owner, "errorCol", "why a row could not be scored (handleInvalid=keep), null for scored rows");
+            topK = new IntParam(owner, "topK", "classes listed per row in topKCol, best first, as score's top_k (class_index, "
+                    + "class_name, probability); 0: no such column", ParamValidators.gtEq(0));
+            topKCol = new Param<>(owner, "topKCol", "the top classes of a row (when topK > 0)");
             handleInvalid = new Param<>(owner, "handleInvalid", "rows whose image cannot be decoded or has the wrong size: "
                     + String.join(", ", HANDLE_INVALID) + " (fit leaves them out under skip and keep)",
                     ParamValidators.inArray(HANDLE_INVALID));
@@ -187,6 +216,8 @@ public interface CnnParams<S extends CnnParams<S>> extends Params {
             owner.setDefault(predictionCol, "prediction");
             owner.setDefault(probabilityCol, "probability");
             owner.setDefault(errorCol, "error");
+            owner.setDefault(topK, 0);
+            owner.setDefault(topKCol, "topK");
             owner.setDefault(handleInvalid, "error");
             owner.setDefault(inputShape, "28x28x1");
             owner.setDefault(batchSize, 64);

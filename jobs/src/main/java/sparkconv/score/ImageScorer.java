@@ -218,6 +218,11 @@ public final class ImageScorer implements Serializable {
         }
     }
 
+    /** The {@code top_k} value of the {@link #SCORE_COLUMNS} (up to this scorer's k classes) for the probabilities {@code p[at .. at + classes)}. */
+    public Object topK(float[] p, int at) {
+        return scores(p, at, null)[SCORE_COLUMNS.fieldIndex("top_k")];
+    }
+
     /** All values, row after row, in one copy: a row view per image would cost a native shape-info allocation each. */
     static float[] flat(INDArray probabilities) {
         return probabilities.dup('c').data().asFloat();

@@ -125,35 +125,41 @@ class CnnClassifierTest {
         String scores = dir.resolve("scores").toString();
         ok("score", "--model", "fm-ml:v1", "--store", store, "--input", folder.toString(), "--out", scores, "--top-k", "10");
         Map<String, double[]> byScore = new HashMap<>();
+        Map<String, List<Row>> top3ByScore = new HashMap<>();
         for (Row r : spark.read().parquet(scores).where("error is null").collectAsList()) {
             double[] p = new double[10];
             for (Row top : r.<Row>getList(r.fieldIndex("top_k"))) {
                 p[top.getInt(0)] = top.getDouble(2);
             }
-            byScore.put(Path.of(r.getString(r.fieldIndex("path"))).getFileName().toString(), p);
+            String name = Path.of(r.getString(r.fieldIndex("path"))).getFileName().toString();
+            byScore.put(name, p);
+            top3ByScore.put(name, r.<Row>getList(r.fieldIndex("top_k")).subList(0, 3));
         }
         assertEquals(12, byScore.size());
 
         Dataset<Row> files = spark.read().format("binaryFile").load(folder.toString());
         List<Row> kept = fitted.copy(new ParamMap()).setFeaturesCol("content").setHandleInvalid("keep")
-                .transform(files).collectAsList();
+                .setTopK(3).transform(files).collectAsList();
         assertEquals(13, kept.size(), "keep: every row");
         for (Row r : kept) {
             String name = Path.of(new java.net.URI(r.getString(r.fieldIndex("path")))).getFileName().toString();
             if (name.equals("broken.png")) {
-                assertTrue(r.isNullAt(r.fieldIndex("prediction")) && r.isNullAt(r.fieldIndex("probability")), "null scores");
+                assertTrue(r.isNullAt(r.fieldIndex("prediction")) && r.isNullAt(r.fieldIndex("probability")) && r.isNullAt(r.fieldIndex("topK")),
+                        "null scores");
                 assertTrue(r.getString(r.fieldIndex("error")).startsWith("corrupt-image"), r.getString(r.fieldIndex("error")));
                 continue;
             }
             double[] p = r.<Vector>getAs("probability").toArray();
             assertArrayEquals(byScore.get(name), p, 0.0, name + ": transform's probabilities are score's");
+            assertEquals(top3ByScore.get(name), r.<Row>getList(r.fieldIndex("topK")), name + ": score's top 3");
             assertEquals(r.<Vector>getAs("probability").argmax(), r.getDouble(r.fieldIndex("prediction")));
             assertNull(r.get(r.fieldIndex("error")));
         }
 
         CnnClassificationModel onContent = fitted.copy(new ParamMap()).setFeaturesCol("content");
         assertEquals(12, onContent.setHandleInvalid("skip").transform(files).count(), "skip: the broken file is dropped");
-        assertTrue(!Arrays.asList(onContent.transform(files).columns()).contains("error"), "no error column unless keep");
+        assertEquals(List.of("path", "modificationTime", "length", "content", "prediction", "probability"),
+                Arrays.asList(onContent.transform(files).columns()), "no error column unless keep, no top-k unless asked");
         SparkException e = assertThrows(SparkException.class, () -> onContent.setHandleInvalid("error").transform(files).collect());
         assertTrue(e.getMessage().contains("broken.png") && e.getMessage().contains("corrupt-image"), e.getMessage());
     }
