@@ -14,6 +14,7 @@ public enum QuarantineReason {
     NO_CLASS_DIRECTORY("no-class-directory"),
     TRUNCATED_RECORD("truncated-record"),
     BAD_LABEL("bad-label"),
+    WRONG_SIZE("wrong-size"),
     UNREADABLE("unreadable");
 
     private final String code;

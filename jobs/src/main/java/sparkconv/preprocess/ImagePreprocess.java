@@ -105,9 +105,7 @@ public final class ImagePreprocess {
             }
             ShardWriter.Result shards = ShardWriter.write(spark, decoded, stats,
                     new Manifest.Shape(r.decoder().channels(), r.decoder().height(), r.decoder().width()), classes, sources, out, options);
-            JavaRDD<Row> bad = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
-            spark.createDataFrame(bad, QUARANTINE_SCHEMA).repartition(1).sortWithinPartitions("path")
-                    .write().mode(SaveMode.Overwrite).parquet(quarantineUri);
+            writeQuarantine(spark, decoded, quarantineUri);
             return new Result(shards, quarantined, quarantineUri);
         } finally {
             decoded.unpersist(false);
@@ -116,8 +114,15 @@ public final class ImagePreprocess {
 
     private static final List<String> SPLITS = List.of("train", "validation", "test");
 
+    /** The quarantined images as the {@code image-quarantine} Parquet table (path, reason, bytes, detail) at {@code uri}. */
+    public static void writeQuarantine(SparkSession spark, JavaRDD<DecodedImage> decoded, String uri) {
+        JavaRDD<Row> bad = decoded.filter(d -> !d.ok()).map(d -> RowFactory.create(d.path(), d.reason(), d.bytes(), d.detail()));
+        spark.createDataFrame(bad, QUARANTINE_SCHEMA).repartition(1).sortWithinPartitions("path")
+                .write().mode(SaveMode.Overwrite).parquet(uri);
+    }
+
     /** Examples of what was quarantined, for the error when nothing is usable: a user fixes the input from these. */
-    private static String examples(JavaRDD<DecodedImage> decoded) {
+    public static String examples(JavaRDD<DecodedImage> decoded) {
         StringBuilder sb = new StringBuilder();
         for (DecodedImage d : decoded.filter(d -> !d.ok()).take(EXAMPLES)) {
             sb.append("; ").append(d.path()).append(": ").append(d.detail());

@@ -109,8 +109,29 @@ public final class ImageScorer implements Serializable {
      */
     public <T> Iterator<Row> score(Iterator<T> items, java.util.function.Function<T, byte[]> bytes,
                                    java.util.function.Function<T, String> error, RowMaker<T> out) {
+        return scorePixels(items, item -> decoder.decode(bytes.apply(item)), error,
+                (item, p, at, e) -> out.row(item, scores(p, at, e)));
+    }
+
+    /** How a scored item becomes an output row from its class probabilities {@code p[at .. at + classes)}, or ({@code at < 0}) its error. */
+    public interface ProbabilityRowMaker<T> extends Serializable {
+        Row row(T item, float[] p, int at, String error);
+    }
+
+    /**
+     * {@link #score} for items whose pixels come some other way than an encoded file (Spark's image structs, arrays):
+     * {@code pixels} gives the item's channel-first pixels at the model's shape, or throws {@link BadImage}. The same
+     * batches and forward passes as {@link #score}; the caller makes the rows from the probabilities.
+     */
+    public <T> Iterator<Row> scorePixels(Iterator<T> items, java.util.function.Function<T, byte[]> pixels,
+                                         java.util.function.Function<T, String> error, ProbabilityRowMaker<T> out) {
         FaultPoint.reached();
-        return new Batches<>(items, bytes, error, out);
+        return new Batches<>(items, pixels, error, out);
+    }
+
+    /** The decoder that makes pixels at the model's shape (also for already-decoded images: {@link ImageDecoder#fromChw}). */
+    public ImageDecoder decoder() {
+        return decoder;
     }
 
     /** Class probabilities of decoded pixels (N images of C*H*W bytes), with the same normalisation as the shards. */
@@ -134,16 +155,16 @@ public final class ImageScorer implements Serializable {
     /** Pulls up to batchSize items, scores the decodable ones in one forward pass, and hands the rows out. */
     private final class Batches<T> implements Iterator<Row> {
         private final Iterator<T> items;
-        private final java.util.function.Function<T, byte[]> bytes;
+        private final java.util.function.Function<T, byte[]> pixels;
         private final java.util.function.Function<T, String> knownError;
-        private final RowMaker<T> out;
+        private final ProbabilityRowMaker<T> out;
         private final List<Row> ready = new ArrayList<>();
         private int next;
 
-        Batches(Iterator<T> items, java.util.function.Function<T, byte[]> bytes, java.util.function.Function<T, String> knownError,
-                RowMaker<T> out) {
+        Batches(Iterator<T> items, java.util.function.Function<T, byte[]> pixels, java.util.function.Function<T, String> knownError,
+                ProbabilityRowMaker<T> out) {
             this.items = items;
-            this.bytes = bytes;
+            this.pixels = pixels;
             this.knownError = knownError;
             this.out = out;
         }
@@ -170,7 +191,7 @@ public final class ImageScorer implements Serializable {
 
         private void scoreBatch() {
             List<T> batch = new ArrayList<>(batchSize);
-            List<byte[]> pixels = new ArrayList<>(batchSize);
+            List<byte[]> decoded = new ArrayList<>(batchSize);
             String[] errors = new String[batchSize];
             int[] slot = new int[batchSize];
             while (batch.size() < batchSize && items.hasNext()) {
@@ -183,18 +204,23 @@ public final class ImageScorer implements Serializable {
                     continue;
                 }
                 try {
-                    pixels.add(decoder.decode(bytes.apply(item)));
-                    slot[i] = pixels.size() - 1;
+                    decoded.add(pixels.apply(item));
+                    slot[i] = decoded.size() - 1;
                 } catch (BadImage bad) {
                     errors[i] = bad.reason().code() + ": " + bad.getMessage();
                 }
             }
-            float[] probs = pixels.isEmpty() ? null : flat(probabilities(pixels));
+            float[] probs = decoded.isEmpty() ? null : flat(probabilities(decoded));
             int classes = model.classes().size();
             for (int i = 0; i < batch.size(); i++) {
-                ready.add(out.row(batch.get(i), scores(probs, slot[i] * classes, errors[i])));
+                ready.add(out.row(batch.get(i), probs, slot[i] * classes, errors[i]));
             }
         }
+    }
+
+    /** The {@code top_k} value of the {@link #SCORE_COLUMNS} (up to this scorer's k classes) for the probabilities {@code p[at .. at + classes)}. */
+    public Object topK(float[] p, int at) {
+        return scores(p, at, null)[SCORE_COLUMNS.fieldIndex("top_k")];
     }
 
     /** All values, row after row, in one copy: a row view per image would cost a native shape-info allocation each. */

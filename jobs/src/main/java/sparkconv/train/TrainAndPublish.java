@@ -24,7 +24,7 @@ import sparkconv.store.ModelStore;
 /**
  * The steps every training run shares around {@link SparkTrainer}'s epoch loop: claim a version in the model store,
  * continue from the run's last checkpoint ({@code --resume}) or start a fresh network, train, evaluate on the test
- * split, publish the version with its metadata and metrics, and drop the checkpoints. What differs between
+ * split (when the shards have one), publish the version with its metadata and metrics, and drop the checkpoints. What differs between
  * classification ({@link TrainingRun}) and segmentation ({@link SegmentationRun}) is a {@link Task}.
  */
 final class TrainAndPublish {
@@ -84,7 +84,8 @@ final class TrainAndPublish {
         SparkTrainer.Trained trained = trainer.loop(model, shardDir, manifest, options, checkpoints, resumeFrom);
         double seconds = (System.nanoTime() - start) / 1e9;
         N result = network.type().cast(trained.network());
-        M test = task.test(jsc, result, shardDir, manifest);
+        // Shards from a DataFrame (sparkconv.ml) may hold no test split: the user keeps test data apart and evaluates it.
+        M test = manifest.splits().containsKey("test") ? task.test(jsc, result, shardDir, manifest) : null;
 
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("name", name);
@@ -102,7 +103,9 @@ final class TrainAndPublish {
         metadata.put("modelConfig", parse(network.configJson()));
 
         Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("test", test);
+        if (test != null) {
+            metrics.put("test", test);
+        }
         metrics.put("epochs", trained.epochs());
         if (trained.trainingStats() != null) {
             metrics.put("sparkTrainingStats", trained.trainingStats());

@@ -23,6 +23,7 @@ public final class TrainingRun {
     private TrainingRun() {
     }
 
+    /** {@code test} is null when the shards have no test split (shards written from a DataFrame by sparkconv.ml). */
     public record Outcome(ModelStore.Version version, MultiLayerNetwork network, ClassificationMetrics test,
                           List<EpochStats> epochs, double seconds) {
     }
