@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 import sparkconv.data.BadImage;
 import sparkconv.data.DecodedImage;
 import sparkconv.data.ImageDecoder;
-import sparkconv.jobs.ConfDefaults;
+import sparkconv.cli.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.models.TrainingDefaults;

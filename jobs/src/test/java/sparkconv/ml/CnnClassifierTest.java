@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static sparkconv.jobs.CommandHarness.ok;
+import static sparkconv.cli.CommandHarness.ok;
 
 /**
  * The Estimator and its Model against the product's own commands on real Fashion-MNIST images: {@code fit} is
