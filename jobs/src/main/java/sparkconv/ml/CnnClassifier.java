@@ -34,10 +34,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import sparkconv.cli.ConfDefaults;
 import sparkconv.data.BadImage;
 import sparkconv.data.DecodedImage;
 import sparkconv.data.ImageDecoder;
-import sparkconv.cli.ConfDefaults;
 import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.models.TrainingDefaults;
