@@ -75,12 +75,13 @@ public final class TrainingFlags {
 
     public TrainOptions toTrainOptions() {
         TrainingDefaults d = TrainingDefaults.of(model);
-        return new TrainOptions(model, pick("--epochs", epochs, d.epochs()), workers, averagingFrequency, prefetch,
-                new Hyper(pick("--updater", updater, d.updater()), pick("--lr", learningRate, d.learningRate()),
-                        pick("--momentum", momentum, d.momentum()), pick("--l2", l2, d.l2()), seed), stats,
-                new TrainControl(LrSchedule.parse(pick("--lr-schedule", lrSchedule, d.lrSchedule())),
-                        pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())),
-                AveragingPolicy.parse(averagingPolicy));
+        Hyper hyper = new Hyper(pick("--updater", updater, d.updater()), pick("--lr", learningRate, d.learningRate()),
+                pick("--momentum", momentum, d.momentum()), pick("--l2", l2, d.l2()), seed);
+        return TrainOptions.builder(model, hyper).epochs(pick("--epochs", epochs, d.epochs())).workers(workers)
+                .averagingFrequency(averagingFrequency).prefetch(prefetch).collectStats(stats)
+                .control(new TrainControl(LrSchedule.parse(pick("--lr-schedule", lrSchedule, d.lrSchedule())),
+                        pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())))
+                .policy(AveragingPolicy.parse(averagingPolicy)).build();
     }
 
     /** The flag's value when it was given, else the model's default when it has one, else the command's default. */

@@ -290,9 +290,10 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
                 pick(l2, d.l2()), (Long) getOrDefault(seed));
         TrainControl control = new TrainControl(LrSchedule.parse(pick(lrSchedule, d.lrSchedule())),
                 d.patience() != null ? d.patience() : 0, false, d.stopOn() != null ? d.stopOn() : "accuracy");
-        return new TrainOptions(net, pick(epochs, d.epochs()), (Integer) getOrDefault(workers), (Integer) getOrDefault(averagingFrequency),
-                Integer.parseInt(new ConfDefaults().value("train", "--prefetch")), hyper, false, control,
-                AveragingPolicy.parse(getOrDefault(averagingPolicy)));
+        return TrainOptions.builder(net, hyper).epochs(pick(epochs, d.epochs())).workers((Integer) getOrDefault(workers))
+                .averagingFrequency((Integer) getOrDefault(averagingFrequency))
+                .prefetch(Integer.parseInt(new ConfDefaults().value("train", "--prefetch"))).control(control)
+                .policy(AveragingPolicy.parse(getOrDefault(averagingPolicy))).build();
     }
 
     @SuppressWarnings("unchecked")

@@ -81,7 +81,8 @@ class QuickstartEndToEndTest {
         assertTrue(checksums(m).equals(checksums(m2)), "a fresh run wrote different shard bytes");
 
         String store = tmp.resolve("store").toString();
-        TrainOptions options = new TrainOptions("lenet5", 1, 2, 5, 2, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 42), true);
+        TrainOptions options = TrainOptions.builder("lenet5", new Hyper("nesterovs", 0.02, 0.9, 1e-4, 42))
+                .workers(2).averagingFrequency(5).prefetch(2).collectStats(true).build();
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, "fm", null, line -> { });
         assertEquals("v1", o.version().version());
         assertEquals(1, o.epochs().size());

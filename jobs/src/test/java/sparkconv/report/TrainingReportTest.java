@@ -40,8 +40,8 @@ class TrainingReportTest {
         IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 100, 800, false);
         String store = dir.resolve("store").toString();
-        TrainingRun.Outcome o = TrainingRun.run(spark, shards, new TrainOptions("seed-trace", 2, 2, 2, 1,
-                new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5), true), store, "fm", null, line -> { });
+        TrainingRun.Outcome o = TrainingRun.run(spark, shards, TrainOptions.builder("seed-trace",
+                new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5)).epochs(2).workers(2).averagingFrequency(2).prefetch(1).collectStats(true).build(), store, "fm", null, line -> { });
         Configuration conf = new Configuration();
         String uri = TrainingReport.write(new ModelStore(store, conf), conf, "fm", o.version().version());
         Path file = dir.resolve("store/models/fm/v1/report.html");

@@ -31,7 +31,6 @@ import sparkconv.models.Hyper;
 import sparkconv.models.ModelZoo;
 import sparkconv.preprocess.IdxPreprocess;
 import sparkconv.spark.Fs;
-import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
 import sparkconv.train.TrainingRun;
 
@@ -247,8 +246,8 @@ public class ConcurrentWritersTest {
         IdxPreprocess.idx(spark, TestData.fashionMnist().toString(), "fashion-mnist", IdxDataset.FASHION_CLASSES, shards,
                 32, 64, 320, false);
         String store = dir.resolve("store").toString();
-        TrainOptions options = new TrainOptions("seed-trace", 1, 1, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5),
-                false, TrainControl.DEFAULT);
+        TrainOptions options = TrainOptions.builder("seed-trace", new Hyper("nesterovs", 0.02, 0.9, 1e-4, 5))
+                .workers(1).averagingFrequency(2).prefetch(1).build();
         CyclicBarrier start = new CyclicBarrier(2);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<Future<TrainingRun.Outcome>> runs = new ArrayList<>();

@@ -110,7 +110,7 @@ public class ModelStoreHdfsTest {
         SparkSession spark = LocalSpark.get();
         String shards = root + "/shards/fm";
         IdxPreprocess.idx(spark, data, "fashion-mnist", IdxDataset.FASHION_CLASSES, shards, 32, 100, 800, false);
-        TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 0, 5), false);
+        TrainOptions options = TrainOptions.builder("seed-trace", new Hyper("nesterovs", 0.02, 0.9, 0, 5)).workers(2).averagingFrequency(2).prefetch(1).build();
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, root + "/store", "fm", null, line -> { });
         assertEquals(root + "/store/models/fm/v1", o.version().uri());
         ModelStore store = new ModelStore(root + "/store", spark.sparkContext().hadoopConfiguration());

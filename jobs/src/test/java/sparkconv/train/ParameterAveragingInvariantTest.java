@@ -63,8 +63,8 @@ class ParameterAveragingInvariantTest {
     }
 
     private static TrainOptions options(String updater, int workers) {
-        return new TrainOptions("seed-trace", EPOCHS, workers, 2, 2, hyper(updater), false,
-                new TrainControl(LrSchedule.parse(SCHEDULE), 0, false));
+        return TrainOptions.builder("seed-trace", hyper(updater)).epochs(EPOCHS).workers(workers).averagingFrequency(2).prefetch(2)
+                .control(new TrainControl(LrSchedule.parse(SCHEDULE), 0, false)).build();
     }
 
     private static MultiLayerNetwork newNetwork(String updater) {

@@ -57,13 +57,13 @@ class SegmentationRunTest {
 
         String store = dir.resolve("store").toString();
         SparkconvException notSeg = assertThrows(SparkconvException.class, () -> SegmentationRun.run(spark, shards,
-                new TrainOptions("lenet5", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 1), false), store, "x", null, l -> { }));
+                TrainOptions.builder("lenet5", new Hyper("nesterovs", 0.02, 0.9, 1e-4, 1)).workers(2).averagingFrequency(2).prefetch(1).build(), store, "x", null, l -> { }));
         assertTrue(notSeg.getMessage().contains("not a segmentation model"));
 
         double backgroundShare = m.splits().get("test").classCounts()[0] / (double) (64 * 56 * 56);
         for (String model : new String[]{"fcn", "unet"}) {
             SegmentationRun.Outcome o = SegmentationRun.run(spark, shards,
-                    new TrainOptions(model, 1, 2, 2, 1, new Hyper("adam", 0.003, 0, 1e-4, 1), true), store,
+                    TrainOptions.builder(model, new Hyper("adam", 0.003, 0, 1e-4, 1)).workers(2).averagingFrequency(2).prefetch(1).collectStats(true).build(), store,
                     "mosaic-" + model, null, l -> { });
             SegmentationMetrics t = o.test();
             System.out.printf("%s after 1 epoch of 640 mosaics: %s", model, t.summary());

@@ -47,7 +47,8 @@ class TrainControlTest {
 
     /** Two workers averaging every 2 minibatches; {@code stats}: dl4j-spark's worker and its statistics (--stats). */
     private static TrainOptions options(int epochs, String updater, TrainControl control, boolean stats) {
-        return new TrainOptions("seed-trace", epochs, 2, 2, 1, new Hyper(updater, 0.02, 0.9, 1e-4, 11), stats, control);
+        return TrainOptions.builder("seed-trace", new Hyper(updater, 0.02, 0.9, 1e-4, 11))
+                .epochs(epochs).workers(2).averagingFrequency(2).prefetch(1).collectStats(stats).control(control).build();
     }
 
     /** Simulates a crash: the driver dies right after the checkpoint of {@code epoch} is written. */

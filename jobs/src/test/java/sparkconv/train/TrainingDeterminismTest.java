@@ -108,7 +108,8 @@ class TrainingDeterminismTest {
 
     private static float[] train(SparkSession spark, ShuffleCounter counter, boolean dropout, double progressSeconds,
                                  Consumer<String> progress) throws InterruptedException {
-        TrainOptions options = new TrainOptions("seed-trace", 1, 2, 2, 1, new Hyper("nesterovs", 0.02, 0.9, 1e-4, 7), false);
+        TrainOptions options = TrainOptions.builder("seed-trace", new Hyper("nesterovs", 0.02, 0.9, 1e-4, 7))
+                .workers(2).averagingFrequency(2).prefetch(1).build();
         MultiLayerConfiguration conf = ModelZoo.build(options.model(), new ModelZoo.Input(1, 28, 28),
                 manifest.classes().size(), options.hyper());
         if (dropout) {
