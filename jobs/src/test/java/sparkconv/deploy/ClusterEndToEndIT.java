@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,7 +56,8 @@ import sparkconv.train.Checkpoints;
 
 /**
  * The production path on a real cluster: deploy/cluster brings up a Spark standalone master with 2 one-core workers
- * and HDFS on 127.0.0.1; deploy/submit runs preprocess -> train (parameter averaging across both workers) ->
+ * and HDFS on 127.0.0.1, with Spark's authentication, RPC and local I/O encryption on (its default; a submission
+ * without the secret is refused); deploy/submit runs preprocess -> train (parameter averaging across both workers) ->
  * evaluate -> score with hdfs:// inputs and outputs; then the faults: an executor killed mid-epoch and the driver
  * killed mid-training (resumed from its checkpoint), each compared with the undisturbed run of the same seed.
  * The cluster always comes down, also when a step fails. Runs in {@code mvn verify} (failsafe: it needs the shaded jar).
@@ -78,6 +80,8 @@ class ClusterEndToEndIT {
     /** Fashion-MNIST test images written as PNGs into the archive that score reads. */
     static final int SCORED = 100;
     static Map<String, String> cluster;
+    /** The cluster's shared secret (spark.authenticate is on by default): it must appear in no log and no command line. */
+    static String secret;
     /** Test accuracy of the undisturbed run v1, for the fault tests to compare with. */
     static double undisturbedAccuracy = Double.NaN;
     static final Thread TEAR_DOWN_ON_EXIT = new Thread(ClusterEndToEndIT::down);
@@ -99,6 +103,11 @@ class ClusterEndToEndIT {
         env.stringPropertyNames().forEach(k -> cluster.put(k, env.getProperty(k)));
         assertTrue(cluster.get("MASTER_URL").startsWith("spark://127.0.0.1:"), cluster.toString());
         assertTrue(cluster.get("HDFS_URI").startsWith("hdfs://127.0.0.1:"), cluster.toString());
+        Path secretFile = Path.of(cluster.get("SPARK_SECRET_FILE"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile)), secretFile.toString());
+        secret = Files.readAllLines(secretFile).stream().filter(l -> l.startsWith("spark.authenticate.secret "))
+                .map(l -> l.substring(l.indexOf(' ') + 1).trim()).findFirst().orElseThrow();
+        assertTrue(secret.length() >= 32, "a generated secret of 32 bytes or more");
     }
 
     /** A test that fails while a job runs must not leave that job running into the next test: the driver is killed. */
@@ -144,6 +153,23 @@ class ClusterEndToEndIT {
         assertEquals(0, pre.exitCode(), pre.output());
         assertTrue(Fs.exists(Fs.child(shards, "_SUCCESS"), new Configuration()), "shards complete in HDFS");
 
+        // a client without the cluster's secret is refused at the master's first answer, in one line, before any work
+        long started = System.nanoTime();
+        String refusedOut = hdfs + "/refused/shards";
+        DeployScripts.Result refused = DeployScripts.run(STEP_LOGS.resolve("preprocess-without-secret.log"), 120, "submit",
+                "--master", cluster.get("MASTER_URL"), "--driver-memory", "1g", "--executor-memory", "1g",
+                "preprocess", "--data", TestData.fashionMnist().toString(), "--limit", "200", "--validation", "50", "--out", refusedOut);
+        double refusedAfter = (System.nanoTime() - started) / 1e9;
+        assertEquals(2, refused.exitCode(), refused.output());
+        List<String> said = refused.output().lines().filter(l -> l.contains("spark.authenticate")).toList();
+        assertEquals(1, said.size(), refused.output());
+        assertTrue(said.get(0).startsWith("submit: error: " + cluster.get("MASTER_URL") + " refused this client")
+                && said.get(0).contains("--secret-file"), said.get(0));
+        assertTrue(!refused.output().contains("Exception") && !refused.output().contains("All masters are unresponsive"),
+                "only the one line about it:\n" + refused.output());
+        assertTrue(!Fs.exists(Fs.path(refusedOut), new Configuration()), "the refused job wrote nothing");
+        System.out.printf("a submission without the secret: refused after %.1f s: %s%n", refusedAfter, said.get(0));
+
         // train, and meanwhile look at the executors the workers launched: one per worker, with our JVM flags and
         // one OpenMP thread (the environment a worker gives an executor is only visible in /proc)
         Instant submitted = Instant.now();
@@ -160,6 +186,9 @@ class ClusterEndToEndIT {
         for (Executor e : executors) {
             assertTrue(e.commandLine().contains(JvmFlags.flags()), "executor " + e.pid() + " has the JVM flag list: " + e.commandLine());
             assertEquals("1", e.environment().get("OMP_NUM_THREADS"), "executor " + e.pid());
+            // the worker hands its executors the secret in their environment, never on their command line
+            assertTrue(e.environment().containsKey("_SPARK_AUTH_SECRET"), "executor " + e.pid() + " has the secret");
+            assertTrue(!e.commandLine().contains(secret), "executor " + e.pid() + ": the secret is not on its command line");
         }
 
         ModelStore models = new ModelStore(store, new Configuration());
@@ -412,6 +441,38 @@ class ClusterEndToEndIT {
                 + "byte-identical to the undisturbed run's%n", undisturbed.size());
     }
 
+    /**
+     * After every job of the suite: the cluster's secret is in no log (deploy scripts, daemons, executors' stdout and
+     * stderr, the jobs' output) and on no process's command line.
+     */
+    @Test
+    @Order(6)
+    void theSecretIsInNoLogAndOnNoCommandLine() throws IOException {
+        List<Path> leaks = new ArrayList<>();
+        long scanned;
+        try (Stream<Path> files = Files.walk(RUN_DIR)) {
+            List<Path> logs = files.filter(Files::isRegularFile)
+                    .filter(f -> !f.startsWith(RUN_DIR.resolve("hdfs")) && !f.startsWith(RUN_DIR.resolve("spark-home")))
+                    .filter(f -> !f.equals(Path.of(cluster.get("SPARK_SECRET_FILE"))) && !f.toString().endsWith(".jar"))
+                    .toList();
+            for (Path f : logs) {
+                if (new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(secret)) {
+                    leaks.add(f);
+                }
+            }
+            scanned = logs.size();
+        }
+        assertTrue(scanned > 10, "logs scanned: " + scanned);
+        assertEquals(List.of(), leaks, "files under " + RUN_DIR + " holding the secret");
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            List<String> onCommandLine = procs.filter(p -> p.getFileName().toString().matches("\\d+"))
+                    .filter(p -> proc(Long.parseLong(p.getFileName().toString()), "cmdline").contains(secret))
+                    .map(p -> p.getFileName().toString()).toList();
+            assertEquals(List.of(), onCommandLine, "processes with the secret on their command line");
+        }
+        System.out.printf("the secret is in none of %d files under %s and on no command line%n", scanned, RUN_DIR);
+    }
+
     /** Starts {@code command} with an executor pausing inside its first task, kills the driver, and checks the output. */
     static void killDuringATask(String name, String[] command, String out) throws Exception {
         Path pauseDir = freshPauseDir(RUN_DIR.resolve("fault-" + name));
@@ -539,7 +600,9 @@ class ClusterEndToEndIT {
         for (String kv : proc(pid, "environ").split(" ")) {
             int eq = kv.indexOf('=');
             if (eq > 0) {
-                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+                String name = kv.substring(0, eq);
+                // kept out of assertion messages, which print the environment
+                env.put(name, name.equals("_SPARK_AUTH_SECRET") ? "(redacted)" : kv.substring(eq + 1));
             }
         }
         return env;
@@ -566,8 +629,8 @@ class ClusterEndToEndIT {
      * start with deploy/submit options (e.g. {@code --conf K=V}).
      */
     static DeployScripts.Running startSubmit(Path log, String... command) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--master", cluster.get("MASTER_URL"), "--driver-memory", "1g",
-                "--executor-memory", "1g"));
+        List<String> args = new ArrayList<>(List.of("--master", cluster.get("MASTER_URL"), "--secret-file",
+                cluster.get("SPARK_SECRET_FILE"), "--driver-memory", "1g", "--executor-memory", "1g"));
         args.addAll(List.of(command));
         DeployScripts.Running job = DeployScripts.start(log, "submit", args.toArray(String[]::new));
         SUBMISSIONS.add(job);

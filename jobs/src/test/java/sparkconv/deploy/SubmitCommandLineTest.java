@@ -1,9 +1,11 @@
 package sparkconv.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.spark.JvmFlags;
 
@@ -102,6 +105,32 @@ class SubmitCommandLineTest {
         assertEquals("true", c.conf().get("spark.standalone.submit.waitAppCompletion"));
         assertEquals("3g", c.conf().get("spark.executor.memoryOverhead"), "--conf wins over the defaults (it comes last)");
         assertEquals("127.0.0.1", c.env().get("SPARK_LOCAL_IP"));
+        assertEquals(null, c.option("--properties-file"), "no secret file given: no authentication asked for");
+        assertEquals(null, c.conf().get("spark.authenticate"));
+    }
+
+    /**
+     * A standalone cluster's secret file (deploy/cluster's spark-secret.conf) reaches SparkSubmit as its properties file:
+     * the command line names the file, never the secret, and turns authentication and both encryptions on.
+     */
+    @Test
+    void standaloneWithASecretFilePassesTheFileNotTheSecret(@TempDir Path dir) throws Exception {
+        String secret = "0123456789abcdef0123456789abcdef";
+        Path file = dir.resolve("spark-secret.conf");
+        Files.writeString(file, "spark.authenticate true\nspark.authenticate.secret " + secret + "\n");
+        Command c = dryRun("--master", "spark://127.0.0.1:17077", "--secret-file", file.toString(), "evaluate", "--name", "m");
+        assertEquals(file.toString(), c.option("--properties-file"));
+        assertEquals("true", c.conf().get("spark.authenticate"));
+        assertEquals("true", c.conf().get("spark.network.crypto.enabled"));
+        assertEquals("true", c.conf().get("spark.io.encryption.enabled"));
+        assertEquals(null, c.conf().get("spark.authenticate.secret"));
+        DeployScripts.Result printed = DeployScripts.dryRun("--master", "spark://127.0.0.1:17077", "--secret-file",
+                file.toString(), "evaluate", "--name", "m");
+        assertFalse(printed.output().contains(secret), "the secret is not on the command line: " + printed.output());
+
+        DeployScripts.Result yarn = DeployScripts.dryRun("--master", "yarn", "--secret-file", file.toString(), "train");
+        assertEquals(2, yarn.exitCode());
+        assertTrue(yarn.output().contains("--secret-file is for spark:// masters"), yarn.output());
     }
 
     private static void assertCarriesTheSparkconvSetupExceptOverhead(Command c) {
