@@ -100,31 +100,21 @@ public final class Fs {
     public static OutputStream create(Path p, boolean overwrite, Configuration conf) throws IOException {
         OutputStream hadoop = fs(p, conf).create(p, overwrite);
         return new FilterOutputStream(hadoop) {
-            private IOException failed;
+            private IOException failed; // what a write or flush threw: HDFS's close() throws the same again
 
             @Override
             public void write(int b) throws IOException {
-                write(new byte[]{(byte) b}, 0, 1);
+                remembering(() -> out.write(b));
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                try {
-                    out.write(b, off, len);
-                } catch (IOException e) {
-                    failed = e;
-                    throw e;
-                }
+                remembering(() -> out.write(b, off, len));
             }
 
             @Override
             public void flush() throws IOException {
-                try {
-                    out.flush();
-                } catch (IOException e) {
-                    failed = e;
-                    throw e;
-                }
+                remembering(out::flush);
             }
 
             @Override
@@ -137,7 +127,20 @@ public final class Fs {
                     }
                 }
             }
+
+            private void remembering(StreamCall call) throws IOException {
+                try {
+                    call.run();
+                } catch (IOException e) {
+                    failed = e;
+                    throw e;
+                }
+            }
         };
+    }
+
+    private interface StreamCall {
+        void run() throws IOException;
     }
 
     public static void writeBytes(Path p, byte[] data, Configuration conf) {
