@@ -79,7 +79,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         String modelName = name != null ? name : manifest.dataset() + "-" + training.model;
         TrainOptions options = training.toTrainOptions();
         System.out.printf("training %s: %s, schedule %s, up to %d epochs, patience %d on validation %s%n", options.model(),
-                options.hyper(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
+                options.hyper().describe(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
         System.out.print(o.test().summary());
         ModelStore models = new ModelStore(store, conf);

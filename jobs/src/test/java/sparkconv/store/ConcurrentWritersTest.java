@@ -90,7 +90,7 @@ public class ConcurrentWritersTest {
     void racingPromotersLeaveTheBestVersionOnLocalFiles() throws Exception {
         Configuration conf = new Configuration();
         ModelStore store = storeWithVersions(dir.resolve("store").toString(), conf, 6);
-        racePromoters(store, conf, 6, 25);
+        racePromoters(store, conf, 6, 12);
         try (var files = Files.list(dir.resolve("store/models/m"))) {
             List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
             assertEquals(List.of("best.json", "v1", "v2", "v3", "v4", "v5", "v6"),
