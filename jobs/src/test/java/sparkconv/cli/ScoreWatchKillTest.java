@@ -50,8 +50,8 @@ class ScoreWatchKillTest {
         Process killed = watch(landing, store, out, log1, pause);
         try {
             waitFor(() -> Files.exists(pause.resolve("paused")), killed, log1, "the watch pauses inside batch 1");
-            waitFor(() -> partFiles(out).size() > loggedFiles(out).size(), killed, log1,
-                    "batch 1's other task wrote its file, which the sink's log does not list");
+            waitFor(() -> unlogged(out).stream().anyMatch(f -> complete(out.resolve(f))), killed, log1,
+                    "batch 1's other task wrote its whole file (Parquet footer and all), which the sink's log does not list");
             assertTrue(read(log1).contains("batch 0: 2 images"), read(log1));
             assertFalse(read(log1).contains("batch 1:"), read(log1));
             assertTrue(Files.exists(out.resolve("_checkpoint/offsets/1")) && !Files.exists(out.resolve("_checkpoint/commits/1")),
@@ -60,9 +60,9 @@ class ScoreWatchKillTest {
             killed.destroyForcibly(); // SIGKILL: no shutdown hook, no stop
         }
         assertEquals(137, killed.waitFor(), "killed by SIGKILL");
-        List<String> orphans = new ArrayList<>(partFiles(out));
-        orphans.removeAll(loggedFiles(out));
+        List<String> orphans = unlogged(out);
         assertEquals(1, orphans.size(), "the killed batch's file, written but never committed: " + orphans);
+        assertTrue(complete(out.resolve(orphans.get(0))), orphans.get(0));
 
         // wave 2 lands while nothing watches
         for (int i = 0; i < 3; i++) {
@@ -122,7 +122,10 @@ class ScoreWatchKillTest {
             assertTrue(p.isAlive() && System.nanoTime() < deadline, what + ":\n" + read(log));
             Thread.sleep(100);
         }
+        System.out.printf("%s: after %.1f s%n", what, (System.nanoTime() - START) / 1e9);
     }
+
+    private static final long START = System.nanoTime();
 
     private static long scoredImages(String log) {
         return log.lines().filter(l -> l.matches("batch \\d+: .*")).mapToLong(l -> Long.parseLong(l.replaceFirst("batch \\d+: (\\d+) images.*", "$1")))
@@ -134,6 +137,23 @@ class ScoreWatchKillTest {
             return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The Parquet files in the sink's directory that its log does not list. */
+    private static List<String> unlogged(Path out) {
+        List<String> files = new ArrayList<>(partFiles(out));
+        files.removeAll(loggedFiles(out));
+        return files;
+    }
+
+    /** A whole Parquet file: it ends with its footer's magic, written when the file is closed. */
+    private static boolean complete(Path file) {
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            return bytes.length > 8 && new String(bytes, bytes.length - 4, 4, StandardCharsets.US_ASCII).equals("PAR1");
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 
