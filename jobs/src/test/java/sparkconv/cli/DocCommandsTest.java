@@ -40,7 +40,8 @@ import sparkconv.TestData;
  * a document shows such a line printing ({@link DocCommands.Line#prints}) it must print ({@link Walk#assertPrints}). A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
  * required part when that has no placeholder; otherwise its options are checked against the command.</li>
  * <li>Lines that need a cluster or HDFS ({@code spark://}, {@code hdfs://}, {@code yarn}, {@code k8s://}), or input the
- * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only.</li>
+ * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only; input that arrives from
+ * elsewhere ({@code score --watch}'s landing folder, {@link #PREPARED}) is made by the test.</li>
  * <li>{@code deploy/submit} lines print their spark-submit command ({@code --dry-run}), which needs no cluster;
  * {@code deploy/cluster up|status|down} start, query and stop a real cluster (ClusterEndToEndIT runs them): here their
  * subcommand and options are checked against {@code deploy/cluster --help}. {@code bench/run} lines: the benchmark
