@@ -45,7 +45,7 @@ class ScoreWatchKillTest {
         Path pause = Files.createDirectories(tmp.resolve("pause"));
 
         // 1. paused at the third scoring task it starts: batch 1's (each file of a 2-file batch is a task of its own:
-        //    Spark's file packing, openCostInBytes 4 MB, on local[2]); batch 1's other task writes its file meanwhile
+        //    Spark packs two files into two tasks, whatever openCostInBytes, on local[2]); batch 1's other task writes its file meanwhile
         Path log1 = tmp.resolve("watch-1.log");
         Process killed = watch(landing, store, out, log1, pause);
         try {
