@@ -7,14 +7,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import sparkconv.SparkconvException;
+import sparkconv.ml.WatchJob;
 import sparkconv.score.ScoreJob;
 
 @Command(name = "score",
         description = "Score images (a folder tree, zip / tar(.gz) archives, Parquet with path + content columns, or the "
                 + "examples of a shard directory) with a "
                 + "stored model, on Spark: Parquet of path, predicted_class, class_name, probability, top_k, model_name, "
-                + "model_version, scored_at, error. Unreadable images get an error and null scores.")
-final class ScoreCommand implements Callable<Integer>, JobCommand<ScoreJob.Request> {
+                + "model_version, scored_at, error. Unreadable images get an error and null scores. With --watch, a Structured "
+                + "Streaming query scores the files landing in the --input directory into the same table, exactly once, "
+                + "until stopped (SIGTERM, Ctrl-C) or, with --once, until it has caught up.")
+final class ScoreCommand implements Callable<Integer>, JobCommand<Record> {
     @picocli.CommandLine.Mixin
     HelpOption helpOption;
 
@@ -45,23 +49,69 @@ final class ScoreCommand implements Callable<Integer>, JobCommand<ScoreJob.Reque
     @Option(names = "--overwrite", description = "replace an existing output directory")
     boolean overwrite;
 
+    @Option(names = "--watch", description = "score the files that land in the --input directory (any Hadoop URI) as they "
+            + "arrive: a Structured Streaming query (binaryFile source, Parquet sink with a checkpoint), each file exactly once; "
+            + "runs until SIGTERM / Ctrl-C (the running micro-batch finishes first) or, with --once, until caught up")
+    boolean watch;
+
+    @Option(names = "--once", description = "with --watch: score what has landed, then stop (Spark's Trigger.AvailableNow)")
+    boolean once;
+
+    @Option(names = "--trigger-interval", defaultValue = "10s",
+            description = "with --watch: a micro-batch at most this often, e.g. 500ms, 10s, 1min or '1 minute' (default ${DEFAULT-VALUE})")
+    String triggerInterval;
+
+    @Option(names = "--max-files-per-trigger", description = "with --watch: new files per micro-batch at most (default: all)")
+    Integer maxFilesPerTrigger;
+
+    @Option(names = "--checkpoint", description = "with --watch: the query's checkpoint (any Hadoop URI; default <out>/_checkpoint)")
+    String checkpoint;
+
     @Mixin
     SparkOptions sparkOptions;
 
+    /** {@link ScoreJob.Request}, or with --watch {@link WatchJob.Request}. */
     @Override
-    public ScoreJob.Request params() {
+    public Record params() {
+        if (watch) {
+            for (var only : new Object[][]{{"--labels", labels}, {"--format", format != null}, {"--overwrite", overwrite}}) {
+                if ((Boolean) only[1]) {
+                    throw new SparkconvException(only[0] + " does not apply to --watch (it scores every new file of the directory "
+                            + "into an output of its own, as binaryFile reads it)");
+                }
+            }
+            return new WatchJob.Request(model, store, input, out, checkpoint, topK, batch, triggerInterval, maxFilesPerTrigger, once);
+        }
+        for (var only : new Object[][]{{"--once", once}, {"--max-files-per-trigger", maxFilesPerTrigger != null},
+                {"--checkpoint", checkpoint != null}}) {
+            if ((Boolean) only[1]) {
+                throw new SparkconvException(only[0] + " needs --watch");
+            }
+        }
         return new ScoreJob.Request(model, store, input, format, out, topK, batch, labels, overwrite);
     }
 
     @Override
-    public void checkInputs(ScoreJob.Request params, org.apache.hadoop.conf.Configuration conf) {
-        ScoreJob.check(params, conf);
+    public void checkInputs(Record params, org.apache.hadoop.conf.Configuration conf) {
+        if (params instanceof WatchJob.Request w) {
+            WatchJob.check(w, conf);
+        } else {
+            ScoreJob.check((ScoreJob.Request) params, conf);
+        }
     }
 
     @Override
     public Integer call() {
-        ScoreJob.Request request = params();
+        Record params = params();
         SparkSession spark = sparkOptions.session("score");
+        if (params instanceof WatchJob.Request w) {
+            WatchJob.run(spark, w, line -> {
+                System.out.println(line);
+                System.out.flush();
+            });
+            return 0;
+        }
+        ScoreJob.Request request = (ScoreJob.Request) params;
         ScoreJob.Result r = ScoreJob.run(spark, request);
         System.out.printf("scored %,d images with %s %s (%s) in %.1f s: %,d with errors; written to %s%n", r.images(),
                 r.model().name(), r.model().version(), r.model().shape(), r.seconds(), r.errors(), r.out());

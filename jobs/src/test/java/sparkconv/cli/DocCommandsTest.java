@@ -40,7 +40,8 @@ import sparkconv.TestData;
  * a document shows such a line printing ({@link DocCommands.Line#prints}) it must print ({@link Walk#assertPrints}). A usage line ({@code [optional]} parts, placeholders such as {@code URI}) runs its
  * required part when that has no placeholder; otherwise its options are checked against the command.</li>
  * <li>Lines that need a cluster or HDFS ({@code spark://}, {@code hdfs://}, {@code yarn}, {@code k8s://}), or input the
- * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only.</li>
+ * docs do not create ({@link #NOT_CREATED}), are parsed with the CLI's own parser only; input that arrives from
+ * elsewhere ({@code score --watch}'s landing folder, {@link #PREPARED}) is made by the test.</li>
  * <li>{@code deploy/submit} lines print their spark-submit command ({@code --dry-run}), which needs no cluster;
  * {@code deploy/cluster up|status|down} start, query and stop a real cluster (ClusterEndToEndIT runs them): here their
  * subcommand and options are checked against {@code deploy/cluster --help}. {@code bench/run} lines: the benchmark
@@ -67,6 +68,12 @@ class DocCommandsTest {
             "pipelines/score-archive.yaml", "scores a day's archive partition (date=...) that the docs do not create",
             "prices/AAA.csv", "ingests the user's own price files",
             "mine/ingested", "walks forward over the user's own ingested prices");
+
+    /**
+     * Inputs that no documented command makes, which the test makes when a command names them: files arriving in a
+     * landing folder ({@code score --watch}): 20 PNGs and one broken file.
+     */
+    static final Map<String, String> PREPARED = Map.of("landing", "files landing in a folder, which arrive from elsewhere");
 
     /** Command lines run so far, with where they were printed first. */
     private static final Map<String, String> RAN = new java.util.concurrent.ConcurrentHashMap<>();
@@ -244,7 +251,11 @@ class DocCommandsTest {
             for (int i = 0; i < out.size(); i++) {
                 String a = out.get(i);
                 if (PATH_OPTIONS.contains(a) && i + 1 < out.size()) {
-                    out.set(i + 1, sampled(local(out.get(i + 1))));
+                    String given = out.get(i + 1);
+                    out.set(i + 1, sampled(local(given)));
+                    if (PREPARED.containsKey(given.replaceAll("/$", ""))) {
+                        prepare(Path.of(out.get(i + 1)));
+                    }
                 } else if (a.equals("--set") && i + 1 < out.size() && out.get(i + 1).matches("(root|csv|data)=.*")) {
                     String[] kv = out.get(i + 1).split("=", 2);
                     out.set(i + 1, kv[0] + "=" + sampled(local(kv[1])));
@@ -253,6 +264,19 @@ class DocCommandsTest {
                 }
             }
             return out;
+        }
+
+        /** A {@link #PREPARED} landing folder, once: 20 28x28 grey PNGs and a truncated one. */
+        static void prepare(Path landing) throws IOException {
+            if (Files.exists(landing)) {
+                return;
+            }
+            Files.createDirectories(landing);
+            for (int i = 0; i < 20; i++) {
+                sparkconv.data.TestImages.write(landing.resolve(String.format("%05d.png", i)), sparkconv.data.TestImages.grey(28, 28, i, "png"));
+            }
+            sparkconv.data.TestImages.write(landing.resolve("broken.png"),
+                    sparkconv.data.TestImages.truncated(sparkconv.data.TestImages.grey(28, 28, 99, "png"), 50));
         }
 
         /**
