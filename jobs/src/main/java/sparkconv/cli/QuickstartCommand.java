@@ -61,8 +61,8 @@ final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOpti
         System.out.println("[2/3] train " + training.model + " with parameter averaging on " + spark.sparkContext().master());
         TrainingRun.Outcome o = TrainCommand.run(spark, shards, store, null, null, training);
         System.out.println("[3/3] stored");
-        System.out.printf("quickstart: test accuracy %.4f after %d epoch%s (%.0f s in all); model %s %s at %s%n",
-                o.test().accuracy(), training.epochs, training.epochs == 1 ? "" : "s", (System.nanoTime() - start) / 1e9, o.version().name(),
+        System.out.printf("quickstart: test accuracy %.4f (epochs %d, %.0f s in all); model %s %s at %s%n",
+                o.test().accuracy(), training.epochs, (System.nanoTime() - start) / 1e9, o.version().name(),
                 o.version().version(), o.version().uri());
         return 0;
     }

@@ -78,7 +78,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         Manifest manifest = Manifest.read(shards, conf);
         String modelName = name != null ? name : manifest.dataset() + "-" + training.model;
         TrainOptions options = training.toTrainOptions();
-        System.out.printf("training %s: %s, schedule %s, up to %d epochs, patience %d on validation %s%n", options.model(),
+        System.out.printf("training %s: %s, schedule %s, epochs up to %d, patience %d on validation %s%n", options.model(),
                 options.hyper().describe(), options.control().schedule(), options.epochs(), options.control().patience(), options.control().stopOn());
         TrainingRun.Outcome o = TrainingRun.run(spark, shards, options, store, modelName, version, System.out::println);
         System.out.print(o.test().summary());

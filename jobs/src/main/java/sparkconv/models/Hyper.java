@@ -28,7 +28,7 @@ public record Hyper(String updater, double learningRate, double momentum, double
     /** For people: "nesterovs lr 0.05 momentum 0.9, l2 0.0001, seed 42" (momentum only where the updater has one). */
     public String describe() {
         return updater + " lr " + learningRate + (updater.equals("nesterovs") ? " momentum " + momentum : "")
-                + ", l2 " + java.math.BigDecimal.valueOf(l2).toPlainString() + ", seed " + seed;
+                + ", l2 " + java.math.BigDecimal.valueOf(l2).stripTrailingZeros().toPlainString() + ", seed " + seed;
     }
 
     private static IUpdater updaterFor(String name, double lr, double momentum) {
