@@ -9,14 +9,21 @@ import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.util.ToolRunner;
 
 /**
- * deploy/cluster --kerberos: Hadoop's FsShell as a principal logged in from its keytab (there is no kinit here):
- * java -cp HADOOP_CONF:CLASSPATH HdfsAs.java PRINCIPAL KEYTAB -mkdir -p /a -- -chown u /a ... (commands split at --).
+ * A Hadoop client program as a principal logged in from its keytab (kinit without a ticket cache), for deploy/:
+ * java -cp HADOOP_CONF:CLASSPATH AsPrincipal.java PRINCIPAL KEYTAB -mkdir -p /a -- -chown u /a   (FsShell commands,
+ * split at --), or ... AsPrincipal.java PRINCIPAL KEYTAB MAIN_CLASS ARGS... (that class's main).
  */
-public class HdfsAs {
+public class AsPrincipal {
     public static void main(String[] args) throws Exception {
         Configuration conf = new Configuration();
         UserGroupInformation.setConfiguration(conf);
         UserGroupInformation ugi = UserGroupInformation.loginUserFromKeytabAndReturnUGI(args[0], args[1]);
+        if (args.length > 2 && !args[2].startsWith("-")) {
+            String[] rest = Arrays.copyOfRange(args, 3, args.length);
+            ugi.doAs((PrivilegedExceptionAction<Object>) () -> Class.forName(args[2]).getMethod("main", String[].class)
+                    .invoke(null, (Object) rest));
+            System.exit(0);
+        }
         List<List<String>> commands = new ArrayList<>();
         commands.add(new ArrayList<>());
         for (String a : Arrays.asList(args).subList(2, args.length)) {
