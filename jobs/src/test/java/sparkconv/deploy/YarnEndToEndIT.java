@@ -130,14 +130,17 @@ class YarnEndToEndIT {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keytab.resolveSibling("hadoop.keytab"))));
         System.setProperty("java.security.krb5.conf", cluster.get("KRB5_CONFIG"));
         System.setProperty("sun.security.krb5.disableReferrals", "true");
+        // Spark's context sets UGI's configuration when it starts: start the local one first
+        Configuration local = LocalSpark.get().sparkContext().hadoopConfiguration();
         Configuration conf = hadoopConf();
         assertEquals("kerberos", conf.get("hadoop.security.authentication"));
         assertEquals("true", conf.get("dfs.permissions.enabled"));
         assertEquals("HTTPS_ONLY", conf.get("dfs.http.policy"));
         UserGroupInformation.setConfiguration(conf);
         UserGroupInformation.loginUserFromKeytab(cluster.get("KERBEROS_PRINCIPAL"), keytab.toString());
+        assertTrue(UserGroupInformation.isSecurityEnabled() && UserGroupInformation.getCurrentUser().hasKerberosCredentials(),
+                "logged in: " + UserGroupInformation.getCurrentUser());
         // the local Spark's own Hadoop configuration: the NameNode's principal, SASL to the DataNodes
-        Configuration local = LocalSpark.get().sparkContext().hadoopConfiguration();
         for (String key : List.of("dfs.namenode.kerberos.principal", "dfs.data.transfer.protection")) {
             local.set(key, conf.get(key));
         }
