@@ -6,6 +6,8 @@ JAR="$ROOT/jobs/target/sparkconv-$VERSION.jar"
 # What a Spark distribution's jars/ holds (deploy/spark-runtime) and Hadoop's HDFS servers (minicluster jar), written at build time
 SPARK_CP_FILE="$ROOT/deploy/spark-runtime/target/classpath.txt"
 HDFS_CP_FILE="$ROOT/jobs/target/hdfs-classpath.txt"
+# Hadoop's MiniKdc and Apache Kerby (deploy/cluster --kerberos)
+KDC_CP_FILE="$ROOT/jobs/target/kdc-classpath.txt"
 
 die() {
   echo "$(basename "$0"): error: $*" >&2

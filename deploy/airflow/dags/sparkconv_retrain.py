@@ -23,6 +23,11 @@ Connections:
   ``HADOOP_CONF_DIR`` and ``YARN_CONF_DIR`` (core-site, hdfs-site, yarn-site of the cluster) and the spark-submit's
   ``spark-defaults.conf`` sets ``spark.yarn.jars`` (Spark's jars uploaded once to HDFS). In cluster mode a job's
   non-zero exit is a FAILED application (the task fails; its log names the application): see docs/deploying.md.
+  Kerberos (a kerberized YARN and HDFS): the Airflow Variables ``sparkconv_principal`` and ``sparkconv_keytab`` (a
+  keytab file on every worker, readable only by the worker's user) go to every spark-submit as ``--principal`` /
+  ``--keytab`` (Spark then obtains and renews the delegation tokens) and to ``promote`` as ``SPARKCONV_PRINCIPAL`` /
+  ``SPARKCONV_KEYTAB``; unset, the workers need a ticket (kinit). ``KRB5_CONFIG`` in a worker's environment names a
+  krb5.conf other than /etc/krb5.conf. See docs/deploying.md, "Kerberos".
 * ``webhdfs_default`` (type HDFS / WebHDFS): the NameNode's HTTP address (e.g. host ``namenode``, port 9870).
 
 Params (Trigger DAG w/ config overrides them): ``data``, ``store``, ``work``, ``archive``, ``scores``, ``name``, ``model``,
@@ -43,6 +48,9 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 
 SPARKCONV_HOME = Variable.get("sparkconv_home", default_var="/opt/sparkconv")
 SPARK_CONN = "spark_sparkconv"
+# Kerberos: "" = none (a ticket from kinit, or a cluster without Kerberos); SparkSubmitHook passes only non-empty ones
+PRINCIPAL = Variable.get("sparkconv_principal", default_var="")
+KEYTAB = Variable.get("sparkconv_keytab", default_var="")
 NOT_BETTER_EXIT_CODE = 3  # `sparkconv models promote --if-better`: kept the current best
 
 
@@ -97,6 +105,8 @@ def sparkconv_job(task_id: str, *args: str, **kwargs) -> SparkSubmitOperator:
         executor_cores=1,
         num_executors=4,
         env_vars={"OMP_NUM_THREADS": "1"},
+        principal=PRINCIPAL,
+        keytab=KEYTAB,
         **kwargs,
     )
 
@@ -169,7 +179,7 @@ with DAG(
             f"{SPARKCONV_HOME}/sparkconv models promote --store '{{{{ params.store }}}}' --name '{{{{ params.name }}}}' "
             f"--version {VERSION} --if-better '{{{{ params.metric }}}}'"
         ),
-        env={"OMP_NUM_THREADS": "1", "SPARKCONV_JAVA_OPTS": "-Xmx2g"},
+        env={"OMP_NUM_THREADS": "1", "SPARKCONV_JAVA_OPTS": "-Xmx2g", "SPARKCONV_PRINCIPAL": PRINCIPAL, "SPARKCONV_KEYTAB": KEYTAB},
         append_env=True,
         skip_on_exit_code=NOT_BETTER_EXIT_CODE,
     )

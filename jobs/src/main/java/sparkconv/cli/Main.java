@@ -28,6 +28,12 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        try {
+            sparkconv.spark.Kerberos.login();
+        } catch (SparkconvException e) {
+            System.err.println("sparkconv: error: " + e.getMessage());
+            System.exit(2);
+        }
         if (System.getenv(CHECK_ONLY) != null) {
             System.exit(check(args)); // deploy/submit, before it submits in cluster mode
         }

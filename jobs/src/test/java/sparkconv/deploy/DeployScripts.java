@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the deploy/ scripts of this checkout as a user would, capturing output and exit status. */
@@ -45,11 +46,17 @@ final class DeployScripts {
 
     /** Starts {@code deploy/<script> args...} with its output (stdout + stderr) going to {@code log}. */
     static Running start(Path log, String script, String... args) throws IOException {
+        return start(log, Map.of(), script, args);
+    }
+
+    /** The same, with {@code env} added to this JVM's environment. */
+    static Running start(Path log, Map<String, String> env, String script, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ROOT.resolve("deploy").resolve(script).toString());
         cmd.addAll(Arrays.asList(args));
-        Process p = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         return new Running(p, log, script + " " + String.join(" ", args));
     }
 

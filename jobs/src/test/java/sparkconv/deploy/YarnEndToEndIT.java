@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +32,7 @@ import org.apache.hadoop.fs.BlockLocation;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.yarn.api.records.ContainerId;
 import org.apache.hadoop.yarn.api.records.SignalContainerCommand;
 import org.apache.hadoop.yarn.client.api.YarnClient;
@@ -56,14 +58,17 @@ import sparkconv.store.ModelStore;
 import sparkconv.store.Promotion;
 
 /**
- * Spark on YARN for real: deploy/cluster brings up a ResourceManager with 2 NodeManagers and HDFS with 2 DataNodes
+ * Spark on YARN for real, with Kerberos: deploy/cluster --kerberos brings up a KDC and a ResourceManager with 2 NodeManagers and HDFS with 2 DataNodes
  * (replication 2) on 127.0.0.1 (Spark's jars uploaded to HDFS once). In client mode the Airflow DAG's commands, as it
  * renders them, run the whole path on hdfs://: preprocess -> train (parameter averaging across 2 executors in YARN
  * containers) -> evaluate -> models promote --if-better -> score. Cluster mode runs what it adds (the driver in the
  * ApplicationMaster's container): the same training, through a DataNode and an executor's container lost inside an
  * averaging round, to the same model. The executors' JVM flags and OpenMP threads are read from /proc of the container
  * processes; a failing job makes deploy/submit exit non-zero in both modes and name the application and its container
- * logs. The cluster always comes down, also when a step fails or this JVM is killed.
+ * logs. The cluster always comes down, also when a step fails or this JVM is killed. HDFS and YARN run secured
+ * (Kerberos, block tokens, SASL data transfer, HTTPS, permissions on): every submission passes the user's principal
+ * and keytab (the DAG's Variables), this JVM logs in from the same keytab, and a submission without them is refused
+ * in one line before any application starts.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class YarnEndToEndIT {
@@ -90,13 +95,15 @@ class YarnEndToEndIT {
         Runtime.getRuntime().addShutdownHook(TEAR_DOWN_ON_EXIT);
         DeployScripts.Result r = DeployScripts.run(STEP_LOGS.resolve("up.log"), 300, "cluster", "up", "--manager", "yarn",
                 "--dir", RUN_DIR.toString(), "--base-port", String.valueOf(ClusterEndToEndIT.freeBasePort(60)),
-                "--workers", "2", "--worker-memory", "4g", "--datanodes", "2", "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
+                "--workers", "2", "--worker-memory", "4g", "--datanodes", "2", "--kerberos",
+                "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
         assertEquals(0, r.exitCode(), "deploy/cluster up --manager yarn:\n" + r.output());
         Properties env = new Properties();
         env.load(Files.newBufferedReader(RUN_DIR.resolve("cluster.env")));
         cluster = new LinkedHashMap<>();
         env.stringPropertyNames().forEach(k -> cluster.put(k, env.getProperty(k)));
         assertEquals("yarn", cluster.get("MASTER_URL"), cluster.toString());
+        kerberosLogin();
         for (String site : List.of("core-site.xml", "hdfs-site.xml", "yarn-site.xml")) {
             assertTrue(Files.exists(Path.of(cluster.get("HADOOP_CONF_DIR"), site)), site + " in HADOOP_CONF_DIR");
         }
@@ -112,8 +119,40 @@ class YarnEndToEndIT {
         SUBMISSIONS.clear();
     }
 
+    /**
+     * This JVM (HDFS reads and writes, the local Spark that reads scores, the YARN client) logs in from the user's
+     * keytab, as a client of the kerberized cluster would; {@link #tearDown} puts Hadoop back to simple authentication
+     * for the tests after this one (same JVM).
+     */
+    static void kerberosLogin() throws IOException {
+        Path keytab = Path.of(cluster.get("KERBEROS_KEYTAB"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keytab)), "the user's keytab is 0600");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keytab.resolveSibling("hadoop.keytab"))));
+        System.setProperty("java.security.krb5.conf", cluster.get("KRB5_CONFIG"));
+        System.setProperty("sun.security.krb5.disableReferrals", "true");
+        // Spark's context sets UGI's configuration when it starts: start the local one first
+        Configuration local = LocalSpark.get().sparkContext().hadoopConfiguration();
+        Configuration conf = hadoopConf();
+        assertEquals("kerberos", conf.get("hadoop.security.authentication"));
+        assertEquals("true", conf.get("dfs.permissions.enabled"));
+        assertEquals("HTTPS_ONLY", conf.get("dfs.http.policy"));
+        UserGroupInformation.setConfiguration(conf);
+        UserGroupInformation.loginUserFromKeytab(cluster.get("KERBEROS_PRINCIPAL"), keytab.toString());
+        assertTrue(UserGroupInformation.isSecurityEnabled() && UserGroupInformation.getCurrentUser().hasKerberosCredentials(),
+                "logged in: " + UserGroupInformation.getCurrentUser());
+        // the local Spark's own Hadoop configuration: the NameNode's principal, SASL to the DataNodes
+        for (String key : List.of("dfs.namenode.kerberos.principal", "dfs.data.transfer.protection")) {
+            local.set(key, conf.get(key));
+        }
+    }
+
     @AfterAll
     static void tearDown() {
+        Configuration local = LocalSpark.get().sparkContext().hadoopConfiguration();
+        local.unset("dfs.namenode.kerberos.principal");
+        local.unset("dfs.data.transfer.protection");
+        UserGroupInformation.reset();
+        UserGroupInformation.setConfiguration(new Configuration());
         down();
         Runtime.getRuntime().removeShutdownHook(TEAR_DOWN_ON_EXIT);
     }
@@ -134,7 +173,8 @@ class YarnEndToEndIT {
     @Order(1)
     void theAirflowDagsCommandsInClientMode() throws Exception {
         Configuration conf = hadoopConf();
-        dag = AirflowDag.read(Map.of("sparkconv_home", AirflowDag.ROOT.toString()));
+        dag = AirflowDag.read(Map.of("sparkconv_home", AirflowDag.ROOT.toString(),
+                "sparkconv_principal", cluster.get("KERBEROS_PRINCIPAL"), "sparkconv_keytab", cluster.get("KERBEROS_KEYTAB")));
         // the day's IDX partition, as upstream writes it: 1,600 training images + the 5,000 preprocess holds out for
         // validation by default (the DAG's preprocess passes no --validation), 1,000 test images; _SUCCESS last
         IdxDataset.TrainTest fm = IdxDataset.load(TestData.fashionMnist().toString(), IdxDataset.FASHION_CLASSES, conf);
@@ -260,7 +300,7 @@ class YarnEndToEndIT {
 
         double accuracy = ClusterEndToEndIT.testAccuracy(v);
         ModelStore models = new ModelStore(dagValue(FAULTED, "params.store"), conf);
-        Map<?, ?> hdfs = ClusterEndToEndIT.getJson(cluster.get("HDFS_UI") + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState", Map.class);
+        Map<?, ?> hdfs = nameNodeJmx("Hadoop:service=NameNode,name=FSNamesystemState");
         Object liveDataNodes = ((Map<?, ?>) ((List<?>) hdfs.get("beans")).get(0)).get("NumLiveDataNodes");
         System.out.printf("fault: DataNode 2 (%s, pid %d) killed -9 inside the first averaging round of a cluster-mode train "
                 + "(an executor paused at its 3rd minibatch, %.1f s after submit); training read its shards from the other "
@@ -315,6 +355,20 @@ class YarnEndToEndIT {
                 : "deploy/submit: sparkconv evaluate not submitted (exit 2)"), bad.output());
         assertFalse(bad.output().contains("\tat "), "no stack trace:\n" + bad.output());
         System.out.printf("YARN %s mode, bad input: exit 2 with the job's error line after %.1f s, no application%n", mode, seconds);
+
+        // Kerberos: no keytab and no ticket is one line naming what to pass, exit 2, before any application
+        int apps = applicationCount();
+        start = System.nanoTime();
+        DeployScripts.Result noKeytab = start(mode, STEP_LOGS.resolve(mode + "-no-keytab.log"),
+                "evaluate", "--shards", dagValue(UNDISTURBED, "params.work") + "/shards/date=" + DS, "--store", store, "--name", UNDISTURBED).await(120);
+        seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(2, noKeytab.exitCode(), noKeytab.output());
+        List<String> lines = noKeytab.output().lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), "one line:\n" + noKeytab.output());
+        assertTrue(lines.get(0).startsWith("submit: error: the cluster uses Kerberos") && lines.get(0).contains("--principal PRINCIPAL --keytab KEYTAB")
+                && lines.get(0).contains("kinit"), lines.get(0));
+        assertEquals(apps, applicationCount(), "no YARN application was started");
+        System.out.printf("YARN %s mode, Kerberos without keytab or ticket: exit 2 in %.1f s, one line, no application%n", mode, seconds);
         if (mode.equals("client")) {
             return;
         }
@@ -336,7 +390,16 @@ class YarnEndToEndIT {
                 + "logs in %s%n", named.group(1), named.group(2), named.group(3), named.group(4), logDirs);
     }
 
-    /** Template values of the DAG's run for model {@code name}: day {@link #DS}, everything else under /dag in HDFS. */
+    /** A NameNode JMX bean over HTTPS (its certificate is this run's own: curl --cacert). */
+    static Map<?, ?> nameNodeJmx(String query) throws IOException, InterruptedException {
+        Process curl = new ProcessBuilder("curl", "-fsS", "--cacert", cluster.get("HDFS_CA_CERT"), cluster.get("HDFS_UI") + "/jmx?qry=" + query)
+                .redirectErrorStream(true).start();
+        byte[] out = curl.getInputStream().readAllBytes();
+        assertEquals(0, curl.waitFor(), new String(out, StandardCharsets.UTF_8));
+        return ClusterEndToEndIT.JSON.readValue(out, Map.class);
+    }
+
+    /** Template values of the DAG's run for model {@code name}: day {@link #DS}, everything else under the user's HDFS home's dag/. */
     static String dagValue(String name, String template) {
         return switch (template) {
             case "ds" -> DS;
@@ -345,7 +408,7 @@ class YarnEndToEndIT {
             case "params.model" -> "lenet5";
             case "params.epochs" -> "1";
             case "params.metric" -> "accuracy";
-            default -> template.startsWith("params.") ? hdfs("/dag/" + template.substring("params.".length())) : null;
+            default -> template.startsWith("params.") ? cluster.get("HDFS_HOME") + "/dag/" + template.substring("params.".length()) : null;
         };
     }
 
@@ -359,6 +422,7 @@ class YarnEndToEndIT {
         assertEquals("SparkSubmitOperator", dag.tasks().get(task).get("operator").asText(), task);
         List<String> args = new ArrayList<>(List.of(submitOptions));
         args.addAll(List.of("--jar", k.get("application").asText()));
+        args.addAll(List.of("--principal", k.get("principal").asText(), "--keytab", k.get("keytab").asText()));
         k.get("conf").fields().forEachRemaining(c -> {
             if (!c.getValue().isNull() && !c.getKey().equals("spark.executor.memoryOverhead")) {
                 args.addAll(List.of("--conf", c.getKey() + "=" + c.getValue().asText()));
@@ -382,6 +446,7 @@ class YarnEndToEndIT {
                 .directory(RUN_DIR.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         k.get("env").fields().forEachRemaining(e -> pb.environment().put(e.getKey(), e.getValue().asText()));
         pb.environment().put("HADOOP_CONF_DIR", cluster.get("HADOOP_CONF_DIR"));
+        pb.environment().put("KRB5_CONFIG", cluster.get("KRB5_CONFIG"));
         return new DeployScripts.Running(pb.start(), log, task).await(300);
     }
 
@@ -431,12 +496,25 @@ class YarnEndToEndIT {
 
     /** Signals a container through the ResourceManager; its NodeManager delivers the signal (FORCEFUL_SHUTDOWN: SIGKILL). */
     static void signalContainer(String containerId, SignalContainerCommand signal) throws IOException, YarnException {
-        YarnConfiguration conf = new YarnConfiguration();
+        YarnConfiguration conf = new YarnConfiguration(hadoopConf());
         conf.addResource(new org.apache.hadoop.fs.Path(Path.of(cluster.get("HADOOP_CONF_DIR"), "yarn-site.xml").toUri()));
         try (YarnClient yarn = YarnClient.createYarnClient()) {
             yarn.init(conf);
             yarn.start();
             yarn.signalToContainer(ContainerId.fromString(containerId), signal);
+        }
+    }
+
+    /** How many applications the ResourceManager knows (any state), asked as the logged-in user. */
+    static int applicationCount() throws IOException {
+        YarnConfiguration conf = new YarnConfiguration(hadoopConf());
+        conf.addResource(new org.apache.hadoop.fs.Path(Path.of(cluster.get("HADOOP_CONF_DIR"), "yarn-site.xml").toUri()));
+        try (YarnClient yarn = YarnClient.createYarnClient()) {
+            yarn.init(conf);
+            yarn.start();
+            return yarn.getApplications().size();
+        } catch (YarnException e) {
+            throw new IOException(e);
         }
     }
 
@@ -521,8 +599,11 @@ class YarnEndToEndIT {
         return m.find() ? m.group(1) : "";
     }
 
+    /** A job of this test's own (not the DAG's): with the user's principal and keytab. */
     static DeployScripts.Result submit(String mode, String... command) throws IOException, InterruptedException {
-        return start(mode, STEP_LOGS.resolve(mode + "-" + command[0] + "-" + System.nanoTime() + ".log"), command).await(600);
+        List<String> args = new ArrayList<>(List.of("--principal", cluster.get("KERBEROS_PRINCIPAL"), "--keytab", cluster.get("KERBEROS_KEYTAB")));
+        args.addAll(List.of(command));
+        return start(mode, STEP_LOGS.resolve(mode + "-" + command[0] + "-" + System.nanoTime() + ".log"), args.toArray(String[]::new)).await(600);
     }
 
     /** deploy/submit --master yarn in the given deploy mode: 2 executors of 1 GiB heap + 1 GiB off-heap, 1 core each. */
@@ -532,7 +613,7 @@ class YarnEndToEndIT {
                 "--executor-memory-overhead", "1g", "--num-executors", "2",
                 "--conf", "spark.yarn.jars=" + cluster.get("SPARK_YARN_JARS")));
         args.addAll(List.of(command));
-        DeployScripts.Running job = DeployScripts.start(log, "submit", args.toArray(String[]::new));
+        DeployScripts.Running job = DeployScripts.start(log, Map.of("KRB5_CONFIG", cluster.get("KRB5_CONFIG")), "submit", args.toArray(String[]::new));
         SUBMISSIONS.add(job);
         return job;
     }

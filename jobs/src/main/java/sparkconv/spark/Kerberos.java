@@ -1,0 +1,50 @@
+package sparkconv.spark;
+
+import java.io.IOException;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.security.UserGroupInformation;
+
+import sparkconv.SparkconvException;
+
+/**
+ * Kerberos for a sparkconv JVM whose Hadoop configuration (HADOOP_CONF_DIR's core-site) asks for it. Under
+ * spark-submit with --principal/--keytab Spark has logged in already (and renews); a JVM of its own (./sparkconv,
+ * deploy/submit's cluster-mode check) logs in from {@code SPARKCONV_PRINCIPAL} / {@code SPARKCONV_KEYTAB}. Without
+ * any credentials the job stops here, in one line, before it starts anything.
+ */
+public final class Kerberos {
+    public static final String PRINCIPAL = "SPARKCONV_PRINCIPAL";
+    public static final String KEYTAB = "SPARKCONV_KEYTAB";
+
+    private Kerberos() {
+    }
+
+    public static void login() {
+        Configuration conf = new Configuration();
+        if (!"kerberos".equalsIgnoreCase(conf.getTrimmed("hadoop.security.authentication", "simple"))) {
+            return;
+        }
+        if (!UserGroupInformation.isSecurityEnabled()) {
+            return; // spark-submit configured UGI otherwise (its own setConfiguration would reset a login it made)
+        }
+        String principal = System.getenv(PRINCIPAL);
+        String keytab = System.getenv(KEYTAB);
+        try {
+            UserGroupInformation current = UserGroupInformation.getCurrentUser();
+            if (current.hasKerberosCredentials() || current.getCredentials().numberOfTokens() > 0) {
+                return;
+            }
+            if (principal != null && !principal.isBlank() && keytab != null && !keytab.isBlank()) {
+                UserGroupInformation.loginUserFromKeytab(principal, keytab);
+                return;
+            }
+        } catch (IOException e) {
+            // the message names the principal and the keytab's path, never its contents
+            throw new SparkconvException("Kerberos login as " + principal + " from keytab " + keytab + " failed: " + e.getMessage());
+        }
+        throw new SparkconvException("the cluster uses Kerberos (hadoop.security.authentication=kerberos) and this process has "
+                + "no Kerberos ticket: pass --principal PRINCIPAL --keytab KEYTAB to deploy/submit (./sparkconv: "
+                + PRINCIPAL + " and " + KEYTAB + "), or kinit first");
+    }
+}
