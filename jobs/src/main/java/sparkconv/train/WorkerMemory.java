@@ -1,0 +1,139 @@
+package sparkconv.train;
+
+import java.util.List;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+
+import sparkconv.SparkconvException;
+import sparkconv.models.Hyper;
+import sparkconv.models.ModelZoo;
+
+/**
+ * The memory a training JVM needs for a zoo model at a minibatch size, from the network's layer shapes: parameters,
+ * gradients and updater state, the activations a training step keeps for backprop, the convolutions' working buffers,
+ * the minibatches read ahead, the copies each averaging round makes, and (once per application) the driver's network and
+ * its copies for averaging; plus the JVM's own baseline. Every count is in 4-byte floats (ND4J's FP32) and deterministic;
+ * the two factors below are calibrated against measured peaks (docs/memory.md).
+ * <p>
+ * Heap and off-heap are separate because they are sized by separate settings: the heap by {@code -Xmx} /
+ * {@code spark.executor.memory}, everything resident beyond it (ND4J's buffers and workspaces, oneDNN, the JVM's own
+ * native memory) by {@code spark.executor.memoryOverhead} and {@code -Dorg.bytedeco.javacpp.maxphysicalbytes}.
+ */
+public final class WorkerMemory {
+    /**
+     * DL4J's training workspaces hold a step's batch-sized arrays (activations kept for backprop, the cached
+     * convolution pre-activations, the gradients flowing back, the convolution working buffers); measured resident
+     * off-heap grows by this many times their sum per worker (workspace over-allocation, arrays allocated outside
+     * workspaces while a workspace learns its size in the first iterations, oneDNN's own buffers).
+     */
+    static final double STEP_FACTOR = 1.0;
+    /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code). */
+    static final long BASE_OFF_HEAP = 192L << 20;
+    /** Live heap of a training JVM (Spark driver or executor) before any model. */
+    static final long BASE_HEAP = 64L << 20;
+    /** The heap a JVM is given per byte of live heap (the collector needs room to work). */
+    static final double HEAP_HEADROOM = 1.5;
+
+    private WorkerMemory() {
+    }
+
+    /** Counts per network (floats), from the layer shapes. */
+    public record Shape(String model, String input, int classes, long parameters, long updaterState, long inputPerExample,
+                        long activationsPerExample, long cachedPerExample, long largestActivationPerExample,
+                        long workingPerExample) {
+        /** Floats a training step keeps per example: activations, cached pre-activations, 2 gradient buffers, working buffer. */
+        public long stepPerExample() {
+            return inputPerExample + activationsPerExample + cachedPerExample + 2 * largestActivationPerExample + workingPerExample;
+        }
+    }
+
+    /**
+     * What one training JVM needs, in bytes: {@code workers} workers (task slots) and, if {@code driver}, the driver's
+     * share (local mode: driver and workers are one JVM).
+     */
+    public record Need(Shape shape, int batch, int workers, String updater, boolean driver, long workerNetwork,
+                       long workerStep, long workerData, long workerExchange, long driverOffHeap, long baseOffHeap,
+                       long liveHeap, long heap) {
+        /** ND4J's off-heap bytes: the networks, their steps, data and copies. */
+        public long nd4j() {
+            return (long) workers * (workerNetwork + workerStep + workerData + workerExchange) + driverOffHeap;
+        }
+
+        /** Everything resident beyond the heap. */
+        public long offHeap() {
+            return nd4j() + baseOffHeap;
+        }
+
+        public long total() {
+            return heap + offHeap();
+        }
+    }
+
+    /** The counts for a zoo model (layer stacks; segmentation graphs are not modelled). */
+    public static Shape shape(String model, ModelZoo.Input input, int classes, String updater) {
+        if (ModelZoo.isGraph(model)) {
+            throw new SparkconvException("memory of segmentation graphs (" + model + ") is not modelled");
+        }
+        MultiLayerConfiguration conf = ModelZoo.build(model, input, classes, new Hyper(updater, 0.01, 0.9, 0, 1));
+        InputType in = input.inputType();
+        List<InputType> types = conf.getLayerActivationTypes(in);
+        long params = 0;
+        long state = 0;
+        long activations = 0;
+        long cached = 0;
+        long largest = in.arrayElementsPerExample();
+        long working = 0;
+        InputType layerIn = in;
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            NeuralNetConfiguration layerConf = conf.getConf(i);
+            Layer layer = layerConf.getLayer();
+            long p = layer.initializer().numParams(layerConf);
+            // batch normalisation's running mean and variance are parameters without an updater
+            long trainable = layer instanceof BatchNormalization bn ? p - 2 * bn.getNOut() : p;
+            params += p;
+            if (trainable > 0) {
+                state += layer.getUpdaterByParam(layer.initializer().paramKeys(layer).get(0)).stateSize(trainable);
+            }
+            long out = types.get(i).arrayElementsPerExample();
+            activations += out;
+            largest = Math.max(largest, out);
+            if (layer instanceof ConvolutionLayer c && layerIn instanceof InputType.InputTypeConvolutional ci) {
+                cached += out; // CacheMode.DEVICE keeps each convolution's pre-activation for backprop
+                long[] k = {c.getKernelSize()[0], c.getKernelSize()[1]};
+                InputType.InputTypeConvolutional co = (InputType.InputTypeConvolutional) types.get(i);
+                working = Math.max(working, k[0] * k[1] * ci.getChannels() * co.getHeight() * co.getWidth());
+            }
+            layerIn = types.get(i);
+        }
+        return new Shape(model, input.toString(), classes, params, state, in.arrayElementsPerExample(), activations, cached,
+                largest, working);
+    }
+
+    /**
+     * One JVM's need: {@code workers} training workers of minibatch {@code batch} reading {@code prefetch} minibatches
+     * ahead, plus the driver's share if it runs in the same JVM.
+     */
+    public static Need need(Shape s, String updater, int batch, int workers, int prefetch, boolean driver) {
+        if (batch < 1 || workers < 1) {
+            throw new SparkconvException("batch and workers must be at least 1, got " + batch + " and " + workers);
+        }
+        long f = Float.BYTES;
+        long p = s.parameters();
+        long u = s.updaterState();
+        long network = f * (2 * p + u); // parameters, their gradients, updater state
+        long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
+        long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
+        long exchange = f * 2 * (p + u); // the round's broadcast state assigned, and the result's copy
+        // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters
+        long driverOff = driver ? f * (3 * (p + u) + p) : 0;
+        // serialised on the heap: each worker's result, the broadcast's blocks (and the driver's aggregate)
+        long live = BASE_HEAP + f * (workers + (driver ? 2L : 1L)) * (p + u);
+        long heap = (long) Math.ceil(HEAP_HEADROOM * live);
+        return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP, live, heap);
+    }
+}
