@@ -18,7 +18,7 @@ import sparkconv.models.ModelZoo;
  * gradients and updater state, the activations a training step keeps for backprop, the convolutions' working buffers,
  * the minibatches read ahead, the copies each averaging round makes, and (once per application) the driver's network and
  * its copies for averaging; plus the JVM's own baseline. Every count is in 4-byte floats (ND4J's FP32) and deterministic;
- * the two factors below are calibrated against measured peaks (docs/memory.md).
+ * the factors below are calibrated against measured peaks (docs/memory.md).
  * <p>
  * Heap and off-heap are separate because they are sized by separate settings: the heap by {@code -Xmx} /
  * {@code spark.executor.memory}, everything resident beyond it (ND4J's buffers and workspaces, oneDNN, the JVM's own
@@ -26,16 +26,21 @@ import sparkconv.models.ModelZoo;
  */
 public final class WorkerMemory {
     /**
-     * DL4J's training workspaces hold a step's batch-sized arrays (activations kept for backprop, the cached
-     * convolution pre-activations, the gradients flowing back, the convolution working buffers); measured resident
-     * off-heap grows by this many times their sum per worker (workspace over-allocation, arrays allocated outside
-     * workspaces while a workspace learns its size in the first iterations, oneDNN's own buffers).
+     * Measured resident memory of a worker's training step per float of {@link Shape#stepPerExample()}: DL4J's
+     * workspaces hold the activations, cached pre-activations, the two gradient buffers and the convolution working
+     * buffer, but not all at once at their full counts (fitted to the measured peaks in docs/memory.md).
      */
-    static final double STEP_FACTOR = 1.0;
-    /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code). */
+    static final double STEP_FACTOR = 0.7;
+    /**
+     * Once per JVM, not per worker: evaluation and the first, learning iteration of a workspace allocate a forward pass
+     * outside the workspaces ({@link Shape#forwardPerExample()} floats per example), and the memory freed afterwards
+     * stays resident (fitted to the measured peaks in docs/memory.md).
+     */
+    static final double FORWARD_FACTOR = 1.5;
+    /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code; measured). */
     static final long BASE_OFF_HEAP = 192L << 20;
-    /** Live heap of a training JVM (Spark driver or executor) before any model. */
-    static final long BASE_HEAP = 64L << 20;
+    /** Live heap of a training JVM (Spark driver or executor) before any model (measured: 40-80 MiB). */
+    static final long BASE_HEAP = 80L << 20;
     /** The heap a JVM is given per byte of live heap (the collector needs room to work). */
     static final double HEAP_HEADROOM = 1.5;
 
@@ -50,6 +55,11 @@ public final class WorkerMemory {
         public long stepPerExample() {
             return inputPerExample + activationsPerExample + cachedPerExample + 2 * largestActivationPerExample + workingPerExample;
         }
+
+        /** Floats of one forward pass per example: the input and every layer's output. */
+        public long forwardPerExample() {
+            return inputPerExample + activationsPerExample;
+        }
     }
 
     /**
@@ -57,11 +67,11 @@ public final class WorkerMemory {
      * share (local mode: driver and workers are one JVM).
      */
     public record Need(Shape shape, int batch, int workers, String updater, boolean driver, long workerNetwork,
-                       long workerStep, long workerData, long workerExchange, long driverOffHeap, long baseOffHeap,
-                       long liveHeap, long heap) {
-        /** ND4J's off-heap bytes: the networks, their steps, data and copies. */
+                       long workerStep, long workerData, long workerExchange, long forward, long driverOffHeap,
+                       long baseOffHeap, long liveHeap, long heap) {
+        /** ND4J's off-heap bytes: the workers' networks, steps, data and copies, the JVM's forward pass, the driver's copies. */
         public long nd4j() {
-            return (long) workers * (workerNetwork + workerStep + workerData + workerExchange) + driverOffHeap;
+            return (long) workers * (workerNetwork + workerStep + workerData + workerExchange) + forward + driverOffHeap;
         }
 
         /** Everything resident beyond the heap. */
@@ -119,8 +129,8 @@ public final class WorkerMemory {
      * ahead, plus the driver's share if it runs in the same JVM.
      */
     public static Need need(Shape s, String updater, int batch, int workers, int prefetch, boolean driver) {
-        if (batch < 1 || workers < 1) {
-            throw new SparkconvException("batch and workers must be at least 1, got " + batch + " and " + workers);
+        if (batch < 1 || workers < (driver ? 0 : 1)) {
+            throw new SparkconvException("batch must be at least 1 and workers " + (driver ? 0 : 1) + ", got " + batch + " and " + workers);
         }
         long f = Float.BYTES;
         long p = s.parameters();
@@ -129,11 +139,14 @@ public final class WorkerMemory {
         long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
         long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
         long exchange = f * 2 * (p + u); // the round's broadcast state assigned, and the result's copy
+        long forward = (long) Math.ceil(FORWARD_FACTOR * f * batch * s.forwardPerExample());
         // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters
         long driverOff = driver ? f * (3 * (p + u) + p) : 0;
-        // serialised on the heap: each worker's result, the broadcast's blocks (and the driver's aggregate)
-        long live = BASE_HEAP + f * (workers + (driver ? 2L : 1L)) * (p + u);
+        // serialised on the heap: each worker's result and the broadcast's blocks; on the driver also the evaluation
+        // network's broadcast copy and a checkpoint's or model's serialised parameters and updater state
+        long live = BASE_HEAP + f * (workers + (driver ? 3L : 1L)) * (p + u);
         long heap = (long) Math.ceil(HEAP_HEADROOM * live);
-        return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP, live, heap);
+        return new Need(s, batch, workers, updater, driver, network, step, data, exchange, forward, driverOff, BASE_OFF_HEAP,
+                live, heap);
     }
 }
