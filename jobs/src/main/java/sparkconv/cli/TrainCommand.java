@@ -64,7 +64,13 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         Manifest.Shape shape = manifest.shape();
         var input = new sparkconv.models.ModelZoo.Input(shape.channels(), shape.height(), shape.width());
         String updater = params.hyper().updater();
-        MemorySizing.check(params.model(), MemorySizing.shape(params.model(), input, manifest.classes().size(), updater), updater,
+        sparkconv.train.WorkerMemory.Shape memory;
+        try {
+            memory = MemorySizing.shape(params.model(), input, manifest.classes().size(), updater);
+        } catch (RuntimeException e) {
+            return; // a model that does not fit the shards' shape: the job says so in its own words
+        }
+        MemorySizing.check(params.model(), memory, updater,
                 manifest.batchSize(), params.workers(), params.prefetch(), sparkOptions.sparkConf(), Runtime.getRuntime().maxMemory(),
                 System.getProperty("org.bytedeco.javacpp.maxphysicalbytes"));
     }
