@@ -33,8 +33,8 @@ final class MemorySizing {
         b.append(String.format(Locale.ROOT, "  per worker: network %s (%,d parameters, %,d of updater state), training step %s "
                         + "(%,d floats per example), minibatches %s, averaging copies %s%n", mib(one.workerNetwork()), s.parameters(),
                 s.updaterState(), mib(one.workerStep()), s.stepPerExample(), mib(one.workerData()), mib(one.workerExchange())));
-        b.append(String.format(Locale.ROOT, "  per JVM: forward pass %s, base %s; the driver's copies %s%n", mib(local.forward()),
-                mib(local.baseOffHeap()), mib(local.driverOffHeap())));
+        b.append(String.format(Locale.ROOT, "  per JVM: base %s; the driver's copies %s%n", mib(local.baseOffHeap()),
+                mib(local.driverOffHeap())));
         b.append(String.format(Locale.ROOT, "  %-32s %10s %10s %10s%n", "JVM", "heap", "off-heap", "total"));
         b.append(row("executor, " + workers + (workers == 1 ? " worker" : " workers"), executor));
         b.append(row("local[" + workers + "] (driver and workers)", local));

@@ -26,17 +26,11 @@ import sparkconv.models.ModelZoo;
  */
 public final class WorkerMemory {
     /**
-     * Measured resident memory of a worker's training step per float of {@link Shape#stepPerExample()}: DL4J's
-     * workspaces hold the activations, cached pre-activations, the two gradient buffers and the convolution working
-     * buffer, but not all at once at their full counts (fitted to the measured peaks in docs/memory.md).
+     * Measured resident memory of a worker's training step per float of {@link Shape#stepPerExample()}, fitted to the
+     * measured peaks in docs/memory.md (candle-cnn-20, candle-cnn-60, alexnet: within 25% at every measured batch and
+     * worker count).
      */
-    static final double STEP_FACTOR = 0.7;
-    /**
-     * Once per JVM, not per worker: evaluation and the first, learning iteration of a workspace allocate a forward pass
-     * outside the workspaces ({@link Shape#forwardPerExample()} floats per example), and the memory freed afterwards
-     * stays resident (fitted to the measured peaks in docs/memory.md).
-     */
-    static final double FORWARD_FACTOR = 1.5;
+    static final double STEP_FACTOR = 1.15;
     /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code; measured). */
     static final long BASE_OFF_HEAP = 192L << 20;
     /** Live heap of a training JVM (Spark driver or executor) before any model (measured: 40-80 MiB). */
@@ -55,11 +49,6 @@ public final class WorkerMemory {
         public long stepPerExample() {
             return inputPerExample + activationsPerExample + cachedPerExample + 2 * largestActivationPerExample + workingPerExample;
         }
-
-        /** Floats of one forward pass per example: the input and every layer's output. */
-        public long forwardPerExample() {
-            return inputPerExample + activationsPerExample;
-        }
     }
 
     /**
@@ -67,11 +56,11 @@ public final class WorkerMemory {
      * share (local mode: driver and workers are one JVM).
      */
     public record Need(Shape shape, int batch, int workers, String updater, boolean driver, long workerNetwork,
-                       long workerStep, long workerData, long workerExchange, long forward, long driverOffHeap,
+                       long workerStep, long workerData, long workerExchange, long driverOffHeap,
                        long baseOffHeap, long liveHeap, long heap) {
-        /** ND4J's off-heap bytes: the workers' networks, steps, data and copies, the JVM's forward pass, the driver's copies. */
+        /** ND4J's off-heap bytes: the workers' networks, steps, data and copies, and the driver's copies. */
         public long nd4j() {
-            return (long) workers * (workerNetwork + workerStep + workerData + workerExchange) + forward + driverOffHeap;
+            return (long) workers * (workerNetwork + workerStep + workerData + workerExchange) + driverOffHeap;
         }
 
         /** Everything resident beyond the heap. */
@@ -139,14 +128,13 @@ public final class WorkerMemory {
         long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
         long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
         long exchange = f * 2 * (p + u); // the round's broadcast state assigned, and the result's copy
-        long forward = (long) Math.ceil(FORWARD_FACTOR * f * batch * s.forwardPerExample());
         // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters
         long driverOff = driver ? f * (3 * (p + u) + p) : 0;
         // serialised on the heap: each worker's result and the broadcast's blocks; on the driver also the evaluation
         // network's broadcast copy and a checkpoint's or model's serialised parameters and updater state
         long live = BASE_HEAP + f * (workers + (driver ? 3L : 1L)) * (p + u);
         long heap = (long) Math.ceil(HEAP_HEADROOM * live);
-        return new Need(s, batch, workers, updater, driver, network, step, data, exchange, forward, driverOff, BASE_OFF_HEAP,
+        return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP,
                 live, heap);
     }
 }

@@ -30,15 +30,13 @@ class WorkerMemoryTest {
         assertEquals((long) Math.ceil(WorkerMemory.STEP_FACTOR * 4 * 64 * 44_430), n.workerStep());
         assertEquals(4L * 4 * 64 * (1_024 + 10), n.workerData(), "2 read ahead, 1 in use, 1 being read");
         assertEquals(4L * 2 * 2 * 61_706, n.workerExchange(), "the broadcast state assigned and the result's copy");
-        assertEquals((long) Math.ceil(WorkerMemory.FORWARD_FACTOR * 4 * 64 * (1_024 + 8_094)), n.forward(), "one forward pass per JVM");
         assertEquals(0, n.driverOffHeap());
-        assertEquals(n.workerNetwork() + n.workerStep() + n.workerData() + n.workerExchange() + n.forward(), n.nd4j());
+        assertEquals(n.workerNetwork() + n.workerStep() + n.workerData() + n.workerExchange(), n.nd4j());
         assertEquals(n.nd4j() + WorkerMemory.BASE_OFF_HEAP, n.offHeap());
         assertEquals(WorkerMemory.BASE_HEAP + 4L * 2 * 2 * 61_706, n.liveHeap(), "the worker's result and the broadcast, serialised");
 
         WorkerMemory.Need local = WorkerMemory.need(s, "nesterovs", 64, 2, 2, true);
-        assertEquals(2 * (n.nd4j() - n.forward()) + n.forward() + 4L * (3 * 2 * 61_706 + 61_706), local.nd4j(),
-                "two workers, one forward pass and the driver's copies");
+        assertEquals(2 * n.nd4j() + 4L * (3 * 2 * 61_706 + 61_706), local.nd4j(), "two workers and the driver's copies");
         assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 3) * 2 * 61_706, local.liveHeap(), "the driver also serialises its evaluation copy and checkpoints");
         assertThrows(SparkconvException.class, () -> WorkerMemory.need(s, "nesterovs", 0, 1, 2, false));
     }
