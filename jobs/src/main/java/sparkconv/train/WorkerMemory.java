@@ -31,6 +31,14 @@ public final class WorkerMemory {
      * worker count).
      */
     static final double STEP_FACTOR = 1.15;
+    /**
+     * Off-heap copies of parameters and updater state the driver holds per worker beyond the first (deserialised results,
+     * aggregation sums): fitted to alexnet with 2 workers, whose second worker added 9.3 copies where the per-worker terms
+     * count 5.3 (docs/memory.md).
+     */
+    static final double DRIVER_COPIES_PER_WORKER = 4.0;
+    /** The same on the heap (serialised results, Kryo's buffers): alexnet's second worker added 3.5 copies, 1 counted. */
+    static final double DRIVER_HEAP_COPIES_PER_WORKER = 2.5;
     /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code; measured). */
     static final long BASE_OFF_HEAP = 192L << 20;
     /** Live heap of a training JVM (Spark driver or executor) before any model (measured: 40-80 MiB). */
@@ -128,11 +136,14 @@ public final class WorkerMemory {
         long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
         long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
         long exchange = f * 2 * (p + u); // the round's broadcast state assigned, and the result's copy
-        // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters
-        long driverOff = driver ? f * (3 * (p + u) + p) : 0;
+        // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters; and per
+        // worker beyond the first, what the driver's aggregation of their results holds (DRIVER_COPIES_PER_WORKER)
+        long extra = driver ? Math.max(0, workers - 1) : 0;
+        long driverOff = driver ? f * (3 * (p + u) + p) + (long) Math.ceil(DRIVER_COPIES_PER_WORKER * f * extra * (p + u)) : 0;
         // serialised on the heap: each worker's result and the broadcast's blocks; on the driver also the evaluation
         // network's broadcast copy and a checkpoint's or model's serialised parameters and updater state
-        long live = BASE_HEAP + f * (workers + (driver ? 3L : 1L)) * (p + u);
+        long live = BASE_HEAP + f * (workers + (driver ? 3L : 1L)) * (p + u)
+                + (long) Math.ceil(DRIVER_HEAP_COPIES_PER_WORKER * f * extra * (p + u));
         long heap = (long) Math.ceil(HEAP_HEADROOM * live);
         return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP,
                 live, heap);

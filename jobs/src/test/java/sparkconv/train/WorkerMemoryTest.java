@@ -36,8 +36,10 @@ class WorkerMemoryTest {
         assertEquals(WorkerMemory.BASE_HEAP + 4L * 2 * 2 * 61_706, n.liveHeap(), "the worker's result and the broadcast, serialised");
 
         WorkerMemory.Need local = WorkerMemory.need(s, "nesterovs", 64, 2, 2, true);
-        assertEquals(2 * n.nd4j() + 4L * (3 * 2 * 61_706 + 61_706), local.nd4j(), "two workers and the driver's copies");
-        assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 3) * 2 * 61_706, local.liveHeap(), "the driver also serialises its evaluation copy and checkpoints");
+        assertEquals(2 * n.nd4j() + 4L * (3 * 2 * 61_706 + 61_706) + (long) Math.ceil(WorkerMemory.DRIVER_COPIES_PER_WORKER * 4 * 2 * 61_706),
+                local.nd4j(), "two workers, the driver's copies and its aggregation of the second worker's result");
+        assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 3) * 2 * 61_706 + (long) Math.ceil(WorkerMemory.DRIVER_HEAP_COPIES_PER_WORKER * 4 * 2 * 61_706),
+                local.liveHeap(), "the driver also serialises its evaluation copy, checkpoints and the second worker's result");
         assertThrows(SparkconvException.class, () -> WorkerMemory.need(s, "nesterovs", 0, 1, 2, false));
     }
 
