@@ -12,6 +12,7 @@ import sparkconv.models.ModelZoo;
 @Command(name = "describe", description = "Print a model's layers (kind, kernel / stride / padding, input and output shape, parameters) "
                 + "from the real DL4J configuration, or a single convolution layer.",
         footer = {"", "Examples:", "  sparkconv describe --model seed-trace",
+                "  sparkconv describe --model candle-cnn-60 --batch 128 --workers 2",
                 "  sparkconv describe --layer --input 64x64x3 --kernel 5 --filters 32 --padding same"})
 final class DescribeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
@@ -46,6 +47,20 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--padding", defaultValue = "valid", description = "layer padding: valid, same or a number p (default ${DEFAULT-VALUE})")
     String padding;
 
+    @Option(names = "--batch", description = "also print the memory a training worker needs at this minibatch size, and the Spark "
+            + "settings that hold it")
+    Integer batch;
+
+    @Option(names = "--workers", defaultValue = "1", description = "with --batch: workers per executor (task slots; local[W]: the JVM's) "
+            + "(default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--updater", description = "with --batch: nesterovs, adam or sgd (default: the model's, else train's)")
+    String updater;
+
+    @Option(names = "--prefetch", description = "with --batch: minibatches each worker reads ahead (default: train's)")
+    Integer prefetch;
+
     @Override
     public Integer call() {
         ModelSummary summary;
@@ -58,6 +73,21 @@ final class DescribeCommand implements Callable<Integer> {
         System.out.print(summary.table());
         if (!what.layer) {
             System.out.print(sparkconv.models.TrainingDefaults.of(what.model).table());
+        }
+        if (batch != null) {
+            if (what.layer) {
+                throw new sparkconv.SparkconvException("--batch needs --model (the memory of a whole network)");
+            }
+            if (batch < 1 || workers < 1) {
+                throw new sparkconv.SparkconvException("--batch and --workers must be at least 1, got " + batch + " and " + workers);
+            }
+            var defaults = sparkconv.spark.SparkSessions.defaultsFile();
+            String u = updater != null ? updater : java.util.Objects.requireNonNullElse(
+                    sparkconv.models.TrainingDefaults.of(what.model).updater(), defaults.getProperty("train.updater").trim());
+            int ahead = prefetch != null ? prefetch : Integer.parseInt(defaults.getProperty("train.prefetch").trim());
+            ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
+            var shape = MemorySizing.shape(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model), u);
+            System.out.print(MemorySizing.table(what.model, shape, u, batch, workers, ahead));
         }
         return 0;
     }

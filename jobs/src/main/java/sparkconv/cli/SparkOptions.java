@@ -29,10 +29,7 @@ final class SparkOptions {
     SparkSession session(String appName) {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("spark.app.name", "sparkconv " + appName);
-        overrides.putAll(conf);
-        if (master != null) {
-            overrides.put("spark.master", master);
-        }
+        overrides.putAll(overrides());
         checkInputs(command.userObject(), SparkSessions.hadoopConf(overrides));
         SparkSession session = SparkSessions.getOrCreate(overrides);
         var sc = session.sparkContext();
@@ -42,6 +39,19 @@ final class SparkOptions {
         }
         JobDescriptions.command(session.sparkContext(), description());
         return session;
+    }
+
+    private Map<String, String> overrides() {
+        Map<String, String> overrides = new LinkedHashMap<>(conf);
+        if (master != null) {
+            overrides.put("spark.master", master);
+        }
+        return overrides;
+    }
+
+    /** The Spark settings a session of these options gets (conf/defaults.properties, spark-submit's, the flags), without Spark. */
+    org.apache.spark.SparkConf sparkConf() {
+        return SparkSessions.conf(overrides());
     }
 
     @SuppressWarnings("unchecked")

@@ -51,10 +51,28 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         return training.toTrainOptions();
     }
 
-    /** The shard directory is one (its manifest reads). */
+    /**
+     * The shard directory is one (its manifest reads), and the model at the shards' batch fits the memory the run is
+     * configured with (MemorySizing.check: this JVM's in local mode, the executors' on a cluster).
+     */
     @Override
     public void checkInputs(TrainOptions params, org.apache.hadoop.conf.Configuration conf) {
-        Manifest.read(shards, conf);
+        Manifest manifest = Manifest.read(shards, conf);
+        if (sparkconv.models.ModelZoo.isGraph(params.model())) {
+            return;
+        }
+        Manifest.Shape shape = manifest.shape();
+        var input = new sparkconv.models.ModelZoo.Input(shape.channels(), shape.height(), shape.width());
+        String updater = params.hyper().updater();
+        sparkconv.train.WorkerMemory.Shape memory;
+        try {
+            memory = MemorySizing.shape(params.model(), input, manifest.classes().size(), updater);
+        } catch (RuntimeException e) {
+            return; // a model that does not fit the shards' shape: the job says so in its own words
+        }
+        MemorySizing.check(params.model(), memory, updater,
+                manifest.batchSize(), params.workers(), params.prefetch(), sparkOptions.sparkConf(), Runtime.getRuntime().maxMemory(),
+                System.getProperty("org.bytedeco.javacpp.maxphysicalbytes"));
     }
 
     @Override

@@ -55,8 +55,41 @@ class TrainCommandTest {
 
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--version", "v1", "--epochs", "1"), 2,
                 "the store already holds fashion-mnist-lenet5 v1");
+        refusesWhatCannotFit(shards, store);
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--lr", "0"), 2, "--lr must be a positive number, got 0.0");
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--updater", "rmsprop"), 2, "unknown updater 'rmsprop'");
+    }
+
+    /**
+     * The run above fitted what it was configured with; the same model and batch predicted to need more than a small
+     * configured limit is refused in one line before Spark starts, naming the setting to raise: on a cluster master the
+     * executors' memory overhead, in local mode this JVM's maxphysicalbytes. Nothing is published.
+     */
+    private static void refusesWhatCannotFit(String shards, String store) {
+        var shape = sparkconv.train.WorkerMemory.shape("lenet5", new ModelZoo.Input(1, 28, 28), 10, "nesterovs");
+        var executor = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, 1, 2, false);
+        assertOneLineError(run("train", "--shards", shards, "--store", store, "--epochs", "1", "--master", "yarn",
+                        "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.memoryOverhead=100m"), 2,
+                "lenet5 at batch 64 with 1 worker per executor needs " + MemorySizing.mib(executor.offHeap())
+                        + " off-heap per executor and spark.executor.memoryOverhead is 100 MiB: raise spark.executor.memoryOverhead to at least "
+                        + MemorySizing.setting(executor.offHeap()) + " (sparkconv describe --model lenet5 --batch 64 --workers 1 shows the sizes)");
+        var local = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, 2, 2, true);
+        String key = "org.bytedeco.javacpp.maxphysicalbytes";
+        String was = System.getProperty(key);
+        System.setProperty(key, "100m"); // read by the check only: JavaCPP read its limit when it loaded
+        try {
+            assertOneLineError(run("train", "--shards", shards, "--store", store, "--epochs", "1", "--master", "local[2]"), 2,
+                    "lenet5 at batch 64 with 2 workers in this JVM needs " + MemorySizing.mib(local.total()) + " resident (heap "
+                            + MemorySizing.mib(local.heap()) + " + off-heap " + MemorySizing.mib(local.offHeap())
+                            + ") and -Dorg.bytedeco.javacpp.maxphysicalbytes is 100 MiB: raise it to at least ");
+        } finally {
+            if (was == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, was);
+            }
+        }
+        assertEquals(List.of("v1"), new ModelStore(store, new Configuration()).versionNames("fashion-mnist-lenet5"), "nothing published");
     }
 
     /**

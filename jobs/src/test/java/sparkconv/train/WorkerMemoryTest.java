@@ -1,0 +1,53 @@
+package sparkconv.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+import sparkconv.SparkconvException;
+import sparkconv.models.ModelZoo;
+
+/** The memory prediction is a deterministic function of the layer shapes: LeNet-5's counts by hand. */
+class WorkerMemoryTest {
+    /**
+     * LeNet-5 at 32x32x1, 10 classes. Outputs per example: C1 28x28x6 = 4,704, S2 14x14x6 = 1,176, C3 10x10x16 = 1,600,
+     * S4 5x5x16 = 400, F5 120, F6 84, output 10: 8,094. Parameters 6(25+1) + 16(150+1) + 400*120+120 + 120*84+84 + 84*10+10
+     * = 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706; Nesterov keeps one value per parameter. The two convolutions'
+     * outputs are cached (4,704 + 1,600); the largest buffer a step's gradient alternates through is C1's 4,704 (above the
+     * 1,024 input); C1's working buffer is 5*5*1 per output position, 25 * 28*28 = 19,600 (C3's: 25*6 * 10*10 = 15,000).
+     */
+    @Test
+    void lenet5CountsAreTheHandComputedOnes() {
+        WorkerMemory.Shape s = WorkerMemory.shape("lenet5", new ModelZoo.Input(1, 32, 32), 10, "nesterovs");
+        assertEquals(new WorkerMemory.Shape("lenet5", "32x32x1", 10, 61_706, 61_706, 1_024, 8_094, 6_304, 4_704, 19_600), s);
+        assertEquals(1_024 + 8_094 + 6_304 + 2 * 4_704 + 19_600, s.stepPerExample());
+        assertEquals(2 * 61_706, WorkerMemory.shape("lenet5", new ModelZoo.Input(1, 32, 32), 10, "adam").updaterState());
+        assertEquals(0, WorkerMemory.shape("lenet5", new ModelZoo.Input(1, 32, 32), 10, "sgd").updaterState());
+
+        WorkerMemory.Need n = WorkerMemory.need(s, "nesterovs", 64, 1, 2, false);
+        assertEquals(4L * 3 * 61_706, n.workerNetwork(), "parameters, gradients, momentum");
+        assertEquals((long) Math.ceil(WorkerMemory.STEP_FACTOR * 4 * 64 * 44_430), n.workerStep());
+        assertEquals(4L * 4 * 64 * (1_024 + 10), n.workerData(), "2 read ahead, 1 in use, 1 being read");
+        assertEquals(4L * 2 * 2 * 61_706, n.workerExchange(), "the broadcast state assigned and the result's copy");
+        assertEquals(0, n.driverOffHeap());
+        assertEquals(n.workerNetwork() + n.workerStep() + n.workerData() + n.workerExchange(), n.nd4j());
+        assertEquals(n.nd4j() + WorkerMemory.BASE_OFF_HEAP, n.offHeap());
+        assertEquals(WorkerMemory.BASE_HEAP + 4L * 2 * 2 * 61_706, n.liveHeap(), "the worker's result and the broadcast, serialised");
+
+        WorkerMemory.Need local = WorkerMemory.need(s, "nesterovs", 64, 2, 2, true);
+        assertEquals(2 * n.nd4j() + 4L * (3 * 2 * 61_706 + 61_706) + (long) Math.ceil(WorkerMemory.DRIVER_COPIES_PER_WORKER * 4 * 2 * 61_706),
+                local.nd4j(), "two workers, the driver's copies and its aggregation of the second worker's result");
+        assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 3) * 2 * 61_706 + (long) Math.ceil(WorkerMemory.DRIVER_HEAP_COPIES_PER_WORKER * 4 * 2 * 61_706),
+                local.liveHeap(), "the driver also serialises its evaluation copy, checkpoints and the second worker's result");
+        assertThrows(SparkconvException.class, () -> WorkerMemory.need(s, "nesterovs", 0, 1, 2, false));
+    }
+
+    /** BatchNormalization's running mean and variance are parameters without updater state. */
+    @Test
+    void batchNormStatisticsHaveNoUpdaterState() {
+        WorkerMemory.Shape s = WorkerMemory.shape("candle-cnn-20", new ModelZoo.Input(1, 64, 60), 2, "adam");
+        assertEquals(708_866 + 2 * (64 + 128 + 256), s.parameters(), "the paper's 708,866 trainable plus the running statistics");
+        assertEquals(2 * 708_866, s.updaterState());
+    }
+}
