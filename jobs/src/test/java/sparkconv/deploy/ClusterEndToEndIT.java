@@ -642,10 +642,21 @@ class ClusterEndToEndIT {
         return freeBasePort(25);
     }
 
-    /** A base port with {@code count} ports above it free right now. */
+    /**
+     * A base port with {@code count} ports above it free right now, below the kernel's ephemeral range: there any
+     * process's outgoing connections and any JVM's own random listeners (this test JVM's local Spark, the previous
+     * cluster's last clients) may take a port between this check and the cluster's start (a CI run met one).
+     */
     static int freeBasePort(int count) throws IOException {
+        int ephemeral = 32768;
+        try {
+            ephemeral = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: its usual range
+        }
+        int high = Math.max(20000 + count + 1000, ephemeral - count);
         for (int attempt = 0; attempt < 50; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20000, 40000);
+            int base = ThreadLocalRandom.current().nextInt(20000, high);
             if (allFree(base, count)) {
                 return base;
             }
