@@ -12,6 +12,10 @@ import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -35,10 +39,15 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private int nextRound = 1;
     private int rounds;
     private Broadcast<NetBroadcastTuple> roundBroadcast;
+    private Broadcast<OuterMomentum> outerBroadcast;
     private long knownCount = -1;
     private int stepsPerWorker;
     private RoundClock clock;
     private final long seed;
+    /** The outer step after each average: its momentum (0: none) and rate, and the velocity it keeps across rounds. */
+    private float outerBeta;
+    private float outerRate;
+    private float[] velocity;
 
     AveragingMaster(Builder builder, long seed) {
         super(builder);
@@ -70,6 +79,68 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         this.epochLabel = epochLabel;
         this.nextRound = firstRound;
         this.rounds = rounds;
+    }
+
+    /**
+     * The next {@code fitPaths} call's rounds end with an outer momentum step of momentum {@code beta} (0: none) at rate
+     * {@code rate} ({@link OuterMomentum}); the velocity carries over from the previous call.
+     */
+    void nextOuterStep(double beta, double rate) {
+        this.outerBeta = (float) beta;
+        this.outerRate = (float) rate;
+    }
+
+    /** The outer step for this round, on the driver's velocity (zeros at first), or null without outer momentum. */
+    private OuterMomentum outerStep(org.deeplearning4j.nn.api.Model net) {
+        if (outerBeta == 0) {
+            return null;
+        }
+        if (velocity == null) {
+            velocity = new float[(int) net.params().length()];
+        }
+        return new OuterMomentum(outerBeta, outerRate, velocity);
+    }
+
+    /**
+     * A job per round (and {@code --stats}): dl4j-spark's average on the driver, then the outer step from the round's
+     * start (the parameters the round was broadcast with).
+     */
+    @Override
+    protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                  JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+        org.deeplearning4j.nn.api.Model net = network != null ? network.getNetwork() : graph.getNetwork();
+        OuterMomentum step = outerStep(net);
+        float[] start = step == null ? null : net.params().toFloatVector();
+        super.processResults(network, graph, results, splitNum, totalSplits);
+        if (step != null) {
+            float[] average = net.params().toFloatVector();
+            step.step(start, average);
+            net.params().assign(Nd4j.createFromArray(average).reshape(net.params().shape()));
+        }
+    }
+
+    /** A barrier stage's result (the first task's): its last average becomes the driver's, its velocity the next start. */
+    private void adopt(SparkDl4jMultiLayer network, SparkComputationGraph graph, KeptNetworkWorker.Exchanged exchanged) {
+        INDArray params = Nd4j.createFromArray(exchanged.params());
+        INDArray state = exchanged.updaterState() == null ? null : Nd4j.createFromArray(exchanged.updaterState());
+        if (network != null) {
+            MultiLayerNetwork net = network.getNetwork();
+            net.setParameters(params.reshape(net.params().shape()));
+            if (state != null) {
+                net.getUpdater().setStateViewArray(null, state.reshape(net.getUpdater().getStateViewArray().shape()), false);
+            }
+            network.setScore(exchanged.score());
+        } else {
+            ComputationGraph net = graph.getNetwork();
+            net.setParams(params.reshape(net.params().shape()));
+            if (state != null) {
+                net.getUpdater().setStateViewArray(state.reshape(net.getUpdater().getStateViewArray().shape()));
+            }
+            graph.setScore(exchanged.score());
+        }
+        if (exchanged.velocity() != null) {
+            velocity = exchanged.velocity();
+        }
     }
 
     @Override
@@ -124,11 +195,17 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                     if (clock == null) {
                         clock = new RoundClock(jsc.sc());
                     }
+                    OuterMomentum step = outerStep(network != null ? network.getNetwork() : graph.getNetwork());
+                    outerBroadcast = step == null ? null : jsc.broadcast(step);
                     KeptNetworkWorker worker = keptNetworkWorker(network, graph, jsc, loader).exchanging(chunkRounds,
-                            averagingFrequency, clock);
+                            averagingFrequency, clock, outerBroadcast);
                     var results = paths.rdd().barrier().mapPartitions(new InBarrierStage(worker), false,
-                            scala.reflect.ClassTag$.MODULE$.apply(ParameterAveragingTrainingResult.class));
-                    processResults(network, graph, JavaRDD.fromRDD(results, results.elementClassTag()), 1, 1);
+                            scala.reflect.ClassTag$.MODULE$.apply(KeptNetworkWorker.Exchanged.class));
+                    List<KeptNetworkWorker.Exchanged> first = JavaRDD.fromRDD(results, results.elementClassTag()).collect();
+                    if (first.size() != 1) {
+                        throw new IllegalStateException("a barrier stage returned " + first.size() + " results, not 1");
+                    }
+                    adopt(network, graph, first.get(0));
                     return;
                 } catch (Exception e) {
                     // A failed task (a lost executor) fails a barrier stage that returns results: Spark re-runs barrier
@@ -166,6 +243,10 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         if (roundBroadcast != null) {
             roundBroadcast.destroy();
             roundBroadcast = null;
+        }
+        if (outerBroadcast != null) {
+            outerBroadcast.destroy();
+            outerBroadcast = null;
         }
     }
 
@@ -217,7 +298,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
 
     /** A barrier stage's function: Scala's, as {@code RDDBarrier.mapPartitions} takes no Java function. */
     private static final class InBarrierStage extends scala.runtime.AbstractFunction1<scala.collection.Iterator<String>,
-            scala.collection.Iterator<ParameterAveragingTrainingResult>> implements java.io.Serializable {
+            scala.collection.Iterator<KeptNetworkWorker.Exchanged>> implements java.io.Serializable {
         private final KeptNetworkWorker worker;
 
         InBarrierStage(KeptNetworkWorker worker) {
@@ -225,9 +306,10 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         }
 
         @Override
-        public scala.collection.Iterator<ParameterAveragingTrainingResult> apply(scala.collection.Iterator<String> paths) {
+        public scala.collection.Iterator<KeptNetworkWorker.Exchanged> apply(scala.collection.Iterator<String> paths) {
             try {
-                return scala.collection.JavaConverters.asScalaIterator(worker.call(scala.collection.JavaConverters.asJavaIterator(paths)));
+                return scala.collection.JavaConverters.asScalaIterator(
+                        worker.exchangedRounds(scala.collection.JavaConverters.asJavaIterator(paths)));
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {

@@ -18,35 +18,46 @@ import sparkconv.SparkconvException;
  *   <li>{@code post-local[:E]}: {@code linear[:E]}, averaging after every minibatch ({@code F = 1}: synchronous
  *       large-batch SGD with the optimiser state kept) during the warm-up, then every {@code F} (Lin et al. 2020,
  *       "Don't Use Large Mini-Batches, Use Local SGD").</li>
+ *   <li>{@code slowmo[:β]}: the rate as scheduled, and an outer momentum step after every average (Wang et al. 2020,
+ *       "SlowMo: Improving Communication-Efficient Distributed SGD with Slow Momentum", outer rate α = 1): the driver's
+ *       slow velocity {@code u = β·u + (start − average)/γ} and the next start {@code start − γ·u}, {@code γ} the
+ *       round's rate. β defaults to {@code 1 − 1/W}, block momentum's rule (Chen &amp; Huo 2016, BMUF), which in steady
+ *       state moves the model {@code W} times the averaged round's displacement. The workers' own momentum is averaged
+ *       and kept, as in every policy ({@link OuterMomentum}).</li>
  * </ul>
  * With one worker every policy is {@code local}, so one worker still trains what one JVM trains. The rate and the
  * frequency change only at half epochs, where {@link SparkTrainer}'s chunks always end: the model does not depend on
  * how an epoch was cut into chunks.
  */
-public record AveragingPolicy(String kind, double warmupEpochs) implements Serializable {
-    public static final AveragingPolicy LOCAL = new AveragingPolicy("local", 0);
+public record AveragingPolicy(String kind, double warmupEpochs, double momentum) implements Serializable {
+    public static final AveragingPolicy LOCAL = new AveragingPolicy("local", 0, 0);
     private static final double DEFAULT_WARMUP = 2;
 
     public AveragingPolicy {
         if (!(warmupEpochs >= 0) || !Double.isFinite(warmupEpochs)) {
             throw new SparkconvException("--averaging-policy: the warm-up must be 0 or more epochs, got " + warmupEpochs);
         }
+        if (!(momentum >= 0 && momentum < 1) && !Double.isNaN(momentum)) {
+            throw new SparkconvException("--averaging-policy: the outer momentum must be in [0, 1), got " + momentum);
+        }
     }
 
-    /** Text forms as given to {@code --averaging-policy}: local, linear[:E], sqrt[:E], post-local[:E]. */
+    /** Text forms as given to {@code --averaging-policy}: local, linear[:E], sqrt[:E], post-local[:E], slowmo[:β]. */
     public static AveragingPolicy parse(String text) {
         String[] p = text.trim().toLowerCase(Locale.ROOT).split(":");
-        if (p.length <= 2 && (p[0].equals("linear") || p[0].equals("sqrt") || p[0].equals("post-local"))) {
-            try {
-                return new AveragingPolicy(p[0], p.length == 2 ? Double.parseDouble(p[1]) : DEFAULT_WARMUP);
-            } catch (NumberFormatException e) {
-                // the error below
+        try {
+            if (p.length <= 2 && (p[0].equals("linear") || p[0].equals("sqrt") || p[0].equals("post-local"))) {
+                return new AveragingPolicy(p[0], p.length == 2 ? Double.parseDouble(p[1]) : DEFAULT_WARMUP, 0);
+            } else if (p.length <= 2 && p[0].equals("slowmo")) {
+                return new AveragingPolicy(p[0], 0, p.length == 2 ? Double.parseDouble(p[1]) : Double.NaN);
+            } else if (p.length == 1 && p[0].equals("local")) {
+                return LOCAL;
             }
-        } else if (p.length == 1 && p[0].equals("local")) {
-            return LOCAL;
+        } catch (NumberFormatException e) {
+            // the error below
         }
-        throw new SparkconvException("--averaging-policy '" + text + "' is not local, linear[:E], sqrt[:E] or post-local[:E] "
-                + "(E: warm-up epochs)");
+        throw new SparkconvException("--averaging-policy '" + text + "' is not local, linear[:E], sqrt[:E], post-local[:E] "
+                + "or slowmo[:B] (E: warm-up epochs, B: outer momentum in [0, 1))");
     }
 
     /**
@@ -69,8 +80,22 @@ public record AveragingPolicy(String kind, double warmupEpochs) implements Seria
         return kind.equals("post-local") && epoch <= warmupEpochs ? 1 : configured;
     }
 
+    /**
+     * The outer momentum β after each average with {@code workers} workers (0: the average is the next start). One
+     * worker gets 0 under every policy, so it still trains what one JVM trains.
+     */
+    public double outerMomentum(int workers) {
+        if (!kind.equals("slowmo") || workers <= 1) {
+            return 0;
+        }
+        return Double.isNaN(momentum) ? 1 - 1.0 / workers : momentum;
+    }
+
     @Override
     public String toString() {
+        if (kind.equals("slowmo")) {
+            return Double.isNaN(momentum) ? kind : kind + ":" + momentum;
+        }
         return kind.equals("local") ? kind : kind + ":" + (warmupEpochs == Math.rint(warmupEpochs)
                 ? String.valueOf((long) warmupEpochs) : String.valueOf(warmupEpochs));
     }

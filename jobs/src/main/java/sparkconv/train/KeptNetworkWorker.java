@@ -120,14 +120,17 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private final int frequency;
     /** Where those rounds' time goes (null: one round). */
     private final RoundClock clock;
+    /** The outer step after each of those rounds' averages, with the driver's velocity (null: none). */
+    private final Broadcast<OuterMomentum> outer;
 
     KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
-        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null);
+        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null);
     }
 
     private KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
-                              ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock) {
+                              ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock,
+                              Broadcast<OuterMomentum> outer) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
@@ -137,6 +140,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         this.rounds = rounds;
         this.frequency = frequency;
         this.clock = clock;
+        this.outer = outer;
     }
 
     /**
@@ -144,11 +148,20 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * minibatches: after each round the tasks exchange their parameters, updater state and score
      * ({@link AllGather}) and every task continues from their average, so a chunk of rounds costs
      * one Spark job instead of one per round. In round {@code r} each task fits its partition's minibatches
-     * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing). Each round's time
+     * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing) with the outer
+     * step's velocity, if {@code outer} is given (every task takes the same step after each average). Each round's time
      * goes to {@code clock}.
      */
-    KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock) {
-        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock);
+    KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock, Broadcast<OuterMomentum> outer) {
+        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock,
+                outer);
+    }
+
+    /**
+     * What the first task of a barrier stage returns: the last round's average (parameters, updater state or null, score)
+     * and the outer step's velocity (or null).
+     */
+    record Exchanged(float[] params, float[] updaterState, double score, float[] velocity) implements java.io.Serializable {
     }
 
     /** Bytes of one task's message in an exchanging round: a flag, the score, the parameters and the updater state. */
@@ -164,20 +177,18 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return RATE.matcher(COUNTERS.matcher(json).replaceAll("")).replaceAll("");
     }
 
+    /** One round (a job per round): this task's fitted parameters, updater state and score, for the driver to average. */
     @Override
     public Iterator<ParameterAveragingTrainingResult> call(Iterator<String> paths) throws Exception {
-        if (!paths.hasNext()) {
-            return Collections.emptyIterator(); // dl4j-spark's aggregation skips a partition without results
-        }
         List<String> round = new java.util.ArrayList<>();
         paths.forEachRemaining(round::add);
+        if (round.isEmpty()) {
+            return Collections.emptyIterator(); // dl4j-spark's aggregation skips a partition without results
+        }
         NetBroadcastTuple tuple = broadcast.getValue();
         int worker = TaskContext.getPartitionId();
         Kept kept = borrow();
         try {
-            if (rounds > 0) {
-                return exchangedRounds(kept, tuple, worker, round);
-            }
             // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
             return List.of(onThread(kept, () -> fitRound(kept, tuple, worker, round))).iterator();
         } finally {
@@ -185,27 +196,49 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
     }
 
-    /** {@code rounds} rounds on this barrier task's minibatches, averaged with the other tasks' after each. */
-    private Iterator<ParameterAveragingTrainingResult> exchangedRounds(Kept kept, NetBroadcastTuple tuple, int worker,
-                                                                       List<String> paths) throws Exception {
-        AllGather barrier = new AllGather();
-        double score = Double.NaN;
-        for (int r = 0; r < rounds; r++) {
-            List<String> mine = paths.subList(Math.min(paths.size(), r * frequency), Math.min(paths.size(), (r + 1) * frequency));
-            boolean first = r == 0;
-            long start = System.nanoTime();
-            String sent = onThread(kept, () -> message(first ? start(kept, tuple) : kept.net, worker, mine));
-            long fitted = System.nanoTime();
-            String[] received = barrier.exchange(sent);
-            long exchanged = System.nanoTime();
-            score = onThread(kept, () -> average(kept.net, received));
-            clock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
-        }
-        if (worker != 0) {
+    /**
+     * A barrier stage's task ({@link #exchanging}): {@code rounds} rounds on this task's minibatches, averaged with the
+     * other tasks' after each.
+     */
+    Iterator<Exchanged> exchangedRounds(Iterator<String> paths) throws Exception {
+        List<String> all = new java.util.ArrayList<>();
+        paths.forEachRemaining(all::add);
+        if (all.isEmpty()) {
             return Collections.emptyIterator();
         }
-        double lastScore = score;
-        return List.of(onThread(kept, () -> result(kept.net, lastScore))).iterator();
+        NetBroadcastTuple tuple = broadcast.getValue();
+        int worker = TaskContext.getPartitionId();
+        // Tasks in one JVM share the broadcast value: each steps its own copy of the velocity.
+        OuterMomentum step = outer == null ? null : new OuterMomentum(outer.getValue().beta(), outer.getValue().rate(),
+                outer.getValue().velocity().clone());
+        float[] roundStart = step == null ? null : tuple.getParameters().toFloatVector();
+        Kept kept = borrow();
+        try {
+            AllGather barrier = new AllGather();
+            double score = Double.NaN;
+            for (int r = 0; r < rounds; r++) {
+                List<String> mine = all.subList(Math.min(all.size(), r * frequency), Math.min(all.size(), (r + 1) * frequency));
+                boolean first = r == 0;
+                long start = System.nanoTime();
+                String sent = onThread(kept, () -> message(first ? start(kept, tuple) : kept.net, worker, mine));
+                long fitted = System.nanoTime();
+                String[] received = barrier.exchange(sent);
+                long exchanged = System.nanoTime();
+                score = onThread(kept, () -> average(kept.net, received, step, roundStart));
+                clock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
+            }
+            if (worker != 0) {
+                return Collections.emptyIterator();
+            }
+            double lastScore = score;
+            return List.of(onThread(kept, () -> {
+                INDArray state = saveUpdater ? updaterState(kept.net) : null;
+                return new Exchanged(kept.net.params().toFloatVector(), state == null ? null : state.toFloatVector(), lastScore,
+                        step == null ? null : step.velocity());
+            })).iterator();
+        } finally {
+            giveBack(kept);
+        }
     }
 
     /** A round's minibatches fitted (none: this task has no more), and what this task sends to the others. */
@@ -226,9 +259,11 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
 
     /**
      * The average of the tasks' parameters and updater state (in task order, so every task computes the same floats)
-     * assigned to this task's network; returns the average score. Tasks that had no minibatches are left out.
+     * assigned to this task's network, after the outer step on the parameters if {@code step} is given (from
+     * {@code roundStart}, which becomes the next round's start); returns the average score. Tasks that had no
+     * minibatches are left out.
      */
-    private double average(Model net, String[] messages) {
+    private double average(Model net, String[] messages, OuterMomentum step, float[] roundStart) {
         float[] sum = null;
         double score = 0;
         int n = 0;
@@ -257,6 +292,10 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
         INDArray params = net.params();
         int p = (int) params.length();
+        if (step != null) {
+            step.step(roundStart, sum);
+            System.arraycopy(sum, 0, roundStart, 0, p);
+        }
         params.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
         INDArray state = saveUpdater ? updaterState(net) : null;
         if (state != null && sum.length > p) {

@@ -11,9 +11,11 @@ import sparkconv.SparkconvException;
 
 class AveragingPolicyTest {
     @ParameterizedTest
-    @ValueSource(strings = {"local", "linear", "linear:0", "linear:3", "sqrt:1", "post-local", "post-local:0.5"})
+    @ValueSource(strings = {"local", "linear", "linear:0", "linear:3", "sqrt:1", "post-local", "post-local:0.5", "slowmo",
+        "slowmo:0.9"})
     void oneWorkerIsOneJvmUnderEveryPolicy(String text) {
         AveragingPolicy policy = AveragingPolicy.parse(text);
+        assertEquals(0.0, policy.outerMomentum(1), text + ": no outer step with one worker");
         for (int epoch = 1; epoch <= 6; epoch++) {
             for (int half = 0; half < 2; half++) {
                 assertEquals(1.0, policy.rateFactor(1, epoch, half), text + " epoch " + epoch + " half " + half);
@@ -42,14 +44,38 @@ class AveragingPolicyTest {
         assertEquals(4.0, p.rateFactor(4, 3, 0), "the linear rate after the warm-up");
     }
 
+    @Test
+    void slowmoTakesBlockMomentumsBetaFromTheWorkersUnlessGivenOne() {
+        AveragingPolicy slowmo = AveragingPolicy.parse("slowmo");
+        assertEquals(0.5, slowmo.outerMomentum(2), 1e-12);
+        assertEquals(0.875, slowmo.outerMomentum(8), 1e-12);
+        assertEquals(0.7, AveragingPolicy.parse("slowmo:0.7").outerMomentum(8), 1e-12);
+        assertEquals(1.0, slowmo.rateFactor(8, 1, 0), "slowmo leaves the rate alone");
+        assertEquals(0.0, AveragingPolicy.parse("sqrt").outerMomentum(8), "only slowmo steps after the average");
+    }
+
+    /** β = 0.5, rate 0.1: the first step is the average; the second adds half the first displacement again. */
+    @Test
+    void theOuterStepIsSlowMosWithOuterRateOne() {
+        float[] velocity = new float[1];
+        OuterMomentum step = new OuterMomentum(0.5f, 0.1f, velocity);
+        float[] average = {0.8f};
+        step.step(new float[] {1f}, average);
+        assertEquals(0.8f, average[0], 1e-6f);
+        assertEquals(2f, velocity[0], 1e-5f);
+        float[] next = {0.6f};
+        step.step(new float[] {0.8f}, next);
+        assertEquals(0.8f - 0.1f * (0.5f * 2f + 2f), next[0], 1e-6f); // u = 0.5·2 + 0.2/0.1 = 3
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"local", "linear:2", "sqrt:1", "post-local:0.5"})
+    @ValueSource(strings = {"local", "linear:2", "sqrt:1", "post-local:0.5", "slowmo", "slowmo:0.7"})
     void textRoundTrips(String text) {
         assertEquals(text, AveragingPolicy.parse(text).toString());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "bmuf", "linear:x", "linear:-1", "local:2", "sqrt:1:2"})
+    @ValueSource(strings = {"", "bmuf", "linear:x", "linear:-1", "local:2", "sqrt:1:2", "slowmo:1", "slowmo:-0.1", "slowmo:x"})
     void badPoliciesAreRefusedInOneLine(String text) {
         SparkconvException e = assertThrows(SparkconvException.class, () -> AveragingPolicy.parse(text));
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());

@@ -206,7 +206,7 @@ class ParameterAveragingInvariantTest {
      * the average of its workers' single-JVM runs from the same state.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"linear:1", "sqrt:1", "post-local:1"})
+    @ValueSource(strings = {"linear:1", "sqrt:1", "post-local:1", "slowmo"})
     void everyPolicyIsItsOneJvmSimulationWithOneAndTwoWorkers(String text) {
         JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
         AveragingPolicy policy = AveragingPolicy.parse(text);
@@ -230,16 +230,38 @@ class ParameterAveragingInvariantTest {
     }
 
     /**
+     * The outer step of {@code slowmo} taken on the driver after each round's average (three workers on two task slots:
+     * a job per round) is the step the barrier stage's tasks take, and both are the simulation's.
+     */
+    @org.junit.jupiter.api.Test
+    void slowmoOnAJobPerRoundIsItsOneJvmSimulation() {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options("nesterovs", 3).withPolicy(AveragingPolicy.parse("slowmo"));
+        MultiLayerNetwork start = newNetwork("nesterovs");
+        MultiLayerNetwork spark = start.clone();
+        SparkTrainer trainer = new SparkTrainer(jsc, line -> { });
+        trainer.train(spark, shards, manifest, options);
+        assertSameState(simulated(start.clone(), options), spark, "slowmo, 3 workers on 2 slots");
+        MultiLayerNetwork local = start.clone();
+        trainer.train(local, shards, manifest, options("nesterovs", 3));
+        assertTrue(local.params().sub(spark.params()).amaxNumber().doubleValue() > 1e-3,
+                "the outer step changed the training");
+    }
+
+    /**
      * {@code options.workers()} workers' parameter averaging in one JVM, as {@link SparkTrainer} lays it out: each
      * epoch's shard order from the seed, the policy's frequency per epoch and rate per half epoch (it changes at
      * {@link RoundLayout#middle()}), round {@code r} from {@link RoundLayout}, the short last round split as Spark's
      * {@code parallelize} slices it; after each round the average of the workers' parameters and updater state, and
-     * the iteration count advanced by the most minibatches a worker fitted.
+     * the iteration count advanced by the most minibatches a worker fitted, and the policy's outer step from the
+     * round's start.
      */
     private static MultiLayerNetwork simulated(MultiLayerNetwork net, TrainOptions options) {
         List<String> paths = manifest.shardUris(shards, "train");
         Random shuffle = new Random(options.hyper().seed());
         int workers = options.workers();
+        double beta = options.policy().outerMomentum(workers);
+        float[] velocity = new float[(int) net.params().length()];
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             double scheduled = options.control().schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
             RoundLayout layout = new RoundLayout(workers, options.policy().frequency(options.averagingFrequency(), epoch),
@@ -248,7 +270,9 @@ class ParameterAveragingInvariantTest {
             Collections.shuffle(order, shuffle);
             for (int r = 0; r < layout.rounds(); r++) {
                 int half = r >= layout.middle() && r > 0 ? 1 : 0;
-                net.setLearningRate(scheduled * options.policy().rateFactor(workers, epoch, half));
+                double rate = scheduled * options.policy().rateFactor(workers, epoch, half);
+                net.setLearningRate(rate);
+                float[] start = net.params().toFloatVector();
                 List<String> round = order.subList(r * layout.roundShards(), Math.min(order.size(), (r + 1) * layout.roundShards()));
                 int n = Math.min(workers, round.size());
                 List<MultiLayerNetwork> fitted = new ArrayList<>();
@@ -263,6 +287,11 @@ class ParameterAveragingInvariantTest {
                 int iteration = net.getIterationCount();
                 net = average(fitted);
                 net.setIterationCount(iteration + steps);
+                if (beta > 0) {
+                    float[] next = net.params().toFloatVector();
+                    new OuterMomentum((float) beta, (float) rate, velocity).step(start, next);
+                    net.params().assign(org.nd4j.linalg.factory.Nd4j.createFromArray(next).reshape(net.params().shape()));
+                }
             }
             net.incrementEpochCount();
         }

@@ -1,0 +1,24 @@
+package sparkconv.train;
+
+import java.io.Serializable;
+
+/**
+ * SlowMo's outer step (Wang et al. 2020, Algorithm 1 with outer rate α = 1) on a round's average: with the round's
+ * start {@code x}, the workers' average {@code a}, the round's rate {@code γ} and the slow velocity {@code u},
+ * {@code u ← β·u + (x − a)/γ} and the next start is {@code x − γ·u}. With β = 0 that is the average itself, which is
+ * why a policy without outer momentum never calls this. The same float arithmetic runs wherever a round ends (the
+ * barrier tasks, each on its own copy; the driver, for a job per round), so every place computes the same floats.
+ *
+ * @param beta     the outer momentum β, in (0, 1)
+ * @param rate     the round's learning rate γ (the velocity is kept in its units, so a new rate scales old steps)
+ * @param velocity {@code u}, one float per parameter, updated in place
+ */
+record OuterMomentum(float beta, float rate, float[] velocity) implements Serializable {
+    /** {@code average}'s first {@code velocity.length} floats (the parameters) become the next start. */
+    void step(float[] start, float[] average) {
+        for (int i = 0; i < velocity.length; i++) {
+            velocity[i] = beta * velocity[i] + (start[i] - average[i]) / rate;
+            average[i] = start[i] - rate * velocity[i];
+        }
+    }
+}
