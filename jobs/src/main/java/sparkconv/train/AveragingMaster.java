@@ -90,6 +90,16 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         this.outerRate = (float) rate;
     }
 
+    /** The outer step's velocity so far (null: no outer step ran), for a checkpoint. */
+    float[] velocity() {
+        return velocity;
+    }
+
+    /** A resumed run continues from a checkpoint's velocity (null: none saved). */
+    void resumeVelocity(float[] saved) {
+        this.velocity = saved;
+    }
+
     /** The outer step for this round, on the driver's velocity (zeros at first), or null without outer momentum. */
     private OuterMomentum outerStep(org.deeplearning4j.nn.api.Model net) {
         if (outerBeta == 0) {

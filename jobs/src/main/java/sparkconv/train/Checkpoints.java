@@ -43,6 +43,8 @@ public final class Checkpoints {
     public static final String DIR = "checkpoints";
     public static final String MODEL = "model.zip";
     public static final String STATE = "checkpoint.json";
+    /** The outer momentum's velocity, when the averaging policy has one: a count, then big-endian floats. */
+    public static final String VELOCITY = "outer-velocity.bin";
     private static final Pattern EPOCH = Pattern.compile("epoch-(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -68,11 +70,28 @@ public final class Checkpoints {
     }
 
     public void save(State state, Model net) {
+        save(state, net, null);
+    }
+
+    /**
+     * With the averaging policy's outer velocity ({@link OuterMomentum}; null: none), which a resumed run continues
+     * from as it continues from the updater state.
+     */
+    public void save(State state, Model net, float[] velocity) {
         Path target = epochDir(state.epoch());
         StagedCommit.commit(target, conf, true, "checkpoint", staging -> {
             StoreModes.mkdirs(staging, conf);
             try (OutputStream out = Fs.create(new Path(staging, MODEL), false, conf)) {
                 ModelSerializer.writeModel(net, out, true);
+            }
+            if (velocity != null) {
+                try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                        Fs.create(new Path(staging, VELOCITY), false, conf)))) {
+                    out.writeInt(velocity.length);
+                    for (float v : velocity) {
+                        out.writeFloat(v);
+                    }
+                }
             }
             ObjectNode json = JSON.valueToTree(state);
             json.putPOJO(FileDigests.KEY, FileDigests.compute(staging, STATE, conf));
@@ -108,6 +127,13 @@ public final class Checkpoints {
 
     /** The model of a checkpointed epoch, with its updater state, its zip checked against checkpoint.json first. */
     public <M extends Model> M load(int epoch, Class<M> type) {
+        return type.cast(digests(epoch).load(MODEL, conf, zip -> ComputationGraph.class.isAssignableFrom(type)
+                ? ModelSerializer.restoreComputationGraph(zip, true)
+                : ModelSerializer.restoreMultiLayerNetwork(zip, true)));
+    }
+
+    /** The checksums a checkpointed epoch's checkpoint.json recorded for its files. */
+    private FileDigests digests(int epoch) {
         Path dir = epochDir(epoch);
         Path state = new Path(dir, STATE);
         Map<?, ?> json;
@@ -116,10 +142,25 @@ public final class Checkpoints {
         } catch (JsonProcessingException e) {
             throw new SparkconvException(state + ": not a valid checkpoint: " + e.getOriginalMessage());
         }
-        FileDigests digests = FileDigests.of(dir, STATE, "checkpoint epoch " + epoch + " of " + runDir.getName(), json);
-        return type.cast(digests.load(MODEL, conf, zip -> ComputationGraph.class.isAssignableFrom(type)
-                ? ModelSerializer.restoreComputationGraph(zip, true)
-                : ModelSerializer.restoreMultiLayerNetwork(zip, true)));
+        return FileDigests.of(dir, STATE, "checkpoint epoch " + epoch + " of " + runDir.getName(), json);
+    }
+
+    /** The outer velocity a checkpointed epoch saved (checked against checkpoint.json), or null if it saved none. */
+    public float[] velocity(int epoch) {
+        Path dir = epochDir(epoch);
+        if (!Fs.exists(new Path(dir, VELOCITY), conf)) {
+            return null;
+        }
+        return digests(epoch).load(VELOCITY, conf, file -> {
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                    java.nio.file.Files.newInputStream(file.toPath())))) {
+                float[] velocity = new float[in.readInt()];
+                for (int i = 0; i < velocity.length; i++) {
+                    velocity[i] = in.readFloat();
+                }
+                return velocity;
+            }
+        });
     }
 
     /** Removes the run's checkpoints (after its model was published). */

@@ -138,6 +138,9 @@ public final class SparkTrainer {
             startEpoch = resumeFrom.epoch() + 1;
             bestEpoch = resumeFrom.bestEpoch();
             bestMerit = bestEpoch > 0 ? control.merit(history.get(bestEpoch - 1)) : Double.NEGATIVE_INFINITY;
+            if (checkpoints != null) {
+                model.master().resumeVelocity(checkpoints.velocity(resumeFrom.epoch()));
+            }
             if (bestEpoch > 0 && bestEpoch != resumeFrom.epoch() && checkpoints != null) {
                 best = checkpoints.load(bestEpoch, model.network().getClass());
             } else if (bestEpoch > 0) {
@@ -182,7 +185,8 @@ public final class SparkTrainer {
             if (checkpoints != null) {
                 checkpoints.save(new Checkpoints.State(checkpoints.runDir().getName(), options.model(),
                         options.hyper().seed(), epoch, history, bestEpoch,
-                        bestEpoch > 0 ? history.get(bestEpoch - 1).validationAccuracy() : Double.NaN), model.network());
+                        bestEpoch > 0 ? history.get(bestEpoch - 1).validationAccuracy() : Double.NaN), model.network(),
+                        model.master().velocity());
                 progress.accept("checkpoint epoch " + epoch + " -> " + checkpoints.runDir());
             }
             if (control.patience() > 0 && bestEpoch > 0 && epoch - bestEpoch >= control.patience() && epoch < options.epochs()) {

@@ -249,6 +249,31 @@ class ParameterAveragingInvariantTest {
     }
 
     /**
+     * A resumed {@code slowmo} run continues from the checkpoint's outer velocity as from its updater state: the same
+     * model as the uninterrupted run (two workers, rounds in barrier stages).
+     */
+    @org.junit.jupiter.api.Test
+    void slowmoResumesFromItsCheckpointedVelocity() throws InterruptedException {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options("nesterovs", 2).withPolicy(AveragingPolicy.parse("slowmo"));
+        MultiLayerNetwork start = newNetwork("nesterovs");
+        MultiLayerNetwork uninterrupted = start.clone();
+        new SparkTrainer(jsc, line -> { }).train(uninterrupted, shards, manifest, options);
+        Checkpoints checkpoints = new Checkpoints(dir.resolve("store-slowmo").toString(), "run", LocalSpark.get()
+                .sparkContext().hadoopConfiguration());
+        assertThrows(Interrupted.class, () -> new SparkTrainer(jsc, line -> {
+            if (line.startsWith("checkpoint epoch 1")) {
+                throw new Interrupted();
+            }
+        }).train(start.clone(), shards, manifest, options, checkpoints, null));
+        Checkpoints.State state = checkpoints.latest().orElseThrow();
+        assertEquals(start.params().length(), checkpoints.velocity(state.epoch()).length, "the checkpoint keeps the velocity");
+        MultiLayerNetwork resumed = checkpoints.load(state.epoch(), MultiLayerNetwork.class);
+        new SparkTrainer(jsc, line -> { }).train(resumed, shards, manifest, options, checkpoints, state);
+        assertSameState(uninterrupted, resumed, "slowmo, two workers, resumed after epoch 1");
+    }
+
+    /**
      * {@code options.workers()} workers' parameter averaging in one JVM, as {@link SparkTrainer} lays it out: each
      * epoch's shard order from the seed, the policy's frequency per epoch and rate per half epoch (it changes at
      * {@link RoundLayout#middle()}), round {@code r} from {@link RoundLayout}, the short last round split as Spark's
