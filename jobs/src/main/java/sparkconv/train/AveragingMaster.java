@@ -47,6 +47,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     /** The outer step after each average: its momentum (0: none) and rate, and the velocity it keeps across rounds. */
     private float outerBeta;
     private float outerRate;
+    private boolean resetLocal;
     private float[] velocity;
 
     AveragingMaster(Builder builder, long seed) {
@@ -83,11 +84,13 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
 
     /**
      * The next {@code fitPaths} call's rounds end with an outer momentum step of momentum {@code beta} (0: none) at rate
-     * {@code rate} ({@link OuterMomentum}); the velocity carries over from the previous call.
+     * {@code rate} ({@link OuterMomentum}), the workers' own optimiser state reset to zero after it if
+     * {@code resetLocal}; the velocity carries over from the previous call.
      */
-    void nextOuterStep(double beta, double rate) {
+    void nextOuterStep(double beta, double rate, boolean resetLocal) {
         this.outerBeta = (float) beta;
         this.outerRate = (float) rate;
+        this.resetLocal = resetLocal;
     }
 
     /** The outer step's velocity so far (null: no outer step ran), for a checkpoint. */
@@ -108,7 +111,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         if (velocity == null) {
             velocity = new float[(int) net.params().length()];
         }
-        return new OuterMomentum(outerBeta, outerRate, velocity);
+        return new OuterMomentum(outerBeta, outerRate, velocity, resetLocal);
     }
 
     /**
@@ -126,6 +129,11 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
             float[] average = net.params().toFloatVector();
             step.step(start, average);
             net.params().assign(Nd4j.createFromArray(average).reshape(net.params().shape()));
+            INDArray state = network != null ? network.getNetwork().getUpdater().getStateViewArray()
+                    : graph.getNetwork().getUpdater().getStateViewArray();
+            if (step.resetLocal() && state != null) {
+                state.assign(0);
+            }
         }
     }
 

@@ -24,6 +24,9 @@ import sparkconv.SparkconvException;
  *       round's rate. β defaults to {@code 1 − 1/W}, block momentum's rule (Chen &amp; Huo 2016, BMUF), which in steady
  *       state moves the model {@code W} times the averaged round's displacement. The workers' own momentum is averaged
  *       and kept, as in every policy ({@link OuterMomentum}).</li>
+ *   <li>{@code slowmo-reset[:β]}: {@code slowmo} with the workers' own optimiser state (momentum) set to zero at the
+ *       start of every round, so the outer momentum is the only momentum across rounds (SlowMo's "reset buffers"
+ *       choice; BMUF's learners start every block afresh).</li>
  * </ul>
  * With one worker every policy is {@code local}, so one worker still trains what one JVM trains. The rate and the
  * frequency change only at half epochs, where {@link SparkTrainer}'s chunks always end: the model does not depend on
@@ -42,13 +45,14 @@ public record AveragingPolicy(String kind, double warmupEpochs, double momentum)
         }
     }
 
-    /** Text forms as given to {@code --averaging-policy}: local, linear[:E], sqrt[:E], post-local[:E], slowmo[:β]. */
+    /** Text forms as given to {@code --averaging-policy}: local, linear[:E], sqrt[:E], post-local[:E], slowmo[:β],
+     * slowmo-reset[:β]. */
     public static AveragingPolicy parse(String text) {
         String[] p = text.trim().toLowerCase(Locale.ROOT).split(":");
         try {
             if (p.length <= 2 && (p[0].equals("linear") || p[0].equals("sqrt") || p[0].equals("post-local"))) {
                 return new AveragingPolicy(p[0], p.length == 2 ? Double.parseDouble(p[1]) : DEFAULT_WARMUP, 0);
-            } else if (p.length <= 2 && p[0].equals("slowmo")) {
+            } else if (p.length <= 2 && (p[0].equals("slowmo") || p[0].equals("slowmo-reset"))) {
                 return new AveragingPolicy(p[0], 0, p.length == 2 ? Double.parseDouble(p[1]) : Double.NaN);
             } else if (p.length == 1 && p[0].equals("local")) {
                 return LOCAL;
@@ -57,7 +61,7 @@ public record AveragingPolicy(String kind, double warmupEpochs, double momentum)
             // the error below
         }
         throw new SparkconvException("--averaging-policy '" + text + "' is not local, linear[:E], sqrt[:E], post-local[:E] "
-                + "or slowmo[:B] (E: warm-up epochs, B: outer momentum in [0, 1))");
+                + "slowmo[:B] or slowmo-reset[:B] (E: warm-up epochs, B: outer momentum in [0, 1))");
     }
 
     /**
@@ -85,15 +89,20 @@ public record AveragingPolicy(String kind, double warmupEpochs, double momentum)
      * worker gets 0 under every policy, so it still trains what one JVM trains.
      */
     public double outerMomentum(int workers) {
-        if (!kind.equals("slowmo") || workers <= 1) {
+        if (!kind.startsWith("slowmo") || workers <= 1) {
             return 0;
         }
         return Double.isNaN(momentum) ? 1 - 1.0 / workers : momentum;
     }
 
+    /** Whether the workers' own optimiser state restarts from zero every round (only with an outer step). */
+    public boolean resetsLocalState() {
+        return kind.equals("slowmo-reset");
+    }
+
     @Override
     public String toString() {
-        if (kind.equals("slowmo")) {
+        if (kind.startsWith("slowmo")) {
             return Double.isNaN(momentum) ? kind : kind + ":" + momentum;
         }
         return kind.equals("local") ? kind : kind + ":" + (warmupEpochs == Math.rint(warmupEpochs)

@@ -210,7 +210,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         int worker = TaskContext.getPartitionId();
         // Tasks in one JVM share the broadcast value: each steps its own copy of the velocity.
         OuterMomentum step = outer == null ? null : new OuterMomentum(outer.getValue().beta(), outer.getValue().rate(),
-                outer.getValue().velocity().clone());
+                outer.getValue().velocity().clone(), outer.getValue().resetLocal());
         float[] roundStart = step == null ? null : tuple.getParameters().toFloatVector();
         Kept kept = borrow();
         try {
@@ -298,7 +298,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
         params.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
         INDArray state = saveUpdater ? updaterState(net) : null;
-        if (state != null && sum.length > p) {
+        if (state != null && step != null && step.resetLocal()) {
+            state.assign(0);
+        } else if (state != null && sum.length > p) {
             state.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, p, sum.length)).reshape(state.shape()));
         }
         return score / n;

@@ -12,8 +12,10 @@ import java.io.Serializable;
  * @param beta     the outer momentum β, in (0, 1)
  * @param rate     the round's learning rate γ (the velocity is kept in its units, so a new rate scales old steps)
  * @param velocity {@code u}, one float per parameter, updated in place
+ * @param resetLocal whether the workers' own optimiser state (momentum) starts every round from zero, as BMUF's
+ *                   learners start each block, instead of from the workers' average
  */
-record OuterMomentum(float beta, float rate, float[] velocity) implements Serializable {
+record OuterMomentum(float beta, float rate, float[] velocity, boolean resetLocal) implements Serializable {
     /** {@code average}'s first {@code velocity.length} floats (the parameters) become the next start. */
     void step(float[] start, float[] average) {
         for (int i = 0; i < velocity.length; i++) {

@@ -243,7 +243,7 @@ public final class SparkTrainer {
             jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
                     firstRound + chunkRounds, layout.rounds()));
             model.nextFit(chunk.size(), epochLabel, epoch, firstRound + 1, layout.rounds());
-            model.master().nextOuterStep(policy.outerMomentum(workers), rate);
+            model.master().nextOuterStep(policy.outerMomentum(workers), rate, policy.resetsLocalState());
             try {
                 model.fitPaths(jsc.parallelize(chunk, partitions),
                         full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);

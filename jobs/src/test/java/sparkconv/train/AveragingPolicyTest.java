@@ -12,7 +12,7 @@ import sparkconv.SparkconvException;
 class AveragingPolicyTest {
     @ParameterizedTest
     @ValueSource(strings = {"local", "linear", "linear:0", "linear:3", "sqrt:1", "post-local", "post-local:0.5", "slowmo",
-        "slowmo:0.9"})
+        "slowmo:0.9", "slowmo-reset"})
     void oneWorkerIsOneJvmUnderEveryPolicy(String text) {
         AveragingPolicy policy = AveragingPolicy.parse(text);
         assertEquals(0.0, policy.outerMomentum(1), text + ": no outer step with one worker");
@@ -58,7 +58,7 @@ class AveragingPolicyTest {
     @Test
     void theOuterStepIsSlowMosWithOuterRateOne() {
         float[] velocity = new float[1];
-        OuterMomentum step = new OuterMomentum(0.5f, 0.1f, velocity);
+        OuterMomentum step = new OuterMomentum(0.5f, 0.1f, velocity, false);
         float[] average = {0.8f};
         step.step(new float[] {1f}, average);
         assertEquals(0.8f, average[0], 1e-6f);
@@ -69,7 +69,7 @@ class AveragingPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"local", "linear:2", "sqrt:1", "post-local:0.5", "slowmo", "slowmo:0.7"})
+    @ValueSource(strings = {"local", "linear:2", "sqrt:1", "post-local:0.5", "slowmo", "slowmo:0.7", "slowmo-reset:0.5"})
     void textRoundTrips(String text) {
         assertEquals(text, AveragingPolicy.parse(text).toString());
     }
