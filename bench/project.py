@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no bench/__pycache__ left behind by the import below
-from report import workers_grid  # noqa: E402  (the same grid and medians as report.py's workers table)
+from report import policy_label, workers_grid  # noqa: E402  (the same grid and medians as report.py's workers table)
 
 PROG = "bench/project.py"
 # docs/scaling.md, "The model": Spark's fixed cost per round; a real cluster's per-task scheduling (assumed there).
@@ -90,8 +90,8 @@ def projection(rs):
     if model not in MODELS:
         fail(f"model {model} is not modelled (no measured t_mb in docs/scaling.md)")
     spark = [r for r in runs if r["mode"] == "spark"]
-    freq = {p: collections.Counter(r["averagingFrequency"] for r in spark if r.get("averagingPolicy", "local") == p)
-            for p in dict.fromkeys(r.get("averagingPolicy", "local") for r in spark)}
+    freq = {p: collections.Counter(r["averagingFrequency"] for r in spark if policy_label(r) == p)
+            for p in dict.fromkeys(policy_label(r) for r in spark)}
     freq = {p: c.most_common(1)[0][0] for p, c in freq.items()}
     grid = workers_grid(rs)
     fac = factors(grid)

@@ -273,15 +273,31 @@ def tta_tables(rs):
 WORKER_GOALS = {2: 1.1, 8: 1.3, 16: 1.5}  # epochs to the target, at most this many times one JVM's (issue 24)
 
 
+def product_frequency():
+    """The product's default averaging frequency (conf/defaults.properties), which policy labels leave unsaid."""
+    conf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conf", "defaults.properties")
+    with open(conf) as f:
+        for line in f:
+            if line.startswith("train.averaging-frequency="):
+                return int(line.split("=", 1)[1])
+    return None
+
+
+def policy_label(r):
+    """A workers run's policy, with its averaging frequency when it is not the product's (e.g. 'local F=1')."""
+    p, f = r.get("averagingPolicy", "local"), r.get("averagingFrequency")
+    return p if f is None or f == product_frequency() else f"{p} F={f}"
+
+
 def workers_grid(rs):
     """{policy: {W: [(seed, epochs to target or None)]}} of bench/run workers; W = 1 (one JVM) under every policy."""
     runs = [r for r in rs if r["label"] == "workers" and "tta" in r]
-    policies = list(dict.fromkeys(r.get("averagingPolicy", "local") for r in runs if r["mode"] == "spark")) or ["local"]
+    policies = list(dict.fromkeys(policy_label(r) for r in runs if r["mode"] == "spark")) or ["local"]
     grid = {p: {} for p in policies}
     for r in runs:
         hit = r["tta"]["reached"]
         cell = (seed(r), hit["epoch"] if hit else None)
-        for p in (policies if r["mode"] == "single" else [r.get("averagingPolicy", "local")]):
+        for p in (policies if r["mode"] == "single" else [policy_label(r)]):
             grid[p].setdefault(r["workers"], []).append(cell)
     return grid
 
@@ -324,9 +340,9 @@ def workers_tables(rs):
             row.append("n/a" if med is None else f"{'-' if med == float('inf') else f'{med:.2f}'} ({each})")
             if med == float("inf"):
                 best = [max(e["testAccuracy"] for e in r["tta"]["evaluations"]) for r in runs if r["workers"] == w
-                        and (r["mode"] == "single" or r.get("averagingPolicy", "local") == p) and r["tta"]["evaluations"]]
+                        and (r["mode"] == "single" or policy_label(r) == p) and r["tta"]["evaluations"]]
                 row[-1] += f" best {statistics.median(best):.3f}" if best else ""
-            diverged = [r for r in runs if r["workers"] == w and r.get("averagingPolicy", "local") == p and r["mode"] == "spark"
+            diverged = [r for r in runs if r["workers"] == w and policy_label(r) == p and r["mode"] == "spark"
                         and r["tta"].get("diverged") is not None]
             if diverged:
                 row[-1] += f", {len(diverged)} diverged"
@@ -339,7 +355,7 @@ def workers_tables(rs):
         for w in ws:
             if w == 1:
                 continue
-            rr = [r for r in runs if r["mode"] == "spark" and r.get("averagingPolicy", "local") == p and r["workers"] == w
+            rr = [r for r in runs if r["mode"] == "spark" and policy_label(r) == p and r["workers"] == w
                   and r["tta"]["reached"]]
             if not rr:
                 row.append("-")
@@ -392,7 +408,7 @@ def workers_plot(rs, png):
         acc = []
         for w in ws:
             best = [best_within(r, 5) for r in runs if r["workers"] == w
-                    and (r["mode"] == "single" or r.get("averagingPolicy", "local") == p)]
+                    and (r["mode"] == "single" or policy_label(r) == p)]
             best = [b for b in best if b is not None]
             acc.append(statistics.median(best) if best else float("nan"))
         right.plot([w * jitter for w in ws], acc, marker="o", color=line.get_color(), label=p)

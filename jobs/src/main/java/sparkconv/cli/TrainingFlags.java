@@ -34,7 +34,8 @@ public final class TrainingFlags {
 
     @Option(names = "--averaging-policy", description = "how the learning rate and averaging follow the workers W: local (as set), "
             + "linear[:E] (lr x W, warmed up over E epochs), sqrt[:E] (lr x sqrt W), post-local[:E] (linear, averaging every "
-            + "minibatch during the warm-up), slowmo[:B] (an outer momentum step after each average, B default 1 - 1/W) "
+            + "minibatch during the warm-up), slowmo[:B] (an outer momentum step after each average, B default 1 - 1/sqrt W), "
+            + "slowmo-reset[:B] (the same, the workers' momentum reset every round, B default 1 - 1/W) "
             + "(default ${DEFAULT-VALUE})")
     String averagingPolicy;
 

@@ -21,12 +21,14 @@ import sparkconv.SparkconvException;
  *   <li>{@code slowmo[:β]}: the rate as scheduled, and an outer momentum step after every average (Wang et al. 2020,
  *       "SlowMo: Improving Communication-Efficient Distributed SGD with Slow Momentum", outer rate α = 1): the driver's
  *       slow velocity {@code u = β·u + (start − average)/γ} and the next start {@code start − γ·u}, {@code γ} the
- *       round's rate. β defaults to {@code 1 − 1/W}, block momentum's rule (Chen &amp; Huo 2016, BMUF), which in steady
- *       state moves the model {@code W} times the averaged round's displacement. The workers' own momentum is averaged
- *       and kept, as in every policy ({@link OuterMomentum}).</li>
+ *       round's rate. The workers' own momentum is averaged and kept, as in every policy ({@link OuterMomentum}), so
+ *       the two momenta compound: β defaults to {@code 1 − 1/√W}, which in steady state moves the model √W times the
+ *       averaged round's displacement, as {@code sqrt} scales the rate (block momentum's {@code 1 − 1/W} diverged
+ *       within half an epoch at W = 8: docs/scaling.md).</li>
  *   <li>{@code slowmo-reset[:β]}: {@code slowmo} with the workers' own optimiser state (momentum) set to zero at the
  *       start of every round, so the outer momentum is the only momentum across rounds (SlowMo's "reset buffers"
- *       choice; BMUF's learners start every block afresh).</li>
+ *       choice; BMUF's learners start every block afresh); β defaults to block momentum's {@code 1 − 1/W} (Chen &amp;
+ *       Huo 2016).</li>
  * </ul>
  * With one worker every policy is {@code local}, so one worker still trains what one JVM trains. The rate and the
  * frequency change only at half epochs, where {@link SparkTrainer}'s chunks always end: the model does not depend on
@@ -92,7 +94,10 @@ public record AveragingPolicy(String kind, double warmupEpochs, double momentum)
         if (!kind.startsWith("slowmo") || workers <= 1) {
             return 0;
         }
-        return Double.isNaN(momentum) ? 1 - 1.0 / workers : momentum;
+        if (!Double.isNaN(momentum)) {
+            return momentum;
+        }
+        return resetsLocalState() ? 1 - 1.0 / workers : 1 - 1 / Math.sqrt(workers);
     }
 
     /** Whether the workers' own optimiser state restarts from zero every round (only with an outer step). */

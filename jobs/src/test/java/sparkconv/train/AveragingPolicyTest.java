@@ -45,10 +45,11 @@ class AveragingPolicyTest {
     }
 
     @Test
-    void slowmoTakesBlockMomentumsBetaFromTheWorkersUnlessGivenOne() {
+    void slowmoTakesItsMomentumFromTheWorkersUnlessGivenOne() {
         AveragingPolicy slowmo = AveragingPolicy.parse("slowmo");
-        assertEquals(0.5, slowmo.outerMomentum(2), 1e-12);
-        assertEquals(0.875, slowmo.outerMomentum(8), 1e-12);
+        assertEquals(0.5, slowmo.outerMomentum(4), 1e-12, "1 - 1/sqrt(W) on top of the workers' own momentum");
+        assertEquals(0.75, slowmo.outerMomentum(16), 1e-12);
+        assertEquals(0.875, AveragingPolicy.parse("slowmo-reset").outerMomentum(8), 1e-12, "block momentum's 1 - 1/W");
         assertEquals(0.7, AveragingPolicy.parse("slowmo:0.7").outerMomentum(8), 1e-12);
         assertEquals(1.0, slowmo.rateFactor(8, 1, 0), "slowmo leaves the rate alone");
         assertEquals(0.0, AveragingPolicy.parse("sqrt").outerMomentum(8), "only slowmo steps after the average");
