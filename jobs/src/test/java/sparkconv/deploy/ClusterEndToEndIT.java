@@ -323,9 +323,10 @@ class ClusterEndToEndIT {
                 "--averaging-frequency", AVERAGING};
         Path pauseDir = freshPauseDir(RUN_DIR.resolve("fault-executor"));
         Instant submitted = Instant.now();
-        DeployScripts.Running driver = startSubmit(STEP_LOGS.resolve("train-v2-executor-and-driver-killed.log"), Stream.concat(
-                Stream.of("--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir, "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3"),
-                Arrays.stream(train)).toArray(String[]::new));
+        String[] pausing = {"--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_DIR=" + pauseDir,
+                "--conf", "spark.executorEnv.SPARKCONV_FAULT_PAUSE_AT=3"};
+        DeployScripts.Running driver = startSubmit(STEP_LOGS.resolve("train-v2-executor-and-driver-killed.log"),
+                Stream.concat(Arrays.stream(pausing), Arrays.stream(train)).toArray(String[]::new));
         List<Executor> executors = executorsOfBothWorkers(driver.process(), submitted);
         Path paused = pauseDir.resolve("paused");
         long deadline = System.nanoTime() + 300_000_000_000L;
