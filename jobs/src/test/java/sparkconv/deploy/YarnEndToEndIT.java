@@ -59,8 +59,8 @@ import sparkconv.store.Promotion;
 
 /**
  * Spark on YARN for real, with Kerberos: deploy/cluster --kerberos brings up a KDC and a ResourceManager with 2 NodeManagers and HDFS with 2 DataNodes
- * (replication 2) on 127.0.0.1 (Spark's jars uploaded to HDFS once). In client mode the Airflow DAG's commands, as it
- * renders them, run the whole path on hdfs://: preprocess -> train (parameter averaging across 2 executors in YARN
+ * (replication 2) on 127.0.0.1 (Spark's jars uploaded to HDFS once, as one archive). In client mode the Airflow DAG's
+ * commands, as it renders them, run the whole path on hdfs://: preprocess -> train (parameter averaging across 2 executors in YARN
  * containers) -> evaluate -> models promote --if-better -> score. Cluster mode runs what it adds (the driver in the
  * ApplicationMaster's container): the same training, through a DataNode and an executor's container lost inside an
  * averaging round, to the same model. The executors' JVM flags and OpenMP threads are read from /proc of the container
@@ -108,7 +108,7 @@ class YarnEndToEndIT {
             assertTrue(Files.exists(Path.of(cluster.get("HADOOP_CONF_DIR"), site)), site + " in HADOOP_CONF_DIR");
         }
         assertEquals("2", hadoopConf().get("dfs.replication"), "2 DataNodes, replication 2");
-        assertTrue(Fs.exists(Fs.child(cluster.get("HDFS_URI"), "spark/jars"), hadoopConf()), "Spark's jars in HDFS");
+        assertTrue(Fs.exists(Fs.path(cluster.get("SPARK_YARN_ARCHIVE")), hadoopConf()), "Spark's jars in HDFS");
     }
 
     @AfterEach
@@ -611,7 +611,7 @@ class YarnEndToEndIT {
         List<String> args = new ArrayList<>(List.of("--master", "yarn", "--deploy-mode", mode,
                 "--hadoop-conf", cluster.get("HADOOP_CONF_DIR"), "--driver-memory", "1g", "--executor-memory", "1g",
                 "--executor-memory-overhead", "1g", "--num-executors", "2",
-                "--conf", "spark.yarn.jars=" + cluster.get("SPARK_YARN_JARS")));
+                "--conf", "spark.yarn.archive=" + cluster.get("SPARK_YARN_ARCHIVE")));
         args.addAll(List.of(command));
         DeployScripts.Running job = DeployScripts.start(log, Map.of("KRB5_CONFIG", cluster.get("KRB5_CONFIG")), "submit", args.toArray(String[]::new));
         SUBMISSIONS.add(job);
