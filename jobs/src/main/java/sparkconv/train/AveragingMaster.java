@@ -1,7 +1,6 @@
 package sparkconv.train;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 import org.slf4j.LoggerFactory;
@@ -198,10 +197,14 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                 if (!inOneJob(jsc, network, graph, paths.getNumPartitions())) {
                     for (int r = 0; r < chunkRounds; r++) {
                         jsc.setJobDescription(String.format("%s round %d/%d", epochLabel, firstRound + r, rounds));
-                        int from = r * averagingFrequency;
-                        int to = from + averagingFrequency;
-                        JavaRDD<String> round = paths.mapPartitions(p -> slice(p, from, to), true);
-                        processResults(network, graph, round.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)), r + 1,
+                        int round = r;
+                        int frequency = averagingFrequency;
+                        JavaRDD<String> mine = paths.mapPartitions(p -> {
+                            List<String> partition = new ArrayList<>();
+                            p.forEachRemaining(partition::add);
+                            return RoundLayout.workerRound(partition, round, frequency).iterator();
+                        }, true);
+                        processResults(network, graph, mine.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)), r + 1,
                                 chunkRounds);
                         destroyBroadcast();
                     }
@@ -243,18 +246,6 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         } finally {
             jsc.setLocalProperty(SparkTrainer.JOB_DESCRIPTION, before);
         }
-    }
-
-    /** A partition's paths {@code from} (inclusive) to {@code to} (exclusive). */
-    private static Iterator<String> slice(Iterator<String> paths, int from, int to) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; paths.hasNext() && i < to; i++) {
-            String p = paths.next();
-            if (i >= from) {
-                out.add(p);
-            }
-        }
-        return out.iterator();
     }
 
     private void destroyBroadcast() {

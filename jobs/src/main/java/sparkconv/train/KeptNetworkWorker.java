@@ -217,7 +217,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             AllGather barrier = new AllGather();
             double score = Double.NaN;
             for (int r = 0; r < rounds; r++) {
-                List<String> mine = all.subList(Math.min(all.size(), r * frequency), Math.min(all.size(), (r + 1) * frequency));
+                List<String> mine = RoundLayout.workerRound(all, r, frequency);
                 boolean first = r == 0;
                 long start = System.nanoTime();
                 String sent = onThread(kept, () -> message(first ? start(kept, tuple) : kept.net, worker, mine));

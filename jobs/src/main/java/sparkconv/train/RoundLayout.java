@@ -32,6 +32,15 @@ record RoundLayout(int workers, int frequency, int shards) {
     }
 
     /**
+     * Round {@code r} of one worker's partition (in a chunk laid out by {@link #byWorker}): its minibatches
+     * {@code r·F .. r·F+F−1}, fewer at the partition's end (none past it). Both ways a round runs use it: a job per
+     * round, and the barrier stage's task running the chunk's rounds in turn.
+     */
+    static <T> List<T> workerRound(List<T> partition, int r, int frequency) {
+        return partition.subList(Math.min(partition.size(), r * frequency), Math.min(partition.size(), (r + 1) * frequency));
+    }
+
+    /**
      * Full rounds {@code chunk} (a whole number of them, in shard order) laid out for {@code workers} equal partitions
      * (Spark's {@code parallelize} cuts a list into contiguous slices): round {@code j} of worker {@code w} is the
      * chunk's minibatches {@code (j*workers + w)*frequency} to {@code +frequency}.
