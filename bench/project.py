@@ -119,7 +119,8 @@ def projection(rs):
         out += [f"\n### Projected time to {target:.2f} relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "
                 "faster)\n", head.replace("| |", "| policy, F |", 1)]
         for p in grid:
-            out.append(f"| {p}, F={freq.get(p, '?')} | " + " | ".join(
+            label = p if " F=" in p else f"{p}, F={freq.get(p, '?')}"  # a label that names its F already
+            out.append(f"| {label} | " + " | ".join(
                 cell(*proj[p][net].get(w, (None, False)), lambda x: f"{x:.2f} (1/{1 / x:.1f})") for w in WS) + " |")
     out.append("")
     for p in grid:
