@@ -214,6 +214,9 @@ def main():
     if not models:
         fail(f"no 'workers' results in {', '.join(a.results)} (bench/run workers writes them)")
     for model in models:
+        if workers_runs(rs, model)[0]["tta"]["target"] <= 0:
+            print(f"\n{model}: its workers runs had no target (WORKERS_TARGET=0, loss curves only): no time to project")
+            continue
         text, proj, target = projection(rs, model)
         print(text)
         if a.plot:
