@@ -22,8 +22,8 @@ T0, T_TASK = 0.025, 0.003
 # candle-cnn-5: every value of DL4J's parameter vector crosses a round, batch norm's running means and variances too
 # (155,522 against the paper's 155,138 trainable); t_mb at its own batch, 128, as process CPU-seconds per minibatch of
 # a single-JVM epoch (1 OpenMP thread): the machine was never quiet enough for wall time (docs/scaling.md).
-MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64},
-          "candle-cnn-5": {"params": 155_522, "t_mb": 0.56, "batch": 128}}
+MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "nesterovs"},
+          "candle-cnn-5": {"params": 155_522, "t_mb": 0.56, "batch": 128, "updater": "adam"}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 MAX_EXCHANGE_BYTES = 4 * 2**20  # AveragingMaster: a cluster runs rounds inside one barrier job only below this W²·B
@@ -66,6 +66,23 @@ def self_check():
         print(f"lenet5, F=10, {net}: " + ", ".join(f"W={w} {g:.2f}x (docs {x}x)" for w, g, x in zip(WS, got, want)))
     print(f"self-check: {'OK' if not bad else f'{bad} entries differ by more than 0.05'}")
     return 0 if not bad else 1
+
+
+def hardware(model, f, shards):
+    """S(W) alone, for a model without workers runs to project: and the E(16) the goal allows, S(16) / 8."""
+    updater = MODELS[model]["updater"]
+    per = f"per epoch of {shards:,} minibatches" if shards else "full rounds"
+    head = "| network, F | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
+    out = [f"### Hardware speed-up S(W) of {model}, {per}, a job per round (T0 {T0 * 1e3:.0f} ms, t_task "
+           f"{T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
+           f"{updater}, B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up (efficiency)\n", head]
+    for net, beta in NETWORKS.items():
+        out.append(f"| {net}, F={f} | " + " | ".join(
+            f"{x:.1f}x ({x / w:.2f})" for x, w in ((speedup(model, w, f, beta, updater, shards), w) for w in WS)) + " |")
+    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards)
+    out.append(f"\nGoal (time to the target at W={GOAL_W} on {GOAL_NET} <= 1/8 of one JVM's) holds while E({GOAL_W}) <= "
+               f"S({GOAL_W}) / 8 = {s16 / 8:.2f} epochs per one JVM's epoch.")
+    return "\n".join(out)
 
 
 def factors(grid):
@@ -198,9 +215,16 @@ def main():
                    "model in them is projected (lenet5's runs and candle-cnn-5's come from separate bench/run workers)")
     p.add_argument("--plot", metavar="PNG", help="also draw projected time against W (several models: PNG-MODEL.png)")
     p.add_argument("--self-check", action="store_true", help="recompute docs/scaling.md's lenet5 table and exit")
+    p.add_argument("--hardware", metavar="MODEL", choices=sorted(MODELS),
+                   help="print MODEL's S(W) alone and the E(16) the goal allows, without runs")
+    p.add_argument("--frequency", type=int, default=5, help="--hardware: minibatches per round F (default 5)")
+    p.add_argument("--shards", type=int, help="--hardware: minibatches per epoch (default: full rounds of F)")
     a = p.parse_args()
     if a.self_check:
         sys.exit(self_check())
+    if a.hardware:
+        print(hardware(a.hardware, a.frequency, a.shards))
+        return
     if not a.results:
         fail("a results file is required (or --self-check)")
     rs = []
