@@ -20,10 +20,11 @@ T0, T_TASK = 0.025, 0.003
 # Parameters and one minibatch on one core, as docs/scaling.md measured them. Only models with a measured t_mb belong
 # here: the docs' t_mb of the two large models are estimates at an assumed GFLOP/s (and never ran workers).
 # candle-cnn-5: every value of DL4J's parameter vector crosses a round, batch norm's running means and variances too
-# (155,522 against the paper's 155,138 trainable); t_mb at its own batch, 128, as process CPU-seconds per minibatch of
-# a single-JVM epoch (1 OpenMP thread): the machine was never quiet enough for wall time (docs/scaling.md).
+# (155,522 against the paper's 155,138 trainable); t_mb at its own batch, 128: process CPU-seconds per minibatch of
+# single-JVM epochs (1 OpenMP thread; 128 / 232 examples per CPU-second, the median of 10 epochs), since the machine
+# was never quiet enough for wall time (load 7-31, docs/scaling.md).
 MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "nesterovs"},
-          "candle-cnn-5": {"params": 155_522, "t_mb": 0.56, "batch": 128, "updater": "adam"}}
+          "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 MAX_EXCHANGE_BYTES = 4 * 2**20  # AveragingMaster: a cluster runs rounds inside one barrier job only below this W²·B
