@@ -350,7 +350,7 @@ def loss_curves(rs, model):
         for w in ws:
             rr = [r for r in runs if r["workers"] == w and (r["mode"] == "single" or r.get("averagingPolicy", "local") == p)]
             epochs = sorted({e["epoch"] for r in rr for e in r["tta"]["evaluations"] if float(e["epoch"]).is_integer()})
-            row.append(" / ".join(f"{statistics.median(v):.3f}" for v in (
+            row.append(" / ".join(f"{statistics.median(v):.4f}" for v in (
                 [e["trainLoss"] for r in rr for e in r["tta"]["evaluations"] if e["epoch"] == k] for k in epochs) if v)
                        or "n/a")
         out.append(f"| {p} | " + " | ".join(row) + " |")
