@@ -12,14 +12,19 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no bench/__pycache__ left behind by the import below
-from report import policy_label, workers_grid  # noqa: E402  (the same grid and medians as report.py's workers table)
+from report import policy_label, target_text, workers_grid, workers_runs  # noqa: E402  (the same grid, medians and target as report.py)
 
 PROG = "bench/project.py"
 # docs/scaling.md, "The model": Spark's fixed cost per round; a real cluster's per-task scheduling (assumed there).
 T0, T_TASK = 0.025, 0.003
-# Parameters and one minibatch on one core (batch 64), as docs/scaling.md measured them. Only models with a measured
-# t_mb belong here: the docs' t_mb of the two large models are estimates at an assumed GFLOP/s (and never ran workers).
-MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64}}
+# Parameters and one minibatch on one core, as docs/scaling.md measured them. Only models with a measured t_mb belong
+# here: the docs' t_mb of the two large models are estimates at an assumed GFLOP/s (and never ran workers).
+# candle-cnn-5: every value of DL4J's parameter vector crosses a round, batch norm's running means and variances too
+# (155,522 against the paper's 155,138 trainable); t_mb at its own batch, 128: process CPU-seconds per minibatch of
+# single-JVM epochs (1 OpenMP thread; 128 / 232 examples per CPU-second, the median of 10 epochs), since the machine
+# was never quiet enough for wall time (load 7-31, docs/scaling.md).
+MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "nesterovs"},
+          "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 MAX_EXCHANGE_BYTES = 4 * 2**20  # AveragingMaster: a cluster runs rounds inside one barrier job only below this W²·B
@@ -39,10 +44,18 @@ def round_bytes(model, updater="nesterovs"):
     return 4 * MODELS[model]["params"] * (1 + STATE.get(updater, 1))
 
 
-def speedup(model, w, f, beta, updater="nesterovs"):
-    """S(W) = W·F·t_mb / T_round, T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β (a job per round)."""
+def speedup(model, w, f, beta, updater="nesterovs", shards=None):
+    """S(W) = W·F·t_mb / T_round, T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β (a job per round). With the
+    epoch's minibatches (shards) given, per epoch as RoundLayout lays it out: R = ceil(shards / (W·F)) rounds whose
+    slowest worker fits m = ceil(shards / (W·R)) minibatches, S = shards·t_mb / (R·T_round(m)): a small data set gives
+    W workers fewer than F minibatches a round (candle-cnn-5's 28 at W = 16: one round of at most 2)."""
     t_mb, b = MODELS[model]["t_mb"], round_bytes(model, updater)
-    return w * f * t_mb / (T0 + T_TASK * w + f * t_mb + b / beta + 2 * math.sqrt(w) * b / beta)
+    def t_round(m):
+        return T0 + T_TASK * w + m * t_mb + b / beta + 2 * math.sqrt(w) * b / beta
+    if shards is None:
+        return w * f * t_mb / t_round(f)
+    rounds = -(-shards // (w * f))
+    return shards * t_mb / (rounds * t_round(-(-shards // (w * rounds))))
 
 
 def self_check():
@@ -54,6 +67,23 @@ def self_check():
         print(f"lenet5, F=10, {net}: " + ", ".join(f"W={w} {g:.2f}x (docs {x}x)" for w, g, x in zip(WS, got, want)))
     print(f"self-check: {'OK' if not bad else f'{bad} entries differ by more than 0.05'}")
     return 0 if not bad else 1
+
+
+def hardware(model, f, shards):
+    """S(W) alone, for a model without workers runs to project: and the E(16) the goal allows, S(16) / 8."""
+    updater = MODELS[model]["updater"]
+    per = f"per epoch of {shards:,} minibatches" if shards else "full rounds"
+    head = "| network, F | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
+    out = [f"### Hardware speed-up S(W) of {model}, {per}, a job per round (T0 {T0 * 1e3:.0f} ms, t_task "
+           f"{T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
+           f"{updater}, B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up (efficiency)\n", head]
+    for net, beta in NETWORKS.items():
+        out.append(f"| {net}, F={f} | " + " | ".join(
+            f"{x:.1f}x ({x / w:.2f})" for x, w in ((speedup(model, w, f, beta, updater, shards), w) for w in WS)) + " |")
+    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards)
+    out.append(f"\nGoal (time to the target at W={GOAL_W} on {GOAL_NET} <= 1/8 of one JVM's) holds while E({GOAL_W}) <= "
+               f"S({GOAL_W}) / 8 = {s16 / 8:.2f} epochs per one JVM's epoch.")
+    return "\n".join(out)
 
 
 def factors(grid):
@@ -82,41 +112,40 @@ def cell(x, star, fmt):
     return "-" if x is None or x == math.inf else fmt(x) + ("*" if star else "")
 
 
-def projection(rs):
-    runs = [r for r in rs if r.get("label") == "workers" and "tta" in r]
-    if not runs:
-        fail("no 'workers' results in the file (bench/run workers writes them)")
-    model, updater, batch = runs[0].get("model", "lenet5"), runs[0].get("updater", "nesterovs"), runs[0]["batch"]
+def projection(rs, model):
+    runs = workers_runs(rs, model)
+    updater, batch = runs[0].get("updater", "nesterovs"), runs[0]["batch"]
     if model not in MODELS:
         fail(f"model {model} is not modelled (no measured t_mb in docs/scaling.md)")
+    shards = -(-runs[0]["examplesPerEpoch"] // batch)
     spark = [r for r in runs if r["mode"] == "spark"]
     freq = {p: collections.Counter(r["averagingFrequency"] for r in spark if policy_label(r) == p)
             for p in dict.fromkeys(policy_label(r) for r in spark)}
     freq = {p: c.most_common(1)[0][0] for p, c in freq.items()}
-    grid = workers_grid(rs)
+    grid = workers_grid(rs, model)
     fac = factors(grid)
-    target = runs[0]["tta"]["target"]
+    target = target_text(rs, runs)
     head = "| | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
-    out = [f"\n## Projection: time to {target:.2f} test accuracy on a cluster, {model}, batch {batch}, {updater} "
+    out = [f"\n## Projection: time to {target} on a cluster, {model}, batch {batch}, {updater} "
            f"({len(runs)} workers runs; model: docs/scaling.md)\n",
-           f"### Hardware speed-up S(W) = W·F·t_mb / T_round, a job per round (T0 {T0 * 1e3:.0f} ms, t_task "
-           f"{T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
+           f"### Hardware speed-up S(W) per epoch of {shards:,} minibatches, a job per round (T0 {T0 * 1e3:.0f} ms, "
+           f"t_task {T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
            f"B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up over one JVM's arithmetic (efficiency)\n",
            head.replace("| |", "| network, F |", 1)]
     for f in sorted(set(freq.values())):
         for net, beta in NETWORKS.items():
-            s = [speedup(model, w, f, beta, updater) for w in WS]
+            s = [speedup(model, w, f, beta, updater, shards) for w in WS]
             out.append(f"| {net}, F={f} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
-    out += [f"\n### Statistical factor E(W): median epochs to {target:.2f} at W / at W = 1 (one JVM)\n",
+    out += [f"\n### Statistical factor E(W): median epochs to the target at W / at W = 1 (one JVM)\n",
             head.replace("| |", "| policy | W=1 epochs |", 1).replace("|---|", "|---|---|", 1)]
     for p, cells in grid.items():
         one = statistics.median([e if e is not None else math.inf for _, e in cells.get(1, [(0, None)])])
         out.append(f"| {p} | {cell(one, False, lambda x: f'{x:.2f}')} | "
                    + " | ".join(cell(*fac[p].get(w, (None, False)), lambda x: f"{x:.2f}") for w in WS) + " |")
-    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater), fac[p][w][1])
+    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater, shards), fac[p][w][1])
                       for w in WS if w in fac[p]} for net, beta in NETWORKS.items()} for p in grid}
     for net in NETWORKS:
-        out += [f"\n### Projected time to {target:.2f} relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "
+        out += [f"\n### Projected time to the target relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "
                 "faster)\n", head.replace("| |", "| policy, F |", 1)]
         for p in grid:
             label = p if " F=" in p else f"{p}, F={freq.get(p, '?')}"  # a label that names its F already
@@ -127,7 +156,7 @@ def projection(rs):
         x, star = proj[p][GOAL_NET].get(GOAL_W, (None, False))
         fig = ("n/a (not reached, or not extrapolated)" if x is None or x == math.inf else
                f"{x:.3f}{'*' if star else ''} of one JVM's (goal <= 1/8 = {GOAL}: {'met' if x <= GOAL else 'NOT met'})")
-        out.append(f"{p}: projected time to {target:.2f} at W={GOAL_W} on {GOAL_NET}: {fig}")
+        out.append(f"{model}, {p}: projected time to {target} at W={GOAL_W} on {GOAL_NET}: {fig}")
     slopes = ", ".join(f"{p} a = {fac[p]['slope']:.3f}" for p in grid if fac[p].get("slope") is not None)
     b = round_bytes(model, updater)
     out += ["\nNotes:",
@@ -143,16 +172,18 @@ def projection(rs):
                    "runs' F, so it overstates post-local's speed-up during the warm-up.")
     if batch != MODELS[model]["batch"]:
         out.append(f"- the runs' batch is {batch}, t_mb was measured at batch {MODELS[model]['batch']}: S(W) is off.")
-    out.append("- candle-cnn-5 is not modelled: docs/nifty.md gives its parameters (155,138) but no docs give its "
-               "minibatch time t_mb, and the workers runs measure lenet5's epochs only.")
-    return "\n".join(out), proj, target, model
+    return "\n".join(out), proj, target
 
 
 def plot(proj, target, model, png):
     """P(W) against W (log-log): a colour per policy, solid 10 Gbit/s, dashed 1 Gbit/s, grey the ideal 1/W."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"{PROG}: SKIPPED the plot: no matplotlib (apt-get install python3-matplotlib)")
+        return
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     ax.plot([1] + WS, [1 / w for w in [1] + WS], color="grey", linewidth=0.8, label="ideal 1/W")
     for i, (p, nets) in enumerate(proj.items()):
@@ -171,8 +202,8 @@ def plot(proj, target, model, png):
     ax.set_yticks([1 / 2**k for k in range(7)], ["1"] + [f"1/{2**k}" for k in range(1, 7)])
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("workers W (projected cluster; a job per averaging round)")
-    ax.set_ylabel(f"time to {target:.2f} test accuracy / one JVM's")
-    ax.set_title(f"{model}: projected time to {target:.2f} on a cluster, E(W) / S(W)")
+    ax.set_ylabel("time to the target / one JVM's")
+    ax.set_title(f"{model}: projected time to {target} on a cluster, E(W) / S(W)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, title_fontsize=7, handlelength=3, title="hollow: E(W) extrapolated; dotted: goal 1/8")
     fig.tight_layout()
@@ -182,25 +213,41 @@ def plot(proj, target, model, png):
 
 def main():
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    p.add_argument("results", nargs="?", help="bench results file (JSON lines) with bench/run workers runs")
-    p.add_argument("--plot", metavar="PNG", help="also draw projected time against W")
+    p.add_argument("results", nargs="*", help="bench results files (JSON lines) with bench/run workers runs; each "
+                   "model in them is projected (lenet5's runs and candle-cnn-5's come from separate bench/run workers)")
+    p.add_argument("--plot", metavar="PNG", help="also draw projected time against W (several models: PNG-MODEL.png)")
     p.add_argument("--self-check", action="store_true", help="recompute docs/scaling.md's lenet5 table and exit")
+    p.add_argument("--hardware", metavar="MODEL", choices=sorted(MODELS),
+                   help="print MODEL's S(W) alone and the E(16) the goal allows, without runs")
+    p.add_argument("--frequency", type=int, default=5, help="--hardware: minibatches per round F (default 5)")
+    p.add_argument("--shards", type=int, help="--hardware: minibatches per epoch (default: full rounds of F)")
     a = p.parse_args()
     if a.self_check:
         sys.exit(self_check())
+    if a.hardware:
+        print(hardware(a.hardware, a.frequency, a.shards))
+        return
     if not a.results:
         fail("a results file is required (or --self-check)")
-    try:
-        with open(a.results) as f:
-            rs = [json.loads(line) for line in f if line.strip()]
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {a.results}: {e}")
-    if not rs:
-        fail(f"{a.results} holds no results")
-    text, proj, target, model = projection(rs)
-    print(text)
-    if a.plot:
-        plot(proj, target, model, a.plot)
+    rs = []
+    for path in a.results:
+        try:
+            with open(path) as f:
+                rs += [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError) as e:
+            fail(f"cannot read {path}: {e}")
+    models = list(dict.fromkeys(r["model"] for r in rs if r.get("label") == "workers" and "tta" in r))
+    if not models:
+        fail(f"no 'workers' results in {', '.join(a.results)} (bench/run workers writes them)")
+    for model in models:
+        if workers_runs(rs, model)[0]["tta"]["target"] <= 0:
+            print(f"\n{model}: its workers runs had no target (WORKERS_TARGET=0, loss curves only): no time to project")
+            continue
+        text, proj, target = projection(rs, model)
+        print(text)
+        if a.plot:
+            stem, ext = os.path.splitext(a.plot)
+            plot(proj, target, model, a.plot if len(models) == 1 else f"{stem}-{model}{ext}")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ public final class TrainBench implements Callable<Integer> {
      */
     @Mixin
     TrainingFlags training;
-    @Option(names = "--limit", defaultValue = "0", description = "training images (0 = all 60,000)")
+    @Option(names = "--limit", defaultValue = "0", description = "training images of --data (0 = all 60,000)")
     int limit;
     @Option(names = "--repeat", defaultValue = "1", description = "copies of the training split per epoch (scaling runs)")
     int repeat;
@@ -66,10 +66,18 @@ public final class TrainBench implements Callable<Integer> {
     double target;
     @Option(names = "--min-epochs", defaultValue = "5")
     int minEpochs;
+    @Option(names = "--target-metric", defaultValue = "test-accuracy",
+            description = "what --target measures: test-accuracy (reached at or above it) or train-loss, the mean loss in "
+                    + "inference mode over a fixed training sample, every fourth training shard (reached at or below it; "
+                    + "with --target 0 the curve is recorded and training runs all its epochs)")
+    String targetMetric;
     @Option(names = "--data", defaultValue = IdxDataset.DEBIAN_FASHION_MNIST, description = "a directory of the four IDX files")
     String data;
     @Option(names = "--classes", split = ",", description = "class names of --data's labels (default: Fashion-MNIST's ten)")
     List<String> classes;
+    @Option(names = "--shards", description = "train on these shards as they are (their batch, classes and splits, e.g. "
+            + "nifty render's time split with its embargo) instead of preprocessing --data")
+    String shardsDir;
     @Option(names = "--work", defaultValue = "bench/work")
     String work;
     @Option(names = "--label", defaultValue = "")
@@ -95,12 +103,24 @@ public final class TrainBench implements Callable<Integer> {
     public Integer call() throws Exception {
         SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
                 "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
-        boolean fashion = data.equals(IdxDataset.DEBIAN_FASHION_MNIST);
-        List<String> classNames = classes != null ? classes : IdxDataset.FASHION_CLASSES;
-        String dataset = fashion ? "fashion-mnist" : Path.of(data).getFileName().toString();
-        String shards = Fs.uri(work) + "/shards-" + dataset + "-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
-        Manifest manifest = IdxPreprocess.idx(spark, data, dataset, classNames, shards, batch,
-                limit == 0 ? 5000 : limit / 10, limit, false).manifest();
+        String shards;
+        Manifest manifest;
+        if (shardsDir != null) {
+            if (limit > 0) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--limit applies to --data, not to --shards");
+            }
+            shards = Fs.uri(shardsDir);
+            manifest = Manifest.read(shards, spark.sparkContext().hadoopConfiguration());
+            batch = manifest.batchSize();
+        } else {
+            boolean fashion = data.equals(IdxDataset.DEBIAN_FASHION_MNIST);
+            String dataset = fashion ? "fashion-mnist" : Path.of(data).getFileName().toString();
+            shards = Fs.uri(work) + "/shards-" + dataset + "-" + (limit == 0 ? "all" : limit) + (batch == 64 ? "" : "-b" + batch);
+            manifest = IdxPreprocess.idx(spark, data, dataset, classes != null ? classes : IdxDataset.FASHION_CLASSES, shards,
+                    batch, limit == 0 ? 5000 : limit / 10, limit, false).manifest();
+        }
+        List<String> classNames = manifest.classes();
+        String dataset = manifest.dataset();
         TrainOptions trained = training.toTrainOptions();
         String model = trained.model();
         int epochs = trained.epochs();
@@ -114,14 +134,16 @@ public final class TrainBench implements Callable<Integer> {
 
         List<Map<String, Object>> perEpoch = new ArrayList<>();
         List<DataSet> test = load(manifest.shardUris(shards, "test"));
-        TimeToAccuracy tta = new TimeToAccuracy(net, test, target, minEpochs);
+        Metric metric = Metric.of(targetMetric);
+        TimeToAccuracy tta = new TimeToAccuracy(net, metric, test,
+                metric == Metric.TRAIN_LOSS ? trainingSample(manifest, shards) : List.of(), target, minEpochs);
         double testAccuracy;
         if (mode.equals("single")) {
             List<DataSet> train = load(manifest.shardUris(shards, "train"));
             List<DataSet> validation = load(manifest.shardUris(shards, "validation"));
             Random rng = new Random(hyper.seed());
-            tta.start();
             try {
+                tta.start();
                 for (int epoch = 1; epoch <= epochs; epoch++) {
                     net.setLearningRate(schedule.rate(lr, epoch, epochs));
                     List<DataSet> order = new ArrayList<>();
@@ -190,8 +212,8 @@ public final class TrainBench implements Callable<Integer> {
                     lastDone[0] = cpuSeconds();
                 }
             });
-            tta.start();
             try {
+                tta.start();
                 SparkTrainer.Result result = trainer.train(net, shards, manifest, options);
                 result.timeSplit().values().forEach(e -> System.err.printf("time split %-45s %6d events %8d ms%n",
                         e.name(), e.events(), e.totalMs()));
@@ -223,7 +245,7 @@ public final class TrainBench implements Callable<Integer> {
         out.put("lrSchedule", trained.control().schedule().toString());
         out.put("epochs", perEpoch);
         out.put("testAccuracy", testAccuracy);
-        if (target > 0) {
+        if (target > 0 || metric == Metric.TRAIN_LOSS) {
             out.put("tta", tta.summary());
         }
         Map<String, Object> roundSplit = rounds.summary(tta::pausedMillisBetween);
@@ -235,9 +257,34 @@ public final class TrainBench implements Callable<Integer> {
         return 0;
     }
 
+    /** What a run's target measures, and its key in the evaluations. */
+    enum Metric {
+        /** Test accuracy, reached at or above the target. */
+        TEST_ACCURACY("testAccuracy"),
+        /**
+         * Mean loss over a fixed training sample in inference mode, reached at or below the target: an optimisation
+         * target for data whose accuracy stays at chance by design (NIFTY direction), where it measures no progress.
+         */
+        TRAIN_LOSS("trainLoss");
+
+        final String key;
+
+        Metric(String key) {
+            this.key = key;
+        }
+
+        static Metric of(String name) {
+            return switch (name) {
+                case "test-accuracy" -> TEST_ACCURACY;
+                case "train-loss" -> TRAIN_LOSS;
+                default -> throw new IllegalArgumentException("--target-metric must be test-accuracy or train-loss, got " + name);
+            };
+        }
+    }
+
     /**
-     * Time to a test accuracy: training wall and process CPU seconds with the clocks stopped while evaluating, the
-     * accuracy at every evaluation, and when it first reached the target.
+     * Time to a target (test accuracy or training loss): training wall and process CPU seconds with the clocks stopped
+     * while evaluating, the metric at every evaluation, and when it first reached the target.
      */
     static final class TimeToAccuracy {
         static final class Reached extends RuntimeException {
@@ -247,7 +294,9 @@ public final class TrainBench implements Callable<Integer> {
         }
 
         private final MultiLayerNetwork net;
+        private final Metric metric;
         private final List<DataSet> test;
+        private final List<DataSet> trainingSample;
         private final double target;
         private final int minEpochs;
         private final List<Map<String, Object>> evaluations = new ArrayList<>();
@@ -261,20 +310,30 @@ public final class TrainBench implements Callable<Integer> {
         private final List<long[]> pausedMillis = new java.util.concurrent.CopyOnWriteArrayList<>();
         private long pauseMillisStart;
         private Map<String, Object> reached;
-        /** The first of two evaluations in a row at chance level after the first epoch (the run diverged), or null. */
+        /**
+         * The first of two evaluations in a row after the first epoch at chance level (accuracy) or not finite (loss):
+         * the run diverged; or null.
+         */
         private Map<String, Object> diverged;
         private Map<String, Object> atChance;
 
-        TimeToAccuracy(MultiLayerNetwork net, List<DataSet> test, double target, int minEpochs) {
+        TimeToAccuracy(MultiLayerNetwork net, Metric metric, List<DataSet> test, List<DataSet> trainingSample, double target,
+                       int minEpochs) {
             this.net = net;
+            this.metric = metric;
             this.test = test;
+            this.trainingSample = trainingSample;
             this.target = target;
             this.minEpochs = minEpochs;
         }
 
+        /** Starts the clocks; a training loss curve starts at the initialisation (the descent is what it measures). */
         void start() {
             start = System.nanoTime();
             cpuStart = cpuSeconds();
+            if (metric == Metric.TRAIN_LOSS) {
+                evaluate(0);
+            }
         }
 
         void pause() {
@@ -305,43 +364,49 @@ public final class TrainBench implements Callable<Integer> {
             return pausedCpu;
         }
 
-        /** Evaluates at {@code epoch} (fractional: 2.5 is half-way through the third); throws Reached to stop. */
+        /**
+         * Evaluates at {@code epoch} (fractional: 2.5 is half-way through the third); throws Reached to stop. Without a
+         * target only a training loss curve is worth its evaluations (it defines other runs' target).
+         */
         void evaluate(double epoch) {
-            if (target <= 0) {
+            if (target <= 0 && metric != Metric.TRAIN_LOSS) {
                 return;
             }
             double seconds = (System.nanoTime() - start) / 1e9 - paused;
             double cpu = cpuSeconds() - cpuStart - pausedCpu;
             pause();
-            double accuracy = accuracy(net, test);
+            double value = metric == Metric.TRAIN_LOSS ? loss(net, trainingSample) : accuracy(net, test);
             resume();
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("epoch", epoch);
             row.put("seconds", seconds);
             row.put("cpuSeconds", cpu);
-            row.put("testAccuracy", accuracy);
+            row.put(metric.key, value);
             evaluations.add(row);
-            System.err.printf("tta epoch %.3f  %.1f s  %.1f CPU-s  test accuracy %.4f%n", epoch, seconds, cpu, accuracy);
-            if (reached == null && accuracy >= target) {
+            System.err.printf("tta epoch %.3f  %.1f s  %.1f CPU-s  %s %.4f%n", epoch, seconds, cpu, metric.key, value);
+            boolean hit = metric == Metric.TRAIN_LOSS ? value <= target : value >= target;
+            if (reached == null && target > 0 && hit) {
                 reached = row;
             }
             if (reached != null && epoch >= minEpochs) {
                 throw new Reached();
             }
-            // Chance level twice in a row after an epoch: a diverged run (NaN weights predict one class) never
-            // recovers, so it stops here instead of running on to --epochs.
-            double chance = 1.0 / test.get(0).getLabels().columns();
-            boolean atChanceNow = epoch >= 1 && accuracy <= 1.5 * chance;
-            if (atChanceNow && atChance != null) {
+            // Chance level (NaN weights predict one class) or a loss that is not finite, twice in a row after an epoch:
+            // a diverged run never recovers, so it stops here instead of running on to --epochs.
+            boolean lostNow = epoch >= 1 && (metric == Metric.TRAIN_LOSS ? !Double.isFinite(value)
+                    : value <= 1.5 / test.get(0).getLabels().columns());
+            if (lostNow && atChance != null) {
                 diverged = atChance;
-                System.err.printf("tta: diverged (test accuracy at chance since epoch %.3f): stopping%n", atChance.get("epoch"));
+                System.err.printf("tta: diverged (%s at chance or not finite since epoch %.3f): stopping%n", metric.key,
+                        atChance.get("epoch"));
                 throw new Reached();
             }
-            atChance = atChanceNow ? row : null;
+            atChance = lostNow ? row : null;
         }
 
         Map<String, Object> summary() {
             Map<String, Object> out = new LinkedHashMap<>();
+            out.put("metric", metric.key);
             out.put("target", target);
             out.put("reached", reached);
             if (diverged != null) {
@@ -387,6 +452,30 @@ public final class TrainBench implements Callable<Integer> {
             eval.eval(ds.getLabels(), net.output(ds.getFeatures()));
         }
         return eval.accuracy();
+    }
+
+    /**
+     * Mean loss per example in inference mode (no dropout, batch norm's running statistics), regularisation included as
+     * DL4J's score adds it.
+     */
+    private static double loss(MultiLayerNetwork net, List<DataSet> data) {
+        double sum = 0;
+        long examples = 0;
+        for (DataSet ds : data) {
+            sum += net.score(ds, false) * ds.numExamples();
+            examples += ds.numExamples();
+        }
+        return sum / examples;
+    }
+
+    /** Every fourth training shard: a fixed sample spread over the whole split (in date order for time-split data). */
+    private static List<DataSet> trainingSample(Manifest manifest, String shards) throws IOException {
+        List<String> uris = manifest.shardUris(shards, "train");
+        List<String> sample = new ArrayList<>();
+        for (int i = 0; i < uris.size(); i += 4) {
+            sample.add(uris.get(i));
+        }
+        return load(sample);
     }
 
     private static List<DataSet> load(List<String> uris) throws IOException {
