@@ -113,21 +113,57 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         return new OuterMomentum(outerBeta, outerRate, velocity, resetLocal);
     }
 
-    /**
-     * A job per round (and {@code --stats}): dl4j-spark's average on the driver, then the outer step from the round's
-     * start (the parameters the round was broadcast with).
-     */
+    /** {@code --stats}: dl4j-spark's own round and average, then the outer step. */
     @Override
     protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
                                   JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+        withOuterStep(network, graph, () -> super.processResults(network, graph, results, splitNum, totalSplits));
+    }
+
+    /**
+     * A job per round on kept networks: the workers' results averaged on the driver in partition order, then the outer
+     * step. dl4j-spark's {@code treeAggregate} adds them in the order the tasks end, and float addition is not
+     * associative: with three or more workers two runs of the same seed ended a round with different last bits, and then
+     * with different models (seen on deploy/cluster with 4 workers, where W²·B is too large for the barrier stage).
+     */
+    private void averageInOrder(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                JavaRDD<ParameterAveragingTrainingResult> results) {
+        List<ParameterAveragingTrainingResult> all = results.collect(); // partition order, whatever order tasks end in
+        if (all.isEmpty()) {
+            return; // no worker had minibatches: nothing moved
+        }
+        withOuterStep(network, graph, () -> {
+            INDArray params = all.get(0).getParameters().dup();
+            INDArray state = all.get(0).getUpdaterState() == null ? null : all.get(0).getUpdaterState().dup();
+            double score = all.get(0).getScore();
+            for (ParameterAveragingTrainingResult r : all.subList(1, all.size())) {
+                params.addi(r.getParameters());
+                if (state != null) {
+                    state.addi(r.getUpdaterState());
+                }
+                score += r.getScore();
+            }
+            params.divi(all.size());
+            if (state != null) {
+                state.divi(all.size());
+            }
+            setAverage(network, graph, params, state, score / all.size());
+        });
+    }
+
+    /**
+     * Runs {@code average} (which sets the driver's network to the round's average), then the policy's outer step from
+     * the round's start (the parameters the round was broadcast with), if it has one.
+     */
+    private void withOuterStep(SparkDl4jMultiLayer network, SparkComputationGraph graph, Runnable average) {
         org.deeplearning4j.nn.api.Model net = network != null ? network.getNetwork() : graph.getNetwork();
         OuterMomentum step = outerStep(net);
         float[] start = step == null ? null : net.params().toFloatVector();
-        super.processResults(network, graph, results, splitNum, totalSplits);
+        average.run();
         if (step != null) {
-            float[] average = net.params().toFloatVector();
-            step.step(start, average);
-            net.params().assign(Nd4j.createFromArray(average).reshape(net.params().shape()));
+            float[] averaged = net.params().toFloatVector();
+            step.step(start, averaged);
+            net.params().assign(Nd4j.createFromArray(averaged).reshape(net.params().shape()));
             INDArray state = network != null ? network.getNetwork().getUpdater().getStateViewArray()
                     : graph.getNetwork().getUpdater().getStateViewArray();
             if (step.resetLocal() && state != null) {
@@ -136,25 +172,30 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         }
     }
 
-    /** A barrier stage's result (the first task's): its last average becomes the driver's, its velocity the next start. */
-    private void adopt(SparkDl4jMultiLayer network, SparkComputationGraph graph, KeptNetworkWorker.Exchanged exchanged) {
-        INDArray params = Nd4j.createFromArray(exchanged.params());
-        INDArray state = exchanged.updaterState() == null ? null : Nd4j.createFromArray(exchanged.updaterState());
+    /** The driver's network set to a round's average: parameters, updater state (or null) and score. */
+    private static void setAverage(SparkDl4jMultiLayer network, SparkComputationGraph graph, INDArray params, INDArray state,
+                                   double score) {
         if (network != null) {
             MultiLayerNetwork net = network.getNetwork();
             net.setParameters(params.reshape(net.params().shape()));
             if (state != null) {
                 net.getUpdater().setStateViewArray(null, state.reshape(net.getUpdater().getStateViewArray().shape()), false);
             }
-            network.setScore(exchanged.score());
+            network.setScore(score);
         } else {
             ComputationGraph net = graph.getNetwork();
             net.setParams(params.reshape(net.params().shape()));
             if (state != null) {
                 net.getUpdater().setStateViewArray(state.reshape(net.getUpdater().getStateViewArray().shape()));
             }
-            graph.setScore(exchanged.score());
+            graph.setScore(score);
         }
+    }
+
+    /** A barrier stage's result (the first task's): its last average becomes the driver's, its velocity the next start. */
+    private void adopt(SparkDl4jMultiLayer network, SparkComputationGraph graph, KeptNetworkWorker.Exchanged exchanged) {
+        setAverage(network, graph, Nd4j.createFromArray(exchanged.params()),
+                exchanged.updaterState() == null ? null : Nd4j.createFromArray(exchanged.updaterState()), exchanged.score());
         if (exchanged.velocity() != null) {
             velocity = exchanged.velocity();
         }
@@ -204,8 +245,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
                             p.forEachRemaining(partition::add);
                             return RoundLayout.workerRound(partition, round, frequency).iterator();
                         }, true);
-                        processResults(network, graph, mine.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)), r + 1,
-                                chunkRounds);
+                        averageInOrder(network, graph, mine.mapPartitions(keptNetworkWorker(network, graph, jsc, loader)));
                         destroyBroadcast();
                     }
                     return;
