@@ -106,18 +106,8 @@ class ParameterAveragingInvariantTest {
                 "no Spark job counts the shard paths the driver already counted: " + descriptions.stages);
 
         // The same run stopped right after its epoch-1 checkpoint, then resumed from it as `train --resume` does.
-        Checkpoints checkpoints = new Checkpoints(dir.resolve("store-" + updater).toString(), "run", LocalSpark.get()
-                .sparkContext().hadoopConfiguration());
-        assertThrows(Interrupted.class, () -> new SparkTrainer(jsc, line -> {
-            if (line.startsWith("checkpoint epoch 1")) {
-                throw new Interrupted();
-            }
-        }).train(start.clone(), shards, manifest, options, checkpoints, null));
-        Checkpoints.State state = checkpoints.latest().orElseThrow();
-        assertEquals(1, state.epoch());
-        MultiLayerNetwork resumed = checkpoints.load(state.epoch(), MultiLayerNetwork.class);
-        new SparkTrainer(jsc, line -> { }).train(resumed, shards, manifest, options, checkpoints, state);
-        assertSameState(reference, resumed, "one worker, resumed after epoch 1");
+        Checkpoints checkpoints = stoppedAfterEpochOne(jsc, start, options, "store-" + updater);
+        assertSameState(reference, resumed(jsc, checkpoints, options), "one worker, resumed after epoch 1");
     }
 
     @ParameterizedTest
@@ -267,18 +257,31 @@ class ParameterAveragingInvariantTest {
         MultiLayerNetwork start = newNetwork("nesterovs");
         MultiLayerNetwork uninterrupted = start.clone();
         new SparkTrainer(jsc, line -> { }).train(uninterrupted, shards, manifest, options);
-        Checkpoints checkpoints = new Checkpoints(dir.resolve("store-slowmo").toString(), "run", LocalSpark.get()
+        Checkpoints checkpoints = stoppedAfterEpochOne(jsc, start, options, "store-slowmo");
+        assertEquals(start.params().length(), checkpoints.velocity(1).length, "the checkpoint keeps the velocity");
+        assertSameState(uninterrupted, resumed(jsc, checkpoints, options), "slowmo, two workers, resumed after epoch 1");
+    }
+
+    /** {@code start} trained under {@code options} and stopped right after its epoch-1 checkpoint in {@code store}. */
+    private static Checkpoints stoppedAfterEpochOne(JavaSparkContext jsc, MultiLayerNetwork start, TrainOptions options,
+                                                    String store) {
+        Checkpoints checkpoints = new Checkpoints(dir.resolve(store).toString(), "run", LocalSpark.get()
                 .sparkContext().hadoopConfiguration());
         assertThrows(Interrupted.class, () -> new SparkTrainer(jsc, line -> {
             if (line.startsWith("checkpoint epoch 1")) {
                 throw new Interrupted();
             }
         }).train(start.clone(), shards, manifest, options, checkpoints, null));
+        assertEquals(1, checkpoints.latest().orElseThrow().epoch());
+        return checkpoints;
+    }
+
+    /** The stopped run resumed from its last checkpoint to the end, as {@code train --resume} does. */
+    private static MultiLayerNetwork resumed(JavaSparkContext jsc, Checkpoints checkpoints, TrainOptions options) {
         Checkpoints.State state = checkpoints.latest().orElseThrow();
-        assertEquals(start.params().length(), checkpoints.velocity(state.epoch()).length, "the checkpoint keeps the velocity");
         MultiLayerNetwork resumed = checkpoints.load(state.epoch(), MultiLayerNetwork.class);
         new SparkTrainer(jsc, line -> { }).train(resumed, shards, manifest, options, checkpoints, state);
-        assertSameState(uninterrupted, resumed, "slowmo, two workers, resumed after epoch 1");
+        return resumed;
     }
 
     /**
