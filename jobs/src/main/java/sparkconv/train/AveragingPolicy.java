@@ -100,6 +100,15 @@ public record AveragingPolicy(String kind, double warmupEpochs, double momentum)
         return resetsLocalState() ? 1 - 1.0 / workers : 1 - 1 / Math.sqrt(workers);
     }
 
+    /**
+     * The rounds of {@code half} (0 or 1) of 1-based {@code epoch} with {@code workers} workers, given the schedule's
+     * rate for the epoch and {@code --averaging-frequency}: everything this policy decides about them.
+     */
+    public RoundPlan plan(int workers, int epoch, int half, double scheduledRate, int configuredFrequency) {
+        return new RoundPlan(frequency(configuredFrequency, epoch), scheduledRate * rateFactor(workers, epoch, half),
+                outerMomentum(workers), resetsLocalState());
+    }
+
     /** Whether the workers' own optimiser state restarts from zero every round (only with an outer step). */
     public boolean resetsLocalState() {
         return kind.equals("slowmo-reset");

@@ -47,8 +47,9 @@ import sparkconv.shards.ShardFiles;
  * learning rates (the round assigns the broadcast rates too: a schedule or an averaging policy changes them every
  * epoch or half epoch, and rebuilding W networks and threads for each change was churn a long run could not afford),
  * and by one task at a time. Minibatches are read ahead ({@code --prefetch})
- * on a shared loader thread. The round's result is what dl4j-spark's worker returns (parameters, updater state,
- * score), so dl4j-spark's aggregation and driver update stay as they are.
+ * on a shared loader thread. A round's result is what dl4j-spark's worker returns (parameters, updater state,
+ * score), for the driver to average ({@link Rounds.JobPerRound}); in a barrier stage the tasks average among
+ * themselves ({@link #exchanging}). {@link Rounds} says which runs when.
  * <p>
  * Each kept network is built, assigned and fitted on a thread of its own: ND4J's memory workspaces belong to the thread
  * that uses them and stay allocated while it lives, and Spark runs tasks on pooled threads, so a network fitted on

@@ -24,9 +24,10 @@ import sparkconv.shards.Manifest;
  * stage) so the driver can report progress (examples/s, loss, ETA) while it runs: a chunk lasts about
  * {@link #PROGRESS_SECONDS}, and chunks end at the middle and the end of each epoch. Which minibatches a worker fits in
  * which round depends only on the epoch's shard order, not on how the epoch was cut into chunks, so the timing-driven
- * chunking trains the same model from the same seed ({@link RoundLayout} holds that rule). Per epoch: the learning
- * rate from the schedule times the {@link AveragingPolicy}'s factor for the number of workers (per half epoch) and the
- * policy's averaging frequency, then training ({@link #trainEpoch}), validation, a checkpoint and early stopping.
+ * chunking trains the same model from the same seed ({@link RoundLayout} holds that rule). Per epoch: the schedule's
+ * rate, the {@link AveragingPolicy}'s plan for each half epoch given the number of workers ({@link RoundPlan}: rate,
+ * averaging frequency, outer step), the rounds ({@link #trainEpoch}; how a round runs is {@link Rounds}'), validation,
+ * a checkpoint and early stopping.
  */
 public final class SparkTrainer {
     /**
@@ -108,117 +109,187 @@ public final class SparkTrainer {
                 .collectTrainingStats(options.collectStats()), options.hyper().seed());
     }
 
-    /** The epoch loop shared by classification and segmentation. */
+    /**
+     * The epoch loop shared by classification and segmentation: per epoch, the schedule's rate and the epoch's shard
+     * order, the epoch's rounds ({@link #trainEpoch}), validation, a progress line, a checkpoint and early stopping.
+     */
     public Trained loop(SparkModel model, String shardDir, Manifest manifest, TrainOptions options,
                         Checkpoints checkpoints, Checkpoints.State resumeFrom) {
-        int workers = workers(options);
         TrainControl control = options.control();
-        List<String> trainPaths = manifest.shardUris(shardDir, "train");
-        boolean hasValidation = manifest.splits().containsKey("validation")
-                && !manifest.splits().get("validation").shards().isEmpty();
-        if (control.patience() > 0 && !hasValidation) {
-            throw new SparkconvException(shardDir + ": early stopping (--patience) needs a validation split (preprocess --validation N, or nifty render --validation F), or --patience 0");
-        }
-        List<String> validationPaths = hasValidation ? manifest.shardUris(shardDir, "validation") : List.of();
-        // Training accuracy on a fixed sample as large as the validation split: cheap, and comparable across epochs.
-        List<String> trainSample = new ArrayList<>(trainPaths);
-        Collections.shuffle(trainSample, new Random(options.hyper().seed() ^ 0x5eed));
-        trainSample = trainSample.subList(0, Math.min(trainSample.size(), Math.max(1, validationPaths.size())));
-
+        Splits splits = Splits.of(shardDir, manifest, options);
         long epochExamples = manifest.splits().get("train").examples();
         secondsPerRound = Double.NaN;
         Random shuffle = new Random(options.hyper().seed());
-        List<EpochStats> history = new ArrayList<>();
+        History history = new History(control, splits.hasValidation());
         int startEpoch = 1;
-        int bestEpoch = 0;
-        double bestMerit = Double.NEGATIVE_INFINITY;
-        Model best = null;
         if (resumeFrom != null) {
-            history.addAll(resumeFrom.history());
-            startEpoch = resumeFrom.epoch() + 1;
-            bestEpoch = resumeFrom.bestEpoch();
-            bestMerit = bestEpoch > 0 ? control.merit(history.get(bestEpoch - 1)) : Double.NEGATIVE_INFINITY;
-            if (checkpoints != null) {
-                model.master().resumeVelocity(checkpoints.velocity(resumeFrom.epoch()));
-            }
-            if (bestEpoch > 0 && bestEpoch != resumeFrom.epoch() && checkpoints != null) {
-                best = checkpoints.load(bestEpoch, model.network().getClass());
-            } else if (bestEpoch > 0) {
-                best = model.copy();
-            }
-            // Replay the completed epochs' shard orders so the data order continues where it stopped.
-            for (int e = 1; e < startEpoch; e++) {
-                Collections.shuffle(new ArrayList<>(trainPaths), shuffle);
-            }
-            progress.accept(String.format("resuming at epoch %d/%d from %s", startEpoch, options.epochs(),
-                    checkpoints == null ? "a checkpoint" : checkpoints.runDir()));
+            startEpoch = resume(model, resumeFrom, checkpoints, history, splits, shuffle, options);
         }
         boolean stoppedEarly = false;
         for (int epoch = startEpoch; epoch <= options.epochs(); epoch++) {
             double scheduled = control.schedule().rate(options.hyper().learningRate(), epoch, options.epochs());
-            List<String> order = new ArrayList<>(trainPaths);
+            List<String> order = new ArrayList<>(splits.train());
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
             double rate = trainEpoch(model, options, epoch, scheduled, order, manifest.batchSize(), epochExamples);
             model.endEpoch();
             double secs = (System.nanoTime() - start) / 1e9;
-            double valAcc = hasValidation ? model.accuracy(validationPaths) : Double.NaN;
-            double valLoss = hasValidation ? model.loss(validationPaths) : Double.NaN;
-            double trainAcc = model.accuracy(trainSample);
+            double valAcc = splits.hasValidation() ? model.accuracy(splits.validation()) : Double.NaN;
+            double valLoss = splits.hasValidation() ? model.loss(splits.validation()) : Double.NaN;
+            double trainAcc = model.accuracy(splits.trainSample());
             EpochStats stats = new EpochStats(epoch, epochExamples, secs, epochExamples / secs, model.score(), valAcc,
                     trainAcc, valLoss, rate);
-            history.add(stats);
-            // A loss "gain" below float noise is no gain (else an unchanged model never stops).
-            if (hasValidation && control.merit(stats) > bestMerit + 1e-6) {
-                bestMerit = control.merit(stats);
-                bestEpoch = epoch;
-                if (control.patience() > 0) {
-                    best = model.copy();
-                }
-            }
+            history.add(stats, model);
             RoundClock.Totals rounds = model.rounds().since(roundsBefore);
             progress.accept(String.format("epoch %d/%d done: loss %.4f, lr %.3g, %,.0f ex/s, %.1f s, train accuracy %.4f%s%s",
                     epoch, options.epochs(), stats.loss(), rate, stats.examplesPerSecond(), secs, trainAcc,
-                    hasValidation ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : "",
+                    splits.hasValidation() ? String.format(", validation accuracy %.4f, loss %.4f", valAcc, valLoss) : "",
                     rounds.workerRounds() > 0 ? "; a round: " + rounds.perRound() : ""));
             if (checkpoints != null) {
                 checkpoints.save(new Checkpoints.State(checkpoints.runDir().getName(), options.model(),
-                        options.hyper().seed(), epoch, history, bestEpoch,
-                        bestEpoch > 0 ? history.get(bestEpoch - 1).validationAccuracy() : Double.NaN), model.network(),
-                        model.master().velocity());
+                        options.hyper().seed(), epoch, history.epochs(), history.bestEpoch(), history.bestValidationAccuracy()),
+                        model.network(), model.master().velocity());
                 progress.accept("checkpoint epoch " + epoch + " -> " + checkpoints.runDir());
             }
-            if (control.patience() > 0 && bestEpoch > 0 && epoch - bestEpoch >= control.patience() && epoch < options.epochs()) {
-                EpochStats kept = history.get(bestEpoch - 1);
+            if (history.patienceRanOut(epoch) && epoch < options.epochs()) {
+                EpochStats kept = history.epochs().get(history.bestEpoch() - 1);
                 progress.accept(String.format("early stopping after epoch %d: no better validation %s for %d epochs; "
                         + "keeping epoch %d (validation accuracy %.4f, loss %.4f)", epoch, control.stopOn(), control.patience(),
-                        bestEpoch, kept.validationAccuracy(), kept.validationLoss()));
+                        history.bestEpoch(), kept.validationAccuracy(), kept.validationLoss()));
                 stoppedEarly = true;
                 break;
             }
         }
         // Executors in this JVM (local mode) need their kept networks no more; a cluster's drop theirs when idle.
         KeptNetworkWorker.release();
-        Model result = control.patience() > 0 && best != null ? best : model.network();
         SparkTrainingStats stats = model.stats();
-        return new Trained(result, history, stats == null ? null : stats.statsAsString(),
+        return new Trained(history.result(model), history.epochs(), stats == null ? null : stats.statsAsString(),
                 stats == null ? Map.of() : TrainingTimes.of(stats), startEpoch,
-                control.patience() > 0 ? bestEpoch : 0, stoppedEarly);
+                control.patience() > 0 ? history.bestEpoch() : 0, stoppedEarly);
+    }
+
+    /**
+     * The shard paths an epoch uses: the training split; the validation split (possibly empty); and a fixed sample of
+     * training shards as large as the validation split, for a training accuracy that is cheap and comparable across
+     * epochs.
+     */
+    private record Splits(List<String> train, List<String> validation, List<String> trainSample) {
+        static Splits of(String shardDir, Manifest manifest, TrainOptions options) {
+            List<String> train = manifest.shardUris(shardDir, "train");
+            boolean hasValidation = manifest.splits().containsKey("validation")
+                    && !manifest.splits().get("validation").shards().isEmpty();
+            if (options.control().patience() > 0 && !hasValidation) {
+                throw new SparkconvException(shardDir + ": early stopping (--patience) needs a validation split (preprocess --validation N, or nifty render --validation F), or --patience 0");
+            }
+            List<String> validation = hasValidation ? manifest.shardUris(shardDir, "validation") : List.of();
+            List<String> sample = new ArrayList<>(train);
+            Collections.shuffle(sample, new Random(options.hyper().seed() ^ 0x5eed));
+            return new Splits(train, validation, sample.subList(0, Math.min(sample.size(), Math.max(1, validation.size()))));
+        }
+
+        boolean hasValidation() {
+            return !validation.isEmpty();
+        }
+    }
+
+    /**
+     * The epochs so far and the best by the control's validation figure; with early stopping on, a copy of the best
+     * epoch's network (the run's result).
+     */
+    private static final class History {
+        private final TrainControl control;
+        private final boolean validated;
+        private final List<EpochStats> epochs = new ArrayList<>();
+        private int bestEpoch;
+        private double bestMerit = Double.NEGATIVE_INFINITY;
+        private Model best;
+
+        History(TrainControl control, boolean validated) {
+            this.control = control;
+            this.validated = validated;
+        }
+
+        void add(EpochStats stats, SparkModel model) {
+            epochs.add(stats);
+            // A loss "gain" below float noise is no gain (else an unchanged model never stops).
+            if (validated && control.merit(stats) > bestMerit + 1e-6) {
+                bestMerit = control.merit(stats);
+                bestEpoch = stats.epoch();
+                if (control.patience() > 0) {
+                    best = model.copy();
+                }
+            }
+        }
+
+        /** A checkpoint's history, and its best epoch's network: {@code best}, or the resumed network if that is it. */
+        void resume(Checkpoints.State state, Model bestNetwork) {
+            epochs.addAll(state.history());
+            bestEpoch = state.bestEpoch();
+            bestMerit = bestEpoch > 0 ? control.merit(epochs.get(bestEpoch - 1)) : Double.NEGATIVE_INFINITY;
+            best = bestNetwork;
+        }
+
+        List<EpochStats> epochs() {
+            return epochs;
+        }
+
+        int bestEpoch() {
+            return bestEpoch;
+        }
+
+        double bestValidationAccuracy() {
+            return bestEpoch > 0 ? epochs.get(bestEpoch - 1).validationAccuracy() : Double.NaN;
+        }
+
+        boolean patienceRanOut(int epoch) {
+            return control.patience() > 0 && bestEpoch > 0 && epoch - bestEpoch >= control.patience();
+        }
+
+        /** The best epoch's network with early stopping on, else the last. */
+        Model result(SparkModel model) {
+            return control.patience() > 0 && best != null ? best : model.network();
+        }
+    }
+
+    /**
+     * Continues a run from its checkpoint {@code from} (whose network {@code model} holds): its history, best epoch and
+     * outer-step velocity, and the completed epochs' shard orders drawn again so the data order continues where it
+     * stopped. Returns the first epoch to train.
+     */
+    private int resume(SparkModel model, Checkpoints.State from, Checkpoints checkpoints, History history, Splits splits,
+                       Random shuffle, TrainOptions options) {
+        int bestEpoch = from.bestEpoch();
+        Model best = null;
+        if (bestEpoch > 0 && bestEpoch != from.epoch() && checkpoints != null) {
+            best = checkpoints.load(bestEpoch, model.network().getClass());
+        } else if (bestEpoch > 0) {
+            best = model.copy();
+        }
+        history.resume(from, best);
+        if (checkpoints != null) {
+            model.master().resumeVelocity(checkpoints.velocity(from.epoch()));
+        }
+        for (int e = 1; e <= from.epoch(); e++) {
+            Collections.shuffle(new ArrayList<>(splits.train()), shuffle);
+        }
+        progress.accept(String.format("resuming at epoch %d/%d from %s", from.epoch() + 1, options.epochs(),
+                checkpoints == null ? "a checkpoint" : checkpoints.runDir()));
+        return from.epoch() + 1;
     }
 
     /**
      * One epoch's averaging rounds over {@code order} (the epoch's shard order), in chunks of whole rounds: the
-     * averaging policy's frequency for the epoch and its rate for each half (chunks always end at the middle round),
-     * a progress line after each chunk. Returns the rate in force at the epoch's end.
+     * averaging policy's plan for each half epoch ({@link RoundPlan}: chunks always end at the middle round), the
+     * rounds laid out by {@link RoundLayout} and run by {@link Rounds}, a progress line after each chunk. Returns the
+     * rate in force at the epoch's end.
      */
     private double trainEpoch(SparkModel model, TrainOptions options, int epoch, double scheduled, List<String> order,
                               int batchSize, long epochExamples) {
         int workers = workers(options);
-        AveragingPolicy policy = options.policy();
-        double rate = scheduled * policy.rateFactor(workers, epoch, 0);
-        model.setLearningRate(rate);
-        RoundLayout layout = new RoundLayout(workers, policy.frequency(options.averagingFrequency(), epoch), order.size());
+        RoundPlan plan = options.policy().plan(workers, epoch, 0, scheduled, options.averagingFrequency());
+        follow(model, plan);
+        RoundLayout layout = new RoundLayout(workers, plan.frequency(), order.size());
         if (layout.frequency() != model.averagingFrequency()) {
             model.setAveragingFrequency(layout.frequency());
             secondsPerRound = Double.NaN; // rounds of another length
@@ -229,8 +300,8 @@ public final class SparkTrainer {
         for (int from = 0; from < order.size(); ) {
             int firstRound = from / layout.roundShards();
             if (firstRound == layout.middle() && firstRound > 0) {
-                rate = scheduled * policy.rateFactor(workers, epoch, 1);
-                model.setLearningRate(rate);
+                plan = options.policy().plan(workers, epoch, 1, scheduled, options.averagingFrequency());
+                follow(model, plan);
             }
             boolean full = from < fullRounds; // else the epoch's short last round
             int chunkRounds = full ? chunkRounds(firstRound, layout, secondsPerRound) : layout.rounds() - firstRound;
@@ -243,7 +314,6 @@ public final class SparkTrainer {
             jsc.setJobDescription(String.format("%s rounds %d-%d/%d", epochLabel, firstRound + 1,
                     firstRound + chunkRounds, layout.rounds()));
             model.nextFit(chunk.size(), epochLabel, epoch, firstRound + 1, layout.rounds());
-            model.master().nextOuterStep(policy.outerMomentum(workers), rate, policy.resetsLocalState());
             try {
                 model.fitPaths(jsc.parallelize(chunk, partitions),
                         full ? chunk.size() / workers : (chunk.size() + partitions - 1) / partitions);
@@ -261,7 +331,13 @@ public final class SparkTrainer {
                     epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
                     eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
         }
-        return rate;
+        return plan.rate();
+    }
+
+    /** The workers' rate and the rounds' outer step from now on, from {@code plan}. */
+    private static void follow(SparkModel model, RoundPlan plan) {
+        model.setLearningRate(plan.rate());
+        model.master().nextPlan(plan);
     }
 
     /**

@@ -55,6 +55,19 @@ class AveragingPolicyTest {
         assertEquals(0.0, AveragingPolicy.parse("sqrt").outerMomentum(8), "only slowmo steps after the average");
     }
 
+    /** A plan is everything the policy decides for a half epoch's rounds, and one worker's plan is one JVM's. */
+    @Test
+    void aPlanHoldsTheHalfEpochsFrequencyRateAndOuterStep() {
+        assertEquals(new RoundPlan(1, 0.05 * 1.75, 0, false), AveragingPolicy.parse("post-local:2").plan(4, 1, 1, 0.05, 5));
+        assertEquals(new RoundPlan(5, 0.04 * 4, 0, false), AveragingPolicy.parse("sqrt:0").plan(16, 3, 0, 0.04, 5));
+        assertEquals(new RoundPlan(5, 0.05, 0.875, true), AveragingPolicy.parse("slowmo-reset").plan(8, 2, 1, 0.05, 5));
+        for (String text : new String[] {"local", "linear", "post-local", "slowmo-reset"}) {
+            assertEquals(new RoundPlan(5, 0.05, 0, AveragingPolicy.parse(text).resetsLocalState()),
+                    AveragingPolicy.parse(text).plan(1, 3, 1, 0.05, 5), text + " with one worker");
+        }
+        assertEquals(null, new RoundPlan(5, 0.05, 0, false).outerStep(new float[3]), "no outer step without momentum");
+    }
+
     /** β = 0.5, rate 0.1: the first step is the average; the second adds half the first displacement again. */
     @Test
     void theOuterStepIsSlowMosWithOuterRateOne() {

@@ -1,0 +1,220 @@
+package sparkconv.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.LoggerFactory;
+
+import sparkconv.shards.ShardFiles;
+
+/**
+ * Where averaging rounds happen. A round: every worker starts from the driver's network ({@link DriverNetwork#roundStart}:
+ * parameters, updater state, iteration and epoch counts, learning rates), fits its next {@code F} minibatches
+ * ({@link RoundLayout#workerRound}), and the workers' parameters, updater state and score are averaged in worker order,
+ * then the policy's outer step is taken ({@link RoundPlan}, {@link OuterMomentum}); the average is the next round's
+ * start. Which minibatches make a round, and what the policy decides, never depend on how a round runs. It runs one of
+ * three ways, chosen for each chunk of rounds (one {@code fitPaths} call) by {@link #choose}:
+ * <ul>
+ *   <li>{@link InBarrierStage}: the chunk's rounds in one Spark job, a barrier stage whose tasks average among
+ *       themselves after each round ({@link KeptNetworkWorker#exchangedRounds}); the first task returns the last
+ *       average. The default where the exchange fits ({@link #inOneJob}); Spark's job and task launch was ~15% of a
+ *       LeNet-5 round on {@code local[2]} (bench/RESULTS.md, "rounds").</li>
+ *   <li>{@link JobPerRound}: one Spark job per round ({@link KeptNetworkWorker#call}), the driver averaging the workers'
+ *       results and taking the outer step: more workers than task slots, an exchange too large for the driver's RPC,
+ *       dynamic allocation.</li>
+ *   <li>{@link Dl4jWorkers}: dl4j-spark's own worker and split into rounds, with {@code --stats} (its per-event
+ *       statistics are collected there only); the outer step follows its average ({@link AveragingMaster}).</li>
+ * </ul>
+ * Both of sparkconv's ways keep each worker's network between rounds ({@link KeptNetworkWorker}) and train the same
+ * model from the same seed.
+ */
+sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Rounds.Dl4jWorkers {
+    /** Runs {@code count} rounds, numbered from {@code firstRound} of the epoch's (for the Spark UI), on {@code paths}. */
+    void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count);
+
+    /**
+     * The most bytes one exchange may send out of the driver on a cluster: it sends every task every task's message,
+     * W²·B per round, where a job per round (collect and broadcast) moves about 2W·B and costs ~25-40 ms of Spark's
+     * scheduling; 4 MiB is about that much time on a 1 Gbit/s link (LeNet-5 with 2 workers: 2 MB; with 3, 4.4 MB: a
+     * job per round). docs/scaling.md has the model.
+     */
+    long MAX_EXCHANGE_BYTES = 4L << 20;
+    /** Local mode: every task decodes every message (W²·B of copies per round, spread over the W tasks). */
+    long MAX_LOCAL_EXCHANGE_BYTES = 256L << 20;
+
+    /**
+     * How a chunk's rounds run: on dl4j-spark's workers ({@code dl4j}, given) with {@code --stats} or shards not read by
+     * sparkconv's loader, else in a barrier stage (which falls back to a job per round where it cannot run).
+     */
+    static Rounds choose(AveragingMaster master, boolean ownRounds, Object loader, Runnable dl4j) {
+        return ownRounds && loader instanceof ShardFiles.Loader shards ? new InBarrierStage(master, shards) : new Dl4jWorkers(dl4j);
+    }
+
+    /** The chunk's rounds in one barrier stage, its tasks averaging among themselves after each round. */
+    record InBarrierStage(AveragingMaster master, ShardFiles.Loader loader) implements Rounds {
+        @Override
+        public void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count) {
+            JavaSparkContext jsc = driver.jsc();
+            for (int attempt = 1; ; attempt++) {
+                if (!inOneJob(jsc, driver, paths.getNumPartitions())) {
+                    new JobPerRound(master, loader).run(driver, paths, firstRound, count);
+                    return;
+                }
+                master.describeJob(jsc, firstRound, count);
+                try {
+                    KeptNetworkWorker worker = master.keptNetworkWorker(driver, loader)
+                            .exchanging(count, master.getAveragingFrequency(), master.clock(jsc), master.broadcastOuterStep(driver));
+                    var results = paths.rdd().barrier().mapPartitions(new Task(worker), false,
+                            scala.reflect.ClassTag$.MODULE$.apply(KeptNetworkWorker.Exchanged.class));
+                    List<KeptNetworkWorker.Exchanged> first = JavaRDD.fromRDD(results, results.elementClassTag()).collect();
+                    if (first.size() != 1) {
+                        throw new IllegalStateException("a barrier stage returned " + first.size() + " results, not 1");
+                    }
+                    master.adopt(driver, first.get(0));
+                    return;
+                } catch (Exception e) {
+                    // A failed task (a lost executor) fails a barrier stage that returns results: Spark re-runs barrier
+                    // stages only before a shuffle. The driver's state is untouched until the job succeeds, so the
+                    // rounds run again from it, as often as Spark would re-run a failed task.
+                    if (!(e instanceof SparkException) || String.valueOf(e.getMessage()).startsWith("Job cancelled")
+                            || attempt >= maxTaskFailures(jsc)) {
+                        throw e;
+                    }
+                    LoggerFactory.getLogger(Rounds.class).warn("{}: the job failed ({}); running its rounds again "
+                            + "(attempt {} of {})", jsc.getLocalProperty(SparkTrainer.JOB_DESCRIPTION),
+                            String.valueOf(e.getMessage()).lines().findFirst().orElse(""), attempt + 1, maxTaskFailures(jsc));
+                } finally {
+                    master.destroyBroadcasts();
+                }
+            }
+        }
+
+        /** A barrier stage's function: Scala's, as {@code RDDBarrier.mapPartitions} takes no Java function. */
+        private static final class Task extends scala.runtime.AbstractFunction1<scala.collection.Iterator<String>,
+                scala.collection.Iterator<KeptNetworkWorker.Exchanged>> implements java.io.Serializable {
+            private final KeptNetworkWorker worker;
+
+            Task(KeptNetworkWorker worker) {
+                this.worker = worker;
+            }
+
+            @Override
+            public scala.collection.Iterator<KeptNetworkWorker.Exchanged> apply(scala.collection.Iterator<String> paths) {
+                try {
+                    return scala.collection.JavaConverters.asScalaIterator(
+                            worker.exchangedRounds(scala.collection.JavaConverters.asJavaIterator(paths)));
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    /** One Spark job per round, the driver averaging the workers' results. */
+    record JobPerRound(AveragingMaster master, ShardFiles.Loader loader) implements Rounds {
+        @Override
+        public void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count) {
+            JavaSparkContext jsc = driver.jsc();
+            int frequency = master.getAveragingFrequency();
+            for (int r = 0; r < count; r++) {
+                master.describeJob(jsc, firstRound + r, 1);
+                int round = r;
+                JavaRDD<String> mine = paths.mapPartitions(p -> {
+                    List<String> partition = new ArrayList<>();
+                    p.forEachRemaining(partition::add);
+                    return RoundLayout.workerRound(partition, round, frequency).iterator();
+                }, true);
+                try {
+                    averageInOrder(driver, mine.mapPartitions(master.keptNetworkWorker(driver, loader)));
+                } finally {
+                    master.destroyBroadcasts();
+                }
+            }
+        }
+
+        /**
+         * The workers' results averaged on the driver in partition order, then the outer step. dl4j-spark's
+         * {@code treeAggregate} adds them in the order the tasks end, and float addition is not associative: with three
+         * or more workers two runs of the same seed ended a round with different last bits, and then with different
+         * models (seen on deploy/cluster with 4 workers, where W²·B is too large for the barrier stage).
+         */
+        private void averageInOrder(DriverNetwork driver, JavaRDD<ParameterAveragingTrainingResult> results) {
+            List<ParameterAveragingTrainingResult> all = results.collect(); // partition order, whatever order tasks end in
+            if (all.isEmpty()) {
+                return; // no worker had minibatches: nothing moved
+            }
+            master.withOuterStep(driver, () -> {
+                INDArray params = all.get(0).getParameters().dup();
+                INDArray state = all.get(0).getUpdaterState() == null ? null : all.get(0).getUpdaterState().dup();
+                double score = all.get(0).getScore();
+                for (ParameterAveragingTrainingResult r : all.subList(1, all.size())) {
+                    params.addi(r.getParameters());
+                    if (state != null) {
+                        state.addi(r.getUpdaterState());
+                    }
+                    score += r.getScore();
+                }
+                params.divi(all.size());
+                if (state != null) {
+                    state.divi(all.size());
+                }
+                driver.setAverage(params, state, score / all.size());
+            });
+        }
+    }
+
+    /**
+     * dl4j-spark's own rounds ({@code fit}: its {@code executeTrainingPathsHelper}), each named and followed by the
+     * outer step in {@link AveragingMaster}'s {@code doIterationPaths} and {@code processResults}.
+     */
+    record Dl4jWorkers(Runnable fit) implements Rounds {
+        @Override
+        public void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count) {
+            fit.run();
+        }
+    }
+
+    /**
+     * Whether a chunk's rounds can run in one barrier stage: float parameters, a message small enough for Spark's RPC
+     * (the exchange goes through the driver, which replies to every task with all of them), a slot for every task at
+     * once, and no dynamic allocation (barrier stages refuse it).
+     */
+    private static boolean inOneJob(JavaSparkContext jsc, DriverNetwork driver, int tasks) {
+        var conf = jsc.getConf();
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > jsc.defaultParallelism()) {
+            return false;
+        }
+        INDArray params = driver.model().params();
+        INDArray state = driver.updaterState();
+        if (params.dataType() != DataType.FLOAT || (state != null && state.dataType() != DataType.FLOAT)) {
+            return false;
+        }
+        long message = KeptNetworkWorker.exchangedBytes(params.length(), state == null ? 0 : state.length());
+        long sent = (long) tasks * tasks * message;
+        if (jsc.isLocal()) {
+            return sent <= MAX_LOCAL_EXCHANGE_BYTES; // tasks and driver share the JVM: the messages are not copied
+        }
+        // Java serialisation writes a Latin-1 string's bytes above 0x7f as two: budget two per byte, all messages at once.
+        boolean fitsRpc = 2L * tasks * message < conf.getSizeAsMb("spark.rpc.message.maxSize", "128") * 1024 * 1024 / 2;
+        return fitsRpc && sent <= MAX_EXCHANGE_BYTES;
+    }
+
+    /** Attempts per task before Spark fails a job: {@code local[N, F]}'s F (1 for {@code local[N]}), else the setting. */
+    private static int maxTaskFailures(JavaSparkContext jsc) {
+        Matcher local = Pattern.compile("local\\[[^,\\]]+(?:,\\s*(\\d+))?]").matcher(jsc.master());
+        if (jsc.master().equals("local") || local.matches()) {
+            return local.matches() && local.group(1) != null ? Integer.parseInt(local.group(1)) : 1;
+        }
+        return jsc.getConf().getInt("spark.task.maxFailures", 4);
+    }
+}
