@@ -27,7 +27,7 @@ MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "n
           "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
-MAX_EXCHANGE_BYTES = 4 * 2**20  # AveragingMaster: a cluster runs rounds inside one barrier job only below this W²·B
+MAX_EXCHANGE_BYTES = 4 * 2**20  # Rounds.MAX_EXCHANGE_BYTES: a cluster runs rounds inside one barrier job only below this W²·B
 WS = [2, 4, 8, 16, 32, 64]
 GOAL_W, GOAL_NET, GOAL = 16, "10 Gbit/s", 1 / 8
 # docs/scaling.md, "Where averaging stops paying": lenet5, averaging every 10, Nesterov state.
@@ -164,7 +164,7 @@ def projection(rs, model):
             f"with E(1) = 1, clamped to >= 1 ({slopes or 'no fit'}); '-' = not reached in the runs (or no W = 1 run), "
             "or not extrapolated because the largest measured W did not reach the target.",
             f"- In-job (barrier) rounds apply on a cluster only while W²·B <= {MAX_EXCHANGE_BYTES / 2**20:.0f} MiB "
-            f"(AveragingMaster.MAX_EXCHANGE_BYTES): {model} up to W = {math.isqrt(MAX_EXCHANGE_BYTES // b)}; their "
+            f"(Rounds.MAX_EXCHANGE_BYTES): {model} up to W = {math.isqrt(MAX_EXCHANGE_BYTES // b)}; their "
             "T_round = F·t_mb + t_skew + t_avg + (W + W²)·B/β + (T0 + t_task·W)/R is not used here: a job per "
             "round is."]
     if any(p.startswith("post-local") for p in grid):

@@ -143,33 +143,104 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
         }
 
         /**
-         * The workers' results averaged on the driver in partition order, then the outer step. dl4j-spark's
-         * {@code treeAggregate} adds them in the order the tasks end, and float addition is not associative: with three
-         * or more workers two runs of the same seed ended a round with different last bits, and then with different
-         * models (seen on deploy/cluster with 4 workers, where W²·B is too large for the barrier stage).
+         * The workers' results averaged on the driver in partition order ({@link #sum}), then the outer step.
          */
         private void averageInOrder(DriverNetwork driver, JavaRDD<ParameterAveragingTrainingResult> results) {
-            List<ParameterAveragingTrainingResult> all = results.collect(); // partition order, whatever order tasks end in
-            if (all.isEmpty()) {
+            Sum total = sum(results);
+            if (total == null) {
                 return; // no worker had minibatches: nothing moved
             }
-            master.withOuterStep(driver, () -> {
-                INDArray params = all.get(0).getParameters().dup();
-                INDArray state = all.get(0).getUpdaterState() == null ? null : all.get(0).getUpdaterState().dup();
-                double score = all.get(0).getScore();
-                for (ParameterAveragingTrainingResult r : all.subList(1, all.size())) {
-                    params.addi(r.getParameters());
-                    if (state != null) {
-                        state.addi(r.getUpdaterState());
-                    }
-                    score += r.getScore();
+            master.withOuterStep(driver, () -> driver.setAverage(total.params().divi(total.count()),
+                    total.state() == null ? null : total.state().divi(total.count()), total.score() / total.count()));
+        }
+
+        /**
+         * The sum of the workers' results (null: none had minibatches), always added in partition order. dl4j-spark's
+         * {@code treeAggregate} added them in the order tasks ended, and float addition is not associative: with three
+         * or more workers two runs of the same seed ended a round with different last bits, and then with different
+         * models (seen on deploy/cluster with 4 workers). Up to {@link #TREE_FROM} − 1 workers send their results to the
+         * driver; more are summed first in groups of ⌈√W⌉ consecutive partitions (a shuffle, sorted by partition), so
+         * the driver receives about √W partial sums, as Spark's {@code treeAggregate} of depth 2 sends it.
+         */
+        static Sum sum(JavaRDD<ParameterAveragingTrainingResult> results) {
+            int workers = results.getNumPartitions();
+            List<Sum> parts;
+            if (workers < TREE_FROM) {
+                parts = results.map(Sum::of).collect();
+            } else {
+                int group = (int) Math.ceil(Math.sqrt(workers));
+                parts = results.mapPartitionsWithIndex((i, rs) -> {
+                            List<scala.Tuple2<Integer, Sum>> mine = new ArrayList<>();
+                            rs.forEachRemaining(r -> mine.add(new scala.Tuple2<>(i, Sum.of(r))));
+                            return mine.iterator();
+                        }, true).mapToPair(t -> t)
+                        .repartitionAndSortWithinPartitions(new Groups(group, (workers + group - 1) / group))
+                        .mapPartitions(sorted -> {
+                            Sum partial = null;
+                            while (sorted.hasNext()) {
+                                partial = Sum.add(partial, sorted.next()._2());
+                            }
+                            return partial == null ? java.util.Collections.emptyIterator() : List.of(partial).iterator();
+                        }).collect();
+            }
+            Sum total = null;
+            for (Sum part : parts) {
+                total = Sum.add(total, part);
+            }
+            return total;
+        }
+
+        /** Partitions from this many workers on are summed in groups before the driver adds them. */
+        static final int TREE_FROM = 6;
+
+        /** Workers' results added up: parameters, updater state (or null), score, and how many were added. */
+        record Sum(INDArray params, INDArray state, double score, int count) implements java.io.Serializable {
+            static Sum of(ParameterAveragingTrainingResult r) {
+                return new Sum(r.getParameters(), r.getUpdaterState(), r.getScore(), 1);
+            }
+
+            /** {@code a + b} in that order, into a copy of {@code a}'s arrays (null: nothing yet). */
+            static Sum add(Sum a, Sum b) {
+                if (a == null) {
+                    return new Sum(b.params.dup(), b.state == null ? null : b.state.dup(), b.score, b.count);
                 }
-                params.divi(all.size());
-                if (state != null) {
-                    state.divi(all.size());
+                a.params.addi(b.params);
+                if (a.state != null) {
+                    a.state.addi(b.state);
                 }
-                driver.setAverage(params, state, score / all.size());
-            });
+                return new Sum(a.params, a.state, a.score + b.score, a.count + b.count);
+            }
+        }
+
+        /** Partition {@code i} of the workers' results goes to group {@code i / size}. */
+        private static final class Groups extends org.apache.spark.Partitioner {
+            private final int size;
+            private final int groups;
+
+            Groups(int size, int groups) {
+                this.size = size;
+                this.groups = groups;
+            }
+
+            @Override
+            public int numPartitions() {
+                return groups;
+            }
+
+            @Override
+            public int getPartition(Object partition) {
+                return (Integer) partition / size;
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Groups g && g.size == size && g.groups == groups;
+            }
+
+            @Override
+            public int hashCode() {
+                return 31 * size + groups;
+            }
         }
     }
 
