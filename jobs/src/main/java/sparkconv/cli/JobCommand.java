@@ -18,4 +18,9 @@ interface JobCommand<P> {
      */
     default void checkInputs(P params, Configuration conf) {
     }
+
+    /** Spark settings the command's own flags imply (e.g. {@code --threads-per-worker}'s); {@code --conf} wins over them. */
+    default java.util.Map<String, String> sparkSettings() {
+        return java.util.Map.of();
+    }
 }

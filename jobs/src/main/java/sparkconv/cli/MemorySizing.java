@@ -7,6 +7,7 @@ import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 
 import sparkconv.SparkconvException;
+import sparkconv.spark.WorkerThreads;
 import sparkconv.models.ModelZoo;
 import sparkconv.train.WorkerMemory;
 
@@ -65,7 +66,7 @@ final class MemorySizing {
         String what = String.format(Locale.ROOT, "%s at batch %d", model, batch);
         String hint = String.format(Locale.ROOT, " (sparkconv describe --model %s --batch %d --workers %d shows the sizes)", model, batch, workers > 0 ? workers : 1);
         if (master.startsWith("local")) {
-            int w = workers > 0 ? workers : localSlots(master);
+            int w = workers > 0 ? workers : Math.max(1, WorkerThreads.localCores(master) / WorkerThreads.perWorker(conf));
             WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, w, prefetch, true);
             String who = String.format(Locale.ROOT, "%s with %d %s in this JVM", what, w, w == 1 ? "worker" : "workers");
             if (n.heap() > jvmMaxHeap) {
@@ -82,7 +83,9 @@ final class MemorySizing {
             }
             return;
         }
-        int cores = workers > 0 ? Math.min(workers, conf.getInt("spark.executor.cores", 1)) : conf.getInt("spark.executor.cores", 1);
+        // an executor runs one worker per spark.task.cpus of its cores
+        int slots = Math.max(1, conf.getInt("spark.executor.cores", 1) / WorkerThreads.perWorker(conf));
+        int cores = workers > 0 ? Math.min(workers, slots) : slots;
         WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, cores, prefetch, false);
         long memory = conf.getSizeAsBytes("spark.executor.memory", "1g");
         String who = String.format(Locale.ROOT, "%s with %d %s per executor", what, cores, cores == 1 ? "worker" : "workers");
@@ -104,16 +107,6 @@ final class MemorySizing {
 
     static long overheadSetting(WorkerMemory.Need n) {
         return Math.max(MIN_OVERHEAD, n.offHeap());
-    }
-
-    private static final Pattern LOCAL = Pattern.compile("local(?:-cluster)?\\[(\\*|\\d+)(?:,\\d+)?]");
-
-    static int localSlots(String master) {
-        Matcher m = LOCAL.matcher(master);
-        if (!m.matches()) {
-            return 1;
-        }
-        return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
     }
 
     /** JavaCPP's byte sizes: a number with an optional k, m, g or t (any case; a trailing b allowed). */

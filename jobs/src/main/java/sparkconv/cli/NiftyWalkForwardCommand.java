@@ -95,6 +95,11 @@ final class NiftyWalkForwardCommand implements Callable<Integer>, JobCommand<Wal
     }
 
     @Override
+    public java.util.Map<String, String> sparkSettings() {
+        return training.sparkSettings();
+    }
+
+    @Override
     public Integer call() {
         if (!spec.commandLine().getParseResult().hasMatchedOption("--model")) {
             throw new SparkconvException("walk-forward needs --model (e.g. candle-cnn-5 for 5-day windows; see describe)");

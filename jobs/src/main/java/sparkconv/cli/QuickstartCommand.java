@@ -48,6 +48,11 @@ final class QuickstartCommand implements Callable<Integer>, JobCommand<TrainOpti
     }
 
     @Override
+    public java.util.Map<String, String> sparkSettings() {
+        return training.sparkSettings();
+    }
+
+    @Override
     public Integer call() {
         long start = System.nanoTime();
         SparkSession spark = sparkOptions.session("quickstart");

@@ -61,6 +61,11 @@ final class SegmentTrainCommand implements Callable<Integer>, JobCommand<List<Tr
     }
 
     @Override
+    public java.util.Map<String, String> sparkSettings() {
+        return training.sparkSettings();
+    }
+
+    @Override
     public Integer call() {
         List<TrainOptions> runs = params();
         SparkSession spark = sparkOptions.session("segment-train");

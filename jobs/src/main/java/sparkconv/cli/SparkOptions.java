@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import sparkconv.spark.JobDescriptions;
 import sparkconv.spark.SparkSessions;
+import sparkconv.spark.WorkerThreads;
 
 /** Spark options every Spark job takes; they override conf/defaults.properties and spark-submit settings. */
 final class SparkOptions {
@@ -31,6 +32,7 @@ final class SparkOptions {
         overrides.put("spark.app.name", "sparkconv " + appName);
         overrides.putAll(overrides());
         checkInputs(command.userObject(), SparkSessions.hadoopConf(overrides));
+        WorkerThreads.check(SparkSessions.conf(overrides), System.getenv("OMP_NUM_THREADS"));
         SparkSession session = SparkSessions.getOrCreate(overrides);
         var sc = session.sparkContext();
         if (!sc.isLocal()) {
@@ -42,7 +44,11 @@ final class SparkOptions {
     }
 
     private Map<String, String> overrides() {
-        Map<String, String> overrides = new LinkedHashMap<>(conf);
+        Map<String, String> overrides = new LinkedHashMap<>();
+        if (command != null && command.userObject() instanceof JobCommand<?> job) {
+            overrides.putAll(job.sparkSettings());
+        }
+        overrides.putAll(conf);
         if (master != null) {
             overrides.put("spark.master", master);
         }

@@ -76,6 +76,11 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
     }
 
     @Override
+    public java.util.Map<String, String> sparkSettings() {
+        return training.sparkSettings();
+    }
+
+    @Override
     public Integer call() {
         SparkSession spark = sparkOptions.session("train");
         if (verify) {

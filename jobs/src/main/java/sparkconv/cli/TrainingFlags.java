@@ -6,6 +6,7 @@ import picocli.CommandLine.Spec;
 
 import sparkconv.models.Hyper;
 import sparkconv.models.TrainingDefaults;
+import sparkconv.spark.WorkerThreads;
 import sparkconv.train.AveragingPolicy;
 import sparkconv.train.LrSchedule;
 import sparkconv.train.TrainControl;
@@ -38,6 +39,11 @@ public final class TrainingFlags {
             + "slowmo-reset[:B] (the same, the workers' momentum reset every round, B default 1 - 1/W) "
             + "(default ${DEFAULT-VALUE})")
     String averagingPolicy;
+
+    @Option(names = "--threads-per-worker", paramLabel = "T", description = "cores and OpenMP threads per worker: sets "
+            + "spark.task.cpus and the executors' OMP_NUM_THREADS to T (default: one, a worker per core; more only where memory "
+            + "limits the workers: docs/scaling.md, \"Threads or workers\")")
+    Integer threadsPerWorker;
 
     @Option(names = "--prefetch", description = "minibatches each worker prefetches (default ${DEFAULT-VALUE})")
     int prefetch;
@@ -84,6 +90,11 @@ public final class TrainingFlags {
                 .control(new TrainControl(LrSchedule.parse(pick("--lr-schedule", lrSchedule, d.lrSchedule())),
                         pick("--patience", patience, d.patience()), resume, pick("--stop-on", stopOn, d.stopOn())))
                 .policy(AveragingPolicy.parse(averagingPolicy)).build();
+    }
+
+    /** The Spark settings of {@code --threads-per-worker}, when given (else the session's own). */
+    java.util.Map<String, String> sparkSettings() {
+        return threadsPerWorker == null ? java.util.Map.of() : WorkerThreads.settings(threadsPerWorker);
     }
 
     /** The flag's value when it was given, else the model's default when it has one, else the command's default. */

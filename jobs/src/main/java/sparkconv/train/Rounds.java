@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.LoggerFactory;
 
 import sparkconv.shards.ShardFiles;
+import sparkconv.spark.WorkerThreads;
 
 /**
  * Where averaging rounds happen. A round: every worker starts from the driver's network ({@link DriverNetwork#roundStart}:
@@ -262,7 +263,7 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
      */
     private static boolean inOneJob(JavaSparkContext jsc, DriverNetwork driver, int tasks) {
         var conf = jsc.getConf();
-        if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > jsc.defaultParallelism()) {
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > WorkerThreads.slots(jsc)) {
             return false;
         }
         INDArray params = driver.model().params();

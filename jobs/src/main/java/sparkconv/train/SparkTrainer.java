@@ -16,6 +16,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
+import sparkconv.spark.WorkerThreads;
 
 /**
  * Data-parallel training with dl4j-spark's {@link ParameterAveragingTrainingMaster}, straight from shard paths
@@ -84,7 +85,7 @@ public final class SparkTrainer {
     }
 
     public int workers(TrainOptions options) {
-        return options.workers() > 0 ? options.workers() : jsc.defaultParallelism();
+        return options.workers() > 0 ? options.workers() : WorkerThreads.slots(jsc);
     }
 
     /**
@@ -121,6 +122,11 @@ public final class SparkTrainer {
         secondsPerRound = Double.NaN;
         Random shuffle = new Random(options.hyper().seed());
         History history = new History(control, splits.hasValidation());
+        int workers = workers(options);
+        int threads = WorkerThreads.perWorker(jsc.getConf());
+        progress.accept(String.format("parameter averaging: %d %s x %d OpenMP %s, policy %s, every %d minibatches", workers,
+                workers == 1 ? "worker" : "workers", threads, threads == 1 ? "thread" : "threads", options.policy(),
+                options.averagingFrequency()));
         int startEpoch = 1;
         if (resumeFrom != null) {
             startEpoch = resume(model, resumeFrom, checkpoints, history, splits, shuffle, options);

@@ -19,6 +19,7 @@ import sparkconv.shards.Manifest;
 import sparkconv.spark.Fs;
 import sparkconv.spark.SparkSessions;
 import sparkconv.spark.Versions;
+import sparkconv.spark.WorkerThreads;
 import sparkconv.store.ModelStore;
 
 /**
@@ -146,6 +147,7 @@ final class TrainAndPublish {
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("master", "parameter-averaging");
         t.put("workers", workers);
+        t.put("threadsPerWorker", WorkerThreads.perWorker(spark.sparkContext().getConf()));
         t.put("epochs", options.epochs());
         t.put("epochsRun", trained.epochs().size());
         t.put("averagingFrequency", options.averagingFrequency());

@@ -7,7 +7,7 @@ import sparkconv.models.Hyper;
 
 /**
  * Parameter-averaging training settings. {@code workers} 0 means one per Spark task slot
- * ({@code defaultParallelism}); {@code policy} says how the learning rate and the averaging frequency follow the
+ * ({@link sparkconv.spark.WorkerThreads#slots}: cores over {@code spark.task.cpus}); {@code policy} says how the learning rate and the averaging frequency follow the
  * number of workers (the commands' default comes from {@code train.averaging-policy} in conf/defaults.properties).
  * Built by name ({@link #builder}); copies with one setting changed go through the {@code with…} methods.
  */

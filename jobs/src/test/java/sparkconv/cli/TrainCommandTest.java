@@ -93,6 +93,48 @@ class TrainCommandTest {
     }
 
     /**
+     * {@code --threads-per-worker T} makes a worker T cores (spark.task.cpus) and T OpenMP threads: in a JVM started with
+     * OMP_NUM_THREADS=T (what ./sparkconv exports for the flag) {@code local[2]} trains with one worker of 2 threads and
+     * says so; a JVM whose OpenMP has other threads, a master with too few cores, and executors left at another
+     * OMP_NUM_THREADS are refused in one line before Spark starts.
+     */
+    @Test
+    void threadsPerWorkerAreSparksTaskCpusWithTheOpenMpThreadsToMatch() throws Exception {
+        LocalSpark.get();
+        String shards = tmp.resolve("shards").toString();
+        String store = tmp.resolve("store").toString();
+        ok("preprocess", "--data", TestData.fashionMnist().toString(), "--out", shards, "--limit", "300", "--validation", "100");
+
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        cmd.addAll(List.of(sparkconv.spark.JvmFlags.flags().trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "sparkconv.cli.Main", "train", "--shards", shards,
+                "--store", store, "--epochs", "1", "--master", "local[2]", "--threads-per-worker", "2", "--conf", "spark.ui.enabled=false"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "2");
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("parameter averaging: 1 worker x 2 OpenMP threads, policy sqrt:2, every 5 minibatches"), out);
+        Map<?, ?> training = (Map<?, ?>) new ModelStore(store, new Configuration()).get("fashion-mnist-lenet5", "v1").metadata().get("training");
+        assertEquals(1, ((Number) training.get("workers")).intValue(), "local[2] at 2 cores per worker");
+        assertEquals(2, ((Number) training.get("threadsPerWorker")).intValue());
+
+        // this JVM runs OMP_NUM_THREADS=1 (the surefire configuration)
+        assertOneLineError(run("train", "--shards", shards, "--store", store, "--master", "local[2]", "--threads-per-worker", "2"), 2,
+                "spark.task.cpus=2 gives each worker 2 cores, but this JVM runs OMP_NUM_THREADS=1 OpenMP threads, fixed when it "
+                        + "started: start it with OMP_NUM_THREADS=2 (./sparkconv does that for --threads-per-worker 2)");
+        assertOneLineError(run("train", "--shards", shards, "--store", store, "--master", "local[1]", "--threads-per-worker", "2"), 2,
+                "spark.task.cpus=2: local[1] has 1 core, fewer than one worker needs");
+        assertOneLineError(run("train", "--shards", shards, "--store", store, "--master", "spark://127.0.0.1:7077",
+                "--conf", "spark.task.cpus=2"), 2, "spark.task.cpus=2 but spark.executorEnv.OMP_NUM_THREADS=1: the workers would "
+                + "not use the cores they hold; --threads-per-worker 2 sets both");
+        assertOneLineError(run("train", "--shards", shards, "--store", store, "--threads-per-worker", "0"), 2,
+                "--threads-per-worker must be at least 1, got 0");
+        assertEquals(List.of("v1"), new ModelStore(store, new Configuration()).versionNames("fashion-mnist-lenet5"), "nothing else published");
+    }
+
+    /**
      * A checkpoint whose model.zip changed after it was written is refused by --resume, and a shard that changed after
      * preprocessing by --verify: one line naming the file, exit 2, nothing trained or published.
      */
