@@ -79,6 +79,9 @@ class ClusterEndToEndIT {
     static final String AVERAGING = "48";
     /** Fashion-MNIST test images written as PNGs into the archive that score reads. */
     static final int SCORED = 100;
+    /** Images the Spark ML program fits and transforms on the cluster, and files landing for score --watch. */
+    static final int ML_IMAGES = 120;
+    static final int WATCHED = 10;
     static Map<String, String> cluster;
     /** The cluster's shared secret (spark.authenticate is on by default): it must appear in no log and no command line. */
     static String secret;
@@ -292,6 +295,75 @@ class ClusterEndToEndIT {
         assertTrue(accuracy > 0.3, "the scores are meaningful: accuracy " + accuracy + " beats chance (0.1)");
     }
 
+    /**
+     * The Spark ML path on the cluster with everything in HDFS: docs/spark-ml.md's program ({@code SparkMlExample}:
+     * {@code StringIndexer} -> {@code CnnClassifier} -> {@code IndexToString} fitted on the {@code image} data source, the
+     * predictions written, the pipeline saved and loaded again) submitted by {@code deploy/submit --class --jars}; the
+     * version it published is in the HDFS store for {@code score --watch}, which scores a landing folder in HDFS (a
+     * broken file as an error row). The pipeline saved on the cluster, loaded in this JVM, predicts what the cluster
+     * predicted.
+     */
+    @Test
+    @Order(3)
+    void aSparkMlPipelineAndAStreamingScoreRunOnTheClusterWithTheStoreInHdfs() throws Exception {
+        String hdfs = cluster.get("HDFS_URI");
+        Configuration conf = new Configuration();
+        ImageSet images = IdxDataset.load(TestData.fashionMnist().toString(), IdxDataset.FASHION_CLASSES, conf).test().slice(0, ML_IMAGES);
+        String folder = hdfs + "/ml/images";
+        for (int i = 0; i < ML_IMAGES; i++) {
+            String label = IdxDataset.FASHION_CLASSES.get(images.labels()[i]).replace('/', '-');
+            Fs.writeBytes(Fs.path(String.format("%s/%s/%03d.png", folder, label, i)), png(images, i), conf);
+        }
+        Path example = RUN_DIR.resolve("spark-ml-example.jar");
+        try (var jar = new java.util.jar.JarOutputStream(Files.newOutputStream(example))) {
+            Path classes = Path.of("target", "test-classes");
+            try (Stream<Path> files = Files.list(classes.resolve("sparkconv/ml"))) {
+                for (Path c : files.filter(f -> f.getFileName().toString().startsWith("SparkMlExample")).toList()) {
+                    jar.putNextEntry(new java.util.jar.JarEntry(classes.relativize(c).toString()));
+                    jar.write(Files.readAllBytes(c));
+                    jar.closeEntry();
+                }
+            }
+        }
+        String work = hdfs + "/ml/work";
+        DeployScripts.Result fitted = submit(STEP_LOGS.resolve("spark-ml-example.log"), "--class", "sparkconv.ml.SparkMlExample",
+                "--jars", example.toString(), folder, work);
+        assertEquals(0, fitted.exitCode(), fitted.output());
+        assertTrue(fitted.output().contains("predictedClass"), "the loaded pipeline's predictions were shown:\n" + fitted.output());
+        String store = work + "/store";
+        assertEquals(List.of("v1"), new ModelStore(store, conf).versionNames("example"), "fit published to the store in HDFS");
+
+        var spark = LocalSpark.get();
+        List<Row> predicted = spark.read().parquet(work + "/predictions").collectAsList();
+        assertEquals(ML_IMAGES, predicted.size(), "a prediction per image");
+        Map<String, String> onCluster = new LinkedHashMap<>();
+        predicted.forEach(r -> onCluster.put(r.getString(0), r.getString(2)));
+        var df = spark.read().format("image").option("recursiveFileLookup", "true").load(folder)
+                .withColumn("class", org.apache.spark.sql.functions.regexp_extract(org.apache.spark.sql.functions.url_decode(
+                        org.apache.spark.sql.functions.col("image.origin")), "([^/]+)/[^/]+$", 1));
+        for (Row r : org.apache.spark.ml.PipelineModel.load(work + "/pipeline").transform(df)
+                .select("image.origin", "predictedClass").collectAsList()) {
+            assertEquals(onCluster.get(r.getString(0)), r.getString(1), r.getString(0) + ": the saved pipeline predicts here what it predicted there");
+        }
+
+        String landing = hdfs + "/ml/landing";
+        for (int i = 0; i < WATCHED; i++) {
+            Fs.writeBytes(Fs.path(String.format("%s/%03d.png", landing, i)), png(images, i), conf);
+        }
+        Fs.writeBytes(Fs.path(landing + "/broken.png"), TestImages.truncated(png(images, 0), 100), conf);
+        String watched = hdfs + "/ml/watched";
+        DeployScripts.Result watch = submit(STEP_LOGS.resolve("score-watch.log"), "score", "--watch", "--once", "--store", store,
+                "--model", "example:latest", "--input", landing, "--out", watched);
+        assertEquals(0, watch.exitCode(), watch.output());
+        assertTrue(watch.output().contains(String.format("%d images, 1 with errors; scores in ", WATCHED + 1)), watch.output());
+        List<Row> scored = spark.read().parquet(watched).collectAsList();
+        assertEquals(WATCHED + 1, scored.size(), "a row per landed file");
+        List<Row> errors = scored.stream().filter(r -> !r.isNullAt(r.fieldIndex("error"))).toList();
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).getString(errors.get(0).fieldIndex("error")).startsWith("corrupt-image"), errors.toString());
+        assertTrue(scored.stream().allMatch(r -> "example".equals(r.getString(r.fieldIndex("model_name")))), "scored with the fitted model");
+    }
+
     /** A 28x28 grey PNG of image {@code i}. */
     static byte[] png(ImageSet images, int i) {
         BufferedImage img = new BufferedImage(images.width(), images.height(), BufferedImage.TYPE_BYTE_GRAY);
@@ -314,7 +386,7 @@ class ClusterEndToEndIT {
      * that differing parameters would not say which of the two faults changed them.
      */
     @Test
-    @Order(3)
+    @Order(4)
     void trainingSurvivesAKilledExecutorAndResumesFromItsCheckpointAfterTheDriverIsKilled() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the undisturbed run of the first test");
         Configuration conf = new Configuration();
@@ -412,7 +484,7 @@ class ClusterEndToEndIT {
      * {@link #scoreAnImageArchiveInHdfsWithTheTrainedModel}, whose scoring run is the re-run.)
      */
     @Test
-    @Order(4)
+    @Order(5)
     void killingTheApplicationDuringPreprocessLeavesNothingHalfVisible() throws Exception {
         Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the shards of the first test");
         Configuration conf = new Configuration();
@@ -433,7 +505,7 @@ class ClusterEndToEndIT {
      * stderr, the jobs' output) and on no process's command line.
      */
     @Test
-    @Order(5)
+    @Order(6)
     void theSecretIsInNoLogAndOnNoCommandLine() throws IOException {
         List<Path> leaks = new ArrayList<>();
         long scanned;
