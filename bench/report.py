@@ -56,8 +56,38 @@ def find(rs, **kw):
 UPDATERS = {"nesterovs": "Nesterov momentum", "adam": "Adam", "sgd": "SGD"}
 
 
+def gemm_peaks(rs):
+    """ND4J's FP32 gemm GFLOP/s per OpenMP thread count, the best over the sizes measured in this run."""
+    peaks = {}
+    for r in rs:
+        if r.get("label") == "gemm":
+            peaks[str(r["threads"])] = max(peaks.get(str(r["threads"]), 0), r["gflops"])
+    return peaks
+
+
+def arithmetic(r, flops, peaks):
+    """'GFLOP/s | fraction of the peak' cells: examples/s x the model's training FLOP per example (describe's count);
+    the peak is the gemm's on the row's threads, times the workers of a Spark row (each a task of its own)."""
+    if not flops:
+        return "n/a | n/a"
+    gflops = fig(r)[0] * flops / 1e9
+    peak = peaks.get(str(r["threads"]))
+    if not peak:
+        return f"{gflops:.2f} | n/a"
+    peak *= r.get("workers", 1) if r["mode"] == "spark" else 1
+    return f"{gflops:.2f} | {gflops / peak:.0%} of {peak:.1f}"
+
+
 def tables(rs):
     out = []
+    peaks = gemm_peaks(rs)
+    if peaks:
+        out.append("\n### gemm: ND4J's FP32 matrix multiply on this machine, the peak of the train tables (GFLOP/s, best size)\n")
+        out.append("| OpenMP threads | GFLOP/s per size (n x n) | best |")
+        out.append("|---|---|---|")
+        for t in sorted(peaks):
+            sizes = ", ".join(f"{r['n']}: {r['gflops']:.1f}" for r in rs if r.get("label") == "gemm" and str(r["threads"]) == t)
+            out.append(f"| {t} | {sizes} | {peaks[t]:.1f} |")
     train = [r for r in rs if r["label"] == "train"]
     for model in dict.fromkeys(r["model"] for r in train):
         m = [r for r in train if r["model"] == model]
@@ -65,10 +95,11 @@ def tables(rs):
         updaters = " / ".join(dict.fromkeys(f"{UPDATERS.get(r['updater'], r['updater'])} {r['lr']:g}" for r in m))
         out.append(f"\n### train: {model} on {data}, {m[0]['examplesPerEpoch']:,} training examples, batch {batch}, "
                    f"{updaters} (examples/s, median (min-max) of epochs 2+, or epoch 1 when it is the only one)\n")
-        out.append("| configuration | threads | examples/s | per CPU-second | final validation acc | test acc |")
-        out.append("|---|---|---|---|---|---|")
+        flops = next((r["trainingFlopsPerExample"] for r in m if r.get("trainingFlopsPerExample")), None)
+        out.append("| configuration | threads | examples/s | per CPU-second | GFLOP/s | of the gemm peak | final validation acc | test acc |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for r in m:
-            out.append(f"| {r['mode']} {r['master']} | {r['threads']} | {fmt(r)} | {per_cpu(r)} | "
+            out.append(f"| {r['mode']} {r['master']} | {r['threads']} | {fmt(r)} | {per_cpu(r)} | {arithmetic(r, flops, peaks)} | "
                        f"{r['epochs'][-1]['validationAccuracy']:.4f} | {r['testAccuracy']:.4f} |")
         spark = find(m, mode="spark")
         s1 = find(m, mode="single", threads=1)

@@ -239,6 +239,10 @@ public final class TrainBench implements Callable<Integer> {
         out.put("repeat", repeat);
         out.put("workers", mode.equals("spark") ? (trained.workers() > 0 ? trained.workers() : spark.sparkContext().defaultParallelism()) : 1);
         out.put("examplesPerEpoch", manifest.splits().get("train").examples() * repeat);
+        // the arithmetic of one training step per example, from the layer shapes (describe's count): FLOP/s in the table
+        Manifest.Shape in = manifest.shape();
+        out.put("trainingFlopsPerExample", ModelZoo.describe(model, new ModelZoo.Input(in.channels(), in.height(), in.width()),
+                manifest.classes().size()).trainingFlops());
         out.put("lr", lr);
         out.put("batch", batch);
         out.put("seed", hyper.seed());

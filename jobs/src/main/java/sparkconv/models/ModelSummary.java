@@ -16,7 +16,10 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 
 import sparkconv.SparkconvException;
@@ -27,8 +30,24 @@ import sparkconv.SparkconvException;
  */
 public record ModelSummary(String name, String input, List<Row> rows, long totalParams) {
 
+    /** {@code macs}: the layer's multiply-adds per example in a forward pass (convolutions and dense layers; 0 else). */
     public record Row(int index, String kind, String kernel, String stride, String padding, String inputShape,
-                      String outputShape, long params) {
+                      String outputShape, long params, long macs) {
+    }
+
+    /** Multiply-adds per example in a forward pass, all layers. */
+    public long forwardMacs() {
+        return rows.stream().mapToLong(Row::macs).sum();
+    }
+
+    /**
+     * Floating-point operations per example of a training step (2 per multiply-add): the forward pass, the gradient
+     * with respect to each layer's input (none for the first layer's input) and the gradient with respect to its
+     * weights, each as many multiply-adds as the forward pass.
+     */
+    public long trainingFlops() {
+        long firstLayer = rows.stream().filter(r -> r.macs() > 0).mapToLong(Row::macs).findFirst().orElse(0);
+        return 2 * (3 * forwardMacs() - firstLayer);
     }
 
     public static ModelSummary of(String name, MultiLayerConfiguration conf, InputType input) {
@@ -47,7 +66,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             if (in.getType() == InputType.Type.CNN && out.getType() == InputType.Type.FF) {
                 inShape = inShape + " -> flatten " + in.arrayElementsPerExample();
             }
-            rows.add(row(i, kind(layer), layer, inShape, shape(out), params));
+            rows.add(row(i, kind(layer), layer, inShape, shape(out), params, macs(layer, in, out)));
             in = out;
         }
         return new ModelSummary(name, shape(input), rows, total);
@@ -73,10 +92,12 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
                 Layer layer = lv.getLayerConf().getLayer();
                 long params = layer.initializer().numParams(lv.getLayerConf());
                 total += params;
-                rows.add(row(index++, vertexName + " " + kind(layer), layer, inShape, outShape, params));
+                InputType in = from.size() == 1 && types.containsKey(from.get(0)) ? types.get(from.get(0)) : input;
+                rows.add(row(index++, vertexName + " " + kind(layer), layer, inShape, outShape, params,
+                        macs(layer, in, types.get(vertexName))));
             } else {
                 String kind = vertex instanceof MergeVertex ? "concat" : vertex.getClass().getSimpleName();
-                rows.add(new Row(index++, vertexName + " " + kind, "", "", "", inShape, outShape, 0));
+                rows.add(new Row(index++, vertexName + " " + kind, "", "", "", inShape, outShape, 0, 0));
             }
         }
         return new ModelSummary(name, shape(input), rows, total);
@@ -98,7 +119,31 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
         return order;
     }
 
-    private static Row row(int index, String kind, Layer layer, String inShape, String outShape, long params) {
+    /**
+     * A layer's multiply-adds per example in a forward pass, from its input and output shapes: a convolution's every
+     * output value sums kernel height x width x input channels products, a transposed convolution's every input value
+     * spreads over kernel x output channels, a dense layer's every output sums its inputs. Pooling, normalisation and
+     * activations are memory-bound and counted as none.
+     */
+    static long macs(Layer layer, InputType in, InputType out) {
+        if (layer instanceof Deconvolution2D d && in instanceof InputType.InputTypeConvolutional i
+                && out instanceof InputType.InputTypeConvolutional o) {
+            return i.getHeight() * i.getWidth() * i.getChannels() * d.getKernelSize()[0] * d.getKernelSize()[1] * o.getChannels();
+        }
+        if (layer instanceof ConvolutionLayer c && in instanceof InputType.InputTypeConvolutional i
+                && out instanceof InputType.InputTypeConvolutional o) {
+            return o.getHeight() * o.getWidth() * o.getChannels() * c.getKernelSize()[0] * c.getKernelSize()[1] * i.getChannels();
+        }
+        if (layer instanceof DenseLayer d) {
+            return d.getNIn() * d.getNOut();
+        }
+        if (layer instanceof OutputLayer o) {
+            return o.getNIn() * o.getNOut();
+        }
+        return 0;
+    }
+
+    private static Row row(int index, String kind, Layer layer, String inShape, String outShape, long params, long macs) {
         String kernel = "";
         String stride = "";
         String padding = "";
@@ -111,7 +156,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             stride = stride(s.getStride());
             padding = paddingText(s.getConvolutionMode(), s.getPadding()[0]);
         }
-        return new Row(index, kind, kernel, stride, padding, inShape, outShape, params);
+        return new Row(index, kind, kernel, stride, padding, inShape, outShape, params, macs);
     }
 
     private static String kind(Layer layer) {
@@ -192,6 +237,10 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
                     r.outputShape(), String.format("%,d", r.params())));
         }
         sb.append(String.format("total parameters: %,d%n", totalParams));
+        if (forwardMacs() > 0) {
+            sb.append(String.format("arithmetic per example: forward %,.1f MFLOP (%,d multiply-adds); training step %,.1f MFLOP "
+                    + "(forward, backward data, backward weights)%n", 2 * forwardMacs() / 1e6, forwardMacs(), trainingFlops() / 1e6));
+        }
         return sb.toString();
     }
 }

@@ -352,7 +352,10 @@ class DocCommandsTest {
             }
         }
 
-        /** deploy/submit: the dry run prints the spark-submit command (no cluster needed); the sparkconv part parses. */
+        /**
+         * deploy/submit: the dry run prints the spark-submit command (no cluster needed); the sparkconv part parses (a
+         * {@code --class} program's arguments are its own).
+         */
         private void submit(DocCommands.Line l, List<String> args) throws Exception {
             if (args.contains("...")) {
                 helpLists(l, "deploy/submit", args);
@@ -368,7 +371,9 @@ class DocCommandsTest {
             while (command < args.size() && args.get(command).startsWith("--")) {
                 command += args.get(command).equals("--dry-run") ? 1 : 2;
             }
-            Main.commandLine().parseArgs(args.subList(command, args.size()).toArray(String[]::new));
+            if (!args.contains("--class")) { // a program of one's own takes its own arguments
+                Main.commandLine().parseArgs(args.subList(command, args.size()).toArray(String[]::new));
+            }
         }
 
         /** A script's subcommand, benchmark names and options as its --help lists them (lines that need a real cluster). */

@@ -92,6 +92,24 @@ class ModelZooTest {
         assertEquals(out(32, 0, 3, 2) + "x" + out(32, 0, 3, 2) + "x16", strided.rows().get(0).outputShape());
     }
 
+    /**
+     * Multiply-adds from the shapes: a convolution's every output value sums kernel x input-channel products, a dense
+     * layer's every output its inputs; a training step is three passes of them, less the first layer's input gradient.
+     */
+    @Test
+    void arithmeticPerExampleCountsConvolutionsAndDenseLayers() {
+        ModelSummary same = ModelSummary.singleConv(ModelZoo.Input.parse("64x64x3"), 5, 32, 1, "same");
+        assertEquals(64L * 64 * 32 * 5 * 5 * 3, same.forwardMacs());
+        assertEquals(2 * 2 * same.forwardMacs(), same.trainingFlops(), "one layer: forward and weight gradient only");
+        ModelSummary alexnet = ModelZoo.describe("alexnet", ModelZoo.defaultInput("alexnet"), 1000);
+        long conv = 55L * 55 * 96 * 11 * 11 * 3 + 27L * 27 * 256 * 5 * 5 * 96 + 13L * 13 * 384 * 3 * 3 * 256
+                + 13L * 13 * 384 * 3 * 3 * 384 + 13L * 13 * 256 * 3 * 3 * 384;
+        long dense = 6L * 6 * 256 * 4096 + 4096L * 4096 + 4096L * 1000;
+        assertEquals(conv + dense, alexnet.forwardMacs(), "alexnet: five convolutions (no groups) and three dense layers");
+        assertEquals(0, alexnet.rows().stream().filter(r -> r.kind().equals("pool") || r.kind().equals("lrn"))
+                .mapToLong(ModelSummary.Row::macs).sum(), "pooling and normalisation count none");
+    }
+
     @Test
     void unknownModelAndBadShapesAreClearErrors() {
         SparkconvException e = assertThrows(SparkconvException.class, () -> ModelZoo.build("resnet", new ModelZoo.Input(1, 28, 28), 10, HYPER));
