@@ -1,0 +1,240 @@
+package sparkconv.bench;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+
+import sparkconv.cli.Main;
+import sparkconv.ml.CnnClassificationModel;
+import sparkconv.ml.CnnClassifier;
+import sparkconv.ml.WatchJob;
+import sparkconv.score.ScoreJob;
+import sparkconv.spark.SparkSessions;
+import sparkconv.store.ModelStore;
+
+import static org.apache.spark.sql.functions.array_position;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.regexp_extract;
+import static org.apache.spark.sql.functions.typedLit;
+import static org.apache.spark.sql.functions.url_decode;
+
+/**
+ * sparkconv inside Spark ML against the commands it wraps (issue 26), in one JVM on the same 28x28 PNGs (MakeImages'
+ * folder): (a) {@code preprocess} + {@code train} (the CLI, run in this JVM by {@link Main#run}) against
+ * {@link CnnClassifier#fit} on a DataFrame of the same files, from Spark's {@code image} source and from
+ * {@code binaryFile}, with the same model, epochs, seed and training images (fit holds out the CLI's validation and test
+ * shares as its validation share); each wall time split into training (the trainer's epochs, from the version's
+ * metadata) and the rest; (b) {@code score}'s images/s against {@link CnnClassificationModel#transform} of a binaryFile
+ * DataFrame into Parquet, as {@link Runs}; (c) {@code score --watch} ({@link WatchJob}) on files landing in waves:
+ * per-micro-batch wall time (median, p90) and images/s. Run by bench/run ml. Arguments: DATA_DIR [MASTER] [EPOCHS] [WAVES]
+ */
+public class MlBench {
+    static final double HELD_OUT = 0.1;
+    static final Pattern BATCH = Pattern.compile("batch (\\d+): ([\\d,]+) images, [\\d,]+ with errors in ([\\d.]+) s, .*");
+
+    public static void main(String[] args) throws Exception {
+        Path folder = Path.of(args[0]).resolve("folder");
+        String master = args.length > 1 ? args[1] : "local[2]";
+        int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        int waves = args.length > 3 ? Integer.parseInt(args[3]) : 6;
+        // --quick (one measured run): no warm-up round of the trainings either
+        int warmUp = Runs.MEASURED == 1 ? 0 : 1;
+        int measured = Runs.MEASURED == 1 ? 1 : 2;
+        SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", master, "spark.ui.enabled", "false",
+                "spark.app.name", "ml-bench"));
+        // as docs/spark-ml.md advises for folders of small images: else a task (and a job's scheduling) per 1 KB PNG
+        spark.conf().set("spark.sql.files.openCostInBytes", "16384");
+        Path work = Files.createTempDirectory("ml-bench");
+        try {
+            String store = work.resolve("store").toString();
+            List<String> classes = ScoreBench.classes();
+            Dataset<Row> images = spark.read().format("image").option("recursiveFileLookup", "true").load(folder.toString())
+                    .withColumn("label", labelOf(col("image.origin"), classes));
+            Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(folder.toString())
+                    .withColumn("label", labelOf(col("path"), classes));
+            CnnClassifier cnn = new CnnClassifier().setModel("lenet5").setEpochs(epochs).setSeed(42)
+                    .setValidationFraction(2 * HELD_OUT).setStore(store);
+
+            System.out.printf("(a) training: lenet5, %d epochs, seed 42, batch 64, %s; %d images (%.0f%% held out); "
+                    + "%d warm-up round(s), %d measured%n", epochs, master, files.count(), 200 * HELD_OUT, warmUp, measured);
+            System.out.printf("| %-44s | %6s | %10s | %10s | %8s |%n", "run", "round", "wall s", "training s", "other s");
+            List<double[]> cli = new ArrayList<>();
+            List<double[]> fitImage = new ArrayList<>();
+            List<double[]> fitBinary = new ArrayList<>();
+            for (int round = 1; round <= warmUp + measured; round++) {
+                String r = round <= warmUp ? "warm-up" : Integer.toString(round - warmUp);
+                Path dir = work.resolve("round-" + round);
+                double[] c = timed("preprocess + train (CLI)", r, store, "cli-" + round, () -> {
+                    cli("preprocess", "--source", folder.toString(), "--format", "folder", "--out", dir.resolve("shards").toString(),
+                            "--validation-fraction", "" + HELD_OUT, "--test-fraction", "" + HELD_OUT);
+                    cli("train", "--shards", dir.resolve("shards").toString(), "--store", store, "--name", "cli-" + round,
+                            "--version", "v1", "--model", "lenet5", "--epochs", "" + epochs, "--seed", "42");
+                });
+                double[] i = timed("fit, image source", r, store, "fit-image-" + round, () -> cnn.copy(ParamMap.empty())
+                        .setFeaturesCol("image").setWorkDir(dir.resolve("work-image").toString()).setModelName("fit-image-" + round).fit(images));
+                double[] b = timed("fit, binaryFile", r, store, "fit-binary-" + round, () -> cnn.copy(ParamMap.empty())
+                        .setFeaturesCol("content").setWorkDir(dir.resolve("work-binary").toString()).setModelName("fit-binary-" + round).fit(files));
+                if (round > warmUp) {
+                    cli.add(c);
+                    fitImage.add(i);
+                    fitBinary.add(b);
+                }
+            }
+            for (String[] source : new String[][]{{"image source", "i"}, {"binaryFile", "b"}}) {
+                List<double[]> fit = source[1].equals("i") ? fitImage : fitBinary;
+                System.out.printf("fit (%s) / (preprocess + train), wall: %s; training alone %.2fx, the rest %.2fx%n", source[0],
+                        atMost(mean(fit, 0) / mean(cli, 0), 1.1), mean(fit, 1) / mean(cli, 1), mean(fit, 2) / mean(cli, 2));
+            }
+
+            System.out.println("(b) scoring the same images with the binaryFile fit's model (batch 64, top 5, Parquet out)");
+            String model = "fit-binary-" + (warmUp + measured) + ":v1";
+            Runs score = StageCpu.runs(spark, "score", pass -> ScoreJob.run(spark, new ScoreJob.Request(model, store, folder.toString(),
+                    null, work.resolve("scores-" + pass.replace(' ', '-')).toString(), 5, 64, false, false)).images());
+            CnnClassificationModel transformer = CnnClassificationModel.fromStore(model, store).setFeaturesCol("content")
+                    .setHandleInvalid("keep").setTopK(5).setBatchSize(64);
+            Dataset<Row> unlabelled = files.drop("label");
+            Runs transform = StageCpu.runs(spark, "CnnClassificationModel.transform (binaryFile)", pass -> {
+                String out = work.resolve("transform-" + pass.replace(' ', '-')).toString();
+                transformer.transform(unlabelled).drop("content").write().parquet(out);
+                return spark.read().parquet(out).count();
+            });
+            System.out.printf("transform / score, images/s: %s%n", Runs.ratio(transform.median() / score.median(), 0.9));
+
+            stream(spark, folder, work, store, model, waves);
+        } finally {
+            try (var paths = Files.walk(work)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+            spark.stop();
+        }
+    }
+
+    /** The class index of an image from its class directory (MakeImages' layout), as a double label. */
+    static Column labelOf(Column uri, List<String> classes) {
+        return array_position(typedLit(classes.toArray(String[]::new)), regexp_extract(url_decode(uri), "([^/]+)/[^/]+$", 1))
+                .minus(1).cast("double");
+    }
+
+    /** Runs {@code job}, prints its row; returns {wall, training, the rest} in seconds (training from the version's metadata). */
+    static double[] timed(String name, String round, String store, String version, Job job) throws Exception {
+        long t0 = System.nanoTime();
+        job.run();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        Map<?, ?> training = (Map<?, ?>) new ModelStore(store, new Configuration()).get(version, "v1").metadata().get("training");
+        double train = ((Number) training.get("seconds")).doubleValue();
+        System.out.printf("| %-44s | %6s | %10.1f | %10.1f | %8.1f |%n", name, round, wall, train, wall - train);
+        return new double[]{wall, train, wall - train};
+    }
+
+    interface Job {
+        void run() throws Exception;
+    }
+
+    /** A sparkconv command in this JVM (its output kept unless it fails). */
+    static void cli(String... args) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(kept, true));
+        int code;
+        try {
+            code = Main.run(args);
+        } finally {
+            System.setOut(out);
+        }
+        if (code != 0) {
+            throw new IllegalStateException("sparkconv " + String.join(" ", args) + " failed (" + code + "): " + kept);
+        }
+    }
+
+    static double mean(List<double[]> runs, int k) {
+        return runs.stream().mapToDouble(r -> r[k]).average().orElse(Double.NaN);
+    }
+
+    /** "X.XXx (goal <= G: met|NOT met)". */
+    static String atMost(double x, double goal) {
+        return String.format("%.2fx (goal <= %sx: %s)", x, goal, x <= goal ? "met" : "NOT met");
+    }
+
+    /**
+     * (c) score --watch on {@code waves} waves of the folder's images landing a few seconds apart (each file written under
+     * a hidden name and renamed, as docs/spark-ml.md says to land them), a micro-batch at most every second; stops the
+     * query once every file is scored.
+     */
+    static void stream(SparkSession spark, Path folder, Path work, String store, String model, int waves) throws Exception {
+        List<Path> pngs;
+        try (var walk = Files.walk(folder)) {
+            pngs = walk.filter(Files::isRegularFile).sorted().toList();
+        }
+        Path landing = Files.createDirectories(work.resolve("landing"));
+        String out = work.resolve("watch").toString();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread watch = new Thread(() -> WatchJob.run(spark, new WatchJob.Request(model, store, landing.toString(), out, null, 5, 64,
+                "1s", null, false), lines::add), "watch");
+        watch.start();
+        int perWave = (pngs.size() + waves - 1) / waves;
+        System.out.printf("(c) score --watch: %,d files in %d waves of %,d, one every 5 s; trigger interval 1s%n", pngs.size(), waves, perWave);
+        for (int w = 0; w < waves; w++) {
+            Thread.sleep(w == 0 ? 3000 : 5000);
+            for (int i = w * perWave; i < Math.min(pngs.size(), (w + 1) * perWave); i++) {
+                Path hidden = landing.resolve(".w" + w + "-" + i + ".png");
+                Files.copy(pngs.get(i), hidden);
+                Files.move(hidden, landing.resolve("w" + w + "-" + i + ".png"), StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (batches(lines).stream().mapToLong(b -> (long) b[1]).sum() < pngs.size() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        for (StreamingQuery q : spark.streams().active()) {
+            q.stop();
+        }
+        watch.join();
+        List<double[]> batches = batches(lines);
+        long images = batches.stream().mapToLong(b -> (long) b[1]).sum();
+        double[] seconds = batches.stream().mapToDouble(b -> b[2]).sorted().toArray();
+        double[] rates = batches.stream().mapToDouble(b -> b[1] / b[2]).sorted().toArray();
+        System.out.printf("| %-12s | %8s | %12s | %12s | %12s | %14s |%n", "micro-batches", "images", "median s", "p90 s",
+                "images/s", "median images/s");
+        System.out.printf("| %-12d | %8d | %12.2f | %12.2f | %12.0f | %14.0f |%n", batches.size(), images, quantile(seconds, 0.5),
+                quantile(seconds, 0.9), images / Arrays.stream(seconds).sum(), quantile(rates, 0.5));
+        lines.stream().filter(l -> l.startsWith("batch ")).forEach(l -> System.out.println("    " + l));
+        if (images != pngs.size()) {
+            System.out.printf("MISMATCH: the watch scored %d of %d files%n", images, pngs.size());
+        }
+    }
+
+    /** {batch id, images, seconds} of each micro-batch line WatchJob reported. */
+    static List<double[]> batches(List<String> lines) {
+        List<double[]> out = new ArrayList<>();
+        for (String l : lines) {
+            Matcher m = BATCH.matcher(l);
+            if (m.matches()) {
+                out.add(new double[]{Long.parseLong(m.group(1)), Long.parseLong(m.group(2).replace(",", "")), Double.parseDouble(m.group(3))});
+            }
+        }
+        return out;
+    }
+
+    /** The nearest-rank quantile of sorted values. */
+    static double quantile(double[] sorted, double q) {
+        return sorted.length == 0 ? Double.NaN : sorted[Math.max(0, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+}
