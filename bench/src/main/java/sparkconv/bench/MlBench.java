@@ -2,6 +2,7 @@ package sparkconv.bench;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,20 +21,19 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.functions;
 
 import sparkconv.cli.Main;
 import sparkconv.ml.CnnClassificationModel;
 import sparkconv.ml.CnnClassifier;
-import sparkconv.ml.WatchJob;
 import sparkconv.score.ScoreJob;
 import sparkconv.spark.SparkSessions;
 import sparkconv.store.ModelStore;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_position;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.regexp_extract;
-import static org.apache.spark.sql.functions.typedLit;
 import static org.apache.spark.sql.functions.url_decode;
 
 /**
@@ -43,8 +43,8 @@ import static org.apache.spark.sql.functions.url_decode;
  * {@code binaryFile}, with the same model, epochs, seed and training images (fit holds out the CLI's validation and test
  * shares as its validation share); each wall time split into training (the trainer's epochs, from the version's
  * metadata) and the rest; (b) {@code score}'s images/s against {@link CnnClassificationModel#transform} of a binaryFile
- * DataFrame into Parquet, as {@link Runs}; (c) {@code score --watch} ({@link WatchJob}) on files landing in waves:
- * per-micro-batch wall time (median, p90) and images/s. Run by bench/run ml. Arguments: DATA_DIR [MASTER] [EPOCHS] [WAVES]
+ * DataFrame into Parquet, as {@link Runs}; (c) {@code score --watch} (sparkconv.ml.WatchJob) on files landing in waves:
+ * per-micro-batch wall time (median, p90) and images/s, from the command's own lines. Run by bench/run ml. Arguments: DATA_DIR [MASTER] [EPOCHS] [WAVES]
  */
 public class MlBench {
     static final double HELD_OUT = 0.1;
@@ -79,18 +79,19 @@ public class MlBench {
             List<double[]> cli = new ArrayList<>();
             List<double[]> fitImage = new ArrayList<>();
             List<double[]> fitBinary = new ArrayList<>();
-            for (int round = 1; round <= warmUp + measured; round++) {
+            for (int k = 1; k <= warmUp + measured; k++) {
+                int round = k;
                 String r = round <= warmUp ? "warm-up" : Integer.toString(round - warmUp);
                 Path dir = work.resolve("round-" + round);
-                double[] c = timed("preprocess + train (CLI)", r, store, "cli-" + round, () -> {
+                double[] c = timed(spark, round == warmUp + measured, "preprocess + train (CLI)", r, store, "cli-" + round, () -> {
                     cli("preprocess", "--source", folder.toString(), "--format", "folder", "--out", dir.resolve("shards").toString(),
                             "--validation-fraction", "" + HELD_OUT, "--test-fraction", "" + HELD_OUT);
                     cli("train", "--shards", dir.resolve("shards").toString(), "--store", store, "--name", "cli-" + round,
                             "--version", "v1", "--model", "lenet5", "--epochs", "" + epochs, "--seed", "42");
                 });
-                double[] i = timed("fit, image source", r, store, "fit-image-" + round, () -> cnn.copy(ParamMap.empty())
+                double[] i = timed(spark, round == warmUp + measured, "fit, image source", r, store, "fit-image-" + round, () -> cnn.copy(ParamMap.empty())
                         .setFeaturesCol("image").setWorkDir(dir.resolve("work-image").toString()).setModelName("fit-image-" + round).fit(images));
-                double[] b = timed("fit, binaryFile", r, store, "fit-binary-" + round, () -> cnn.copy(ParamMap.empty())
+                double[] b = timed(spark, round == warmUp + measured, "fit, binaryFile", r, store, "fit-binary-" + round, () -> cnn.copy(ParamMap.empty())
                         .setFeaturesCol("content").setWorkDir(dir.resolve("work-binary").toString()).setModelName("fit-binary-" + round).fit(files));
                 if (round > warmUp) {
                     cli.add(c);
@@ -118,7 +119,7 @@ public class MlBench {
             });
             System.out.printf("transform / score, images/s: %s%n", Runs.ratio(transform.median() / score.median(), 0.9));
 
-            stream(spark, folder, work, store, model, waves);
+            stream(folder, work, store, model, waves);
         } finally {
             try (var paths = Files.walk(work)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -129,18 +130,25 @@ public class MlBench {
 
     /** The class index of an image from its class directory (MakeImages' layout), as a double label. */
     static Column labelOf(Column uri, List<String> classes) {
-        return array_position(typedLit(classes.toArray(String[]::new)), regexp_extract(url_decode(uri), "([^/]+)/[^/]+$", 1))
+        return array_position(array(classes.stream().map(functions::lit).toArray(Column[]::new)), regexp_extract(url_decode(uri), "([^/]+)/[^/]+$", 1))
                 .minus(1).cast("double");
     }
 
-    /** Runs {@code job}, prints its row; returns {wall, training, the rest} in seconds (training from the version's metadata). */
-    static double[] timed(String name, String round, String store, String version, Job job) throws Exception {
+    /** Runs {@code job}, prints its row (and, the {@code last} round, its stages' task CPU); returns {wall, training, the rest} in seconds (training from the version's metadata). */
+    static double[] timed(SparkSession spark, boolean last, String name, String round, String store, String version, Job job)
+            throws Exception {
+        StageCpu stages = StageCpu.register(spark);
         long t0 = System.nanoTime();
         job.run();
         double wall = (System.nanoTime() - t0) / 1e9;
+        spark.sparkContext().removeSparkListener(stages);
         Map<?, ?> training = (Map<?, ?>) new ModelStore(store, new Configuration()).get(version, "v1").metadata().get("training");
         double train = ((Number) training.get("seconds")).doubleValue();
         System.out.printf("| %-44s | %6s | %10.1f | %10.1f | %8.1f |%n", name, round, wall, train, wall - train);
+        if (last) {
+            // where the time outside training goes: the task CPU of each stage (the trainer's rounds included)
+            System.out.print(stages.report("    "));
+        }
         return new double[]{wall, train, wall - train};
     }
 
@@ -178,21 +186,39 @@ public class MlBench {
      * a hidden name and renamed, as docs/spark-ml.md says to land them), a micro-batch at most every second; stops the
      * query once every file is scored.
      */
-    static void stream(SparkSession spark, Path folder, Path work, String store, String model, int waves) throws Exception {
+    static void stream(Path folder, Path work, String store, String model, int waves) throws Exception {
         List<Path> pngs;
         try (var walk = Files.walk(folder)) {
             pngs = walk.filter(Files::isRegularFile).sorted().toList();
         }
         Path landing = Files.createDirectories(work.resolve("landing"));
         String out = work.resolve("watch").toString();
+        // The command itself, in a JVM of its own with this one's flags, stopped by SIGTERM as a user stops it (the query
+        // runs in a session of its own, which this JVM could not stop).
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "score", "--watch", "--model", model,
+                "--store", store, "--input", landing.toString(), "--out", out, "--trigger-interval", "1s", "--master", "local[2]"));
+        Process watch = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<String> lines = new CopyOnWriteArrayList<>();
-        Thread watch = new Thread(() -> WatchJob.run(spark, new WatchJob.Request(model, store, landing.toString(), out, null, 5, 64,
-                "1s", null, false), lines::add), "watch");
-        watch.start();
+        Thread reader = new Thread(() -> {
+            try {
+                new java.io.BufferedReader(new java.io.InputStreamReader(watch.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))
+                        .lines().forEach(lines::add);
+            } catch (java.io.UncheckedIOException stopped) {
+                // the stream closes when the stopped process is reaped: its lines so far are what counts
+            }
+        }, "watch-output");
+        reader.start();
+        while (lines.stream().noneMatch(l -> l.startsWith("watching ")) && watch.isAlive()) {
+            Thread.sleep(200);
+        }
         int perWave = (pngs.size() + waves - 1) / waves;
         System.out.printf("(c) score --watch: %,d files in %d waves of %,d, one every 5 s; trigger interval 1s%n", pngs.size(), waves, perWave);
         for (int w = 0; w < waves; w++) {
-            Thread.sleep(w == 0 ? 3000 : 5000);
+            if (w > 0) {
+                Thread.sleep(5000);
+            }
             for (int i = w * perWave; i < Math.min(pngs.size(), (w + 1) * perWave); i++) {
                 Path hidden = landing.resolve(".w" + w + "-" + i + ".png");
                 Files.copy(pngs.get(i), hidden);
@@ -200,13 +226,12 @@ public class MlBench {
             }
         }
         long deadline = System.nanoTime() + 300_000_000_000L;
-        while (batches(lines).stream().mapToLong(b -> (long) b[1]).sum() < pngs.size() && System.nanoTime() < deadline) {
+        while (batches(lines).stream().mapToLong(b -> (long) b[1]).sum() < pngs.size() && watch.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
-        for (StreamingQuery q : spark.streams().active()) {
-            q.stop();
-        }
-        watch.join();
+        watch.destroy();
+        watch.waitFor();
+        reader.join();
         List<double[]> batches = batches(lines);
         long images = batches.stream().mapToLong(b -> (long) b[1]).sum();
         double[] seconds = batches.stream().mapToDouble(b -> b[2]).sorted().toArray();
@@ -217,7 +242,7 @@ public class MlBench {
                 quantile(seconds, 0.9), images / Arrays.stream(seconds).sum(), quantile(rates, 0.5));
         lines.stream().filter(l -> l.startsWith("batch ")).forEach(l -> System.out.println("    " + l));
         if (images != pngs.size()) {
-            System.out.printf("MISMATCH: the watch scored %d of %d files%n", images, pngs.size());
+            System.out.printf("MISMATCH: the watch scored %d of %d files; its output:%n%s%n", images, pngs.size(), String.join("\n", lines));
         }
     }
 

@@ -364,30 +364,37 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
 
         List<Column> columns = new ArrayList<>(List.of(col(getFeaturesCol()), col(getLabelCol()).cast("double")));
         FeatureColumn.of(dataset.schema(), getFeaturesCol()).carried(dataset.schema()).forEach(c -> columns.add(col(c)));
-        Dataset<Row> rows = dataset.toDF().select(columns.toArray(Column[]::new));
-        Labels labels = labels(rows, dataset.schema().apply(getLabelCol()));
-        FeatureColumn features = FeatureColumn.of(rows.schema(), getFeaturesCol());
-        String name = getOrDefault(modelName);
-        ModelStore models = new ModelStore(isDefined(store) ? getOrDefault(store) : Fs.child(getOrDefault(workDir), "store").toString(), conf);
-        // The version is claimed first: the fit's directory is named after it, so a resumed fit finds its shards there.
-        try (ModelStore.VersionClaim claim = models.claimVersion(name, null, getResume())) {
-            String run = Fs.child(getOrDefault(workDir), "fit-" + name + "-" + claim.version()).toString();
-            Checkpoints checkpoints = Checkpoints.of(models, name, claim.version(), conf);
-            Checkpoints.State unfinished = checkpoints.latest().orElse(null);
-            if (unfinished != null && !getResume()) {
-                throw new IllegalArgumentException(checkpoints.runDir() + ": an unfinished fit of " + name + " " + claim.version()
-                        + " has checkpoints up to epoch " + unfinished.epoch() + "; setResume(true) continues it (as train --resume "
-                        + "does), or delete that directory");
+        // Read once, onto the executors' disks: the label check, the row numbering (zipWithIndex counts each partition
+        // first) and the decoding would each read the input again, and from the image source decode every image again.
+        Dataset<Row> rows = dataset.toDF().select(columns.toArray(Column[]::new)).persist(StorageLevel.DISK_ONLY());
+        try {
+            Labels labels = labels(rows, dataset.schema().apply(getLabelCol()));
+            FeatureColumn features = FeatureColumn.of(rows.schema(), getFeaturesCol());
+            String name = getOrDefault(modelName);
+            ModelStore models = new ModelStore(isDefined(store) ? getOrDefault(store)
+                    : Fs.child(getOrDefault(workDir), "store").toString(), conf);
+            // The version is claimed first: the fit's directory is named after it, so a resumed fit finds its shards there.
+            try (ModelStore.VersionClaim claim = models.claimVersion(name, null, getResume())) {
+                String run = Fs.child(getOrDefault(workDir), "fit-" + name + "-" + claim.version()).toString();
+                Checkpoints checkpoints = Checkpoints.of(models, name, claim.version(), conf);
+                Checkpoints.State unfinished = checkpoints.latest().orElse(null);
+                if (unfinished != null && !getResume()) {
+                    throw new IllegalArgumentException(checkpoints.runDir() + ": an unfinished fit of " + name + " "
+                            + claim.version() + " has checkpoints up to epoch " + unfinished.epoch() + "; setResume(true) continues "
+                            + "it (as train --resume does), or delete that directory");
+                }
+                if (unfinished != null && unfinished.mismatch(options) != null) {
+                    throw new IllegalArgumentException(checkpoints.runDir() + ": " + unfinished.mismatch(options));
+                }
+                String shards = run + "/shards";
+                writeShards(spark, rows, labels, features, input, run, shards, unfinished != null ? checkpoints : null);
+                TrainingRun.Outcome outcome = TrainingRun.run(spark, shards, options, models, name, claim,
+                        progress != null ? progress : LOG::info);
+                ScoringModel scoring = ScoringModel.resolve(outcome.version().uri(), null, conf);
+                return copyValues(new CnnClassificationModel(uid, scoring), ParamMap.empty()).setParent(this);
             }
-            if (unfinished != null && unfinished.mismatch(options) != null) {
-                throw new IllegalArgumentException(checkpoints.runDir() + ": " + unfinished.mismatch(options));
-            }
-            String shards = run + "/shards";
-            writeShards(spark, rows, labels, features, input, run, shards, unfinished != null ? checkpoints : null);
-            TrainingRun.Outcome outcome = TrainingRun.run(spark, shards, options, models, name, claim,
-                    progress != null ? progress : LOG::info);
-            ScoringModel scoring = ScoringModel.resolve(outcome.version().uri(), null, conf);
-            return copyValues(new CnnClassificationModel(uid, scoring), ParamMap.empty()).setParent(this);
+        } finally {
+            rows.unpersist(false);
         }
     }
 
