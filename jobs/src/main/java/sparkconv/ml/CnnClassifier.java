@@ -4,12 +4,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.function.Consumer;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.NominalAttribute;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
@@ -47,7 +48,9 @@ import sparkconv.shards.ImageStats;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
+import sparkconv.store.ModelStore;
 import sparkconv.train.AveragingPolicy;
+import sparkconv.train.Checkpoints;
 import sparkconv.train.LrSchedule;
 import sparkconv.train.TrainControl;
 import sparkconv.train.TrainOptions;
@@ -67,7 +70,7 @@ import static org.apache.spark.sql.functions.when;
  * manifest {@code preprocess} writes ({@link ShardWriter}, under {@code workDir}), trains on them with {@code train}'s
  * trainer and policy ({@link TrainingRun}: parameter averaging, learning-rate schedule, checkpoints) and publishes the
  * version to a model store: {@code store} when set (so {@code models list}, {@code promote}, {@code score} see it), else
- * one under the fit's work directory. The result scores with {@code score}'s inference ({@link CnnClassificationModel}).
+ * {@code workDir/store}. The result scores with {@code score}'s inference ({@link CnnClassificationModel}).
  *
  * <p>Rows are numbered in the order they arrive and shards follow that order, so the same rows in the same order give
  * the same shards as {@code preprocess} of those images, and the same seed the same model as {@code train}. The last
@@ -78,6 +81,10 @@ import static org.apache.spark.sql.functions.when;
  * <p>Training settings default to {@code train}'s ({@code conf/defaults.properties}, {@code train.*}); for a model of
  * the zoo with settings of its own ({@code describe}), those win over the defaults unless the param is set, as on the
  * command line. Bad input fails before anything is written or trained, in one message naming the column or count.
+ *
+ * <p>Checkpoints are {@code train}'s: after every epoch, in the store, for the version being fitted. An interrupted fit
+ * continues with {@code resume} (as {@code train --resume}), from its last checkpoint and on its shards when they hold
+ * the same rows and settings; other rows, settings, model or seed are refused in one message.
  */
 public final class CnnClassifier extends Estimator<CnnClassificationModel>
         implements CnnParams<CnnClassifier>, DefaultParamsWritable {
@@ -101,6 +108,9 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
     private final Param<String> workDir;
     private final Param<String> store;
     private final Param<String> modelName;
+    private final BooleanParam resume;
+    /** Where progress lines go (null: the log); tests stop a fit at one, as the trainer's own tests stop a run. */
+    transient Consumer<String> progress;
 
     public CnnClassifier() {
         this(Identifiable.randomUID("cnnClassifier"));
@@ -126,10 +136,12 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         seed = new LongParam(this, "seed", "random seed of the weights and the data order");
         validationFraction = new DoubleParam(this, "validationFraction", "the last share of the rows held out for validation "
                 + "after each epoch", ParamValidators.inRange(0, 1, true, false));
-        workDir = new Param<>(this, "workDir", "directory (any Hadoop URI the executors can read) for the shards of each fit "
-                + "(and its model store when store is not set)");
+        workDir = new Param<>(this, "workDir", "directory (any Hadoop URI the executors can read) for each fit's shards "
+                + "(fit-<modelName>-<version>) and, when store is not set, the model store (store)");
         store = new Param<>(this, "store", "model store root to publish the trained version in (any Hadoop URI)");
         modelName = new Param<>(this, "modelName", "the version's model name in the store");
+        resume = new BooleanParam(this, "resume", "continue the unfinished fit of modelName's next version from its last "
+                + "checkpoint, on its shards when they hold the same rows and settings (as train --resume)");
 
         ConfDefaults conf = new ConfDefaults();
         setDefault(model, conf.value("train", "--model"));
@@ -145,6 +157,7 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         setDefault(seed, Long.parseLong(conf.value("train", "--seed")));
         setDefault(validationFraction, 0.1);
         setDefault(modelName, "cnn-classifier");
+        setDefault(resume, false);
     }
 
     @Override
@@ -219,6 +232,14 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         return modelName;
     }
 
+    public BooleanParam resume() {
+        return resume;
+    }
+
+    public boolean getResume() {
+        return (Boolean) getOrDefault(resume);
+    }
+
     public CnnClassifier setModel(String value) {
         return with(model, value);
     }
@@ -279,6 +300,10 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         return with(modelName, value);
     }
 
+    public CnnClassifier setResume(boolean value) {
+        return with(resume, value);
+    }
+
     /**
      * The training settings {@code train} would use: a param set here wins, else the zoo model's own setting
      * ({@link TrainingDefaults}), else the param's default ({@code train}'s).
@@ -289,7 +314,7 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         Hyper hyper = new Hyper(pick(updater, d.updater()), pick(learningRate, d.learningRate()), pick(momentum, d.momentum()),
                 pick(l2, d.l2()), (Long) getOrDefault(seed));
         TrainControl control = new TrainControl(LrSchedule.parse(pick(lrSchedule, d.lrSchedule())),
-                d.patience() != null ? d.patience() : 0, false, d.stopOn() != null ? d.stopOn() : "accuracy");
+                d.patience() != null ? d.patience() : 0, getResume(), d.stopOn() != null ? d.stopOn() : "accuracy");
         return TrainOptions.builder(net, hyper).epochs(pick(epochs, d.epochs())).workers((Integer) getOrDefault(workers))
                 .averagingFrequency((Integer) getOrDefault(averagingFrequency))
                 .prefetch(Integer.parseInt(new ConfDefaults().value("train", "--prefetch"))).control(control)
@@ -339,12 +364,49 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
 
         List<Column> columns = new ArrayList<>(List.of(col(getFeaturesCol()), col(getLabelCol()).cast("double")));
         FeatureColumn.of(dataset.schema(), getFeaturesCol()).carried(dataset.schema()).forEach(c -> columns.add(col(c)));
-        Dataset<Row> rows = dataset.toDF().select(columns.toArray(Column[]::new));
-        Labels labels = labels(rows, dataset.schema().apply(getLabelCol()));
-        FeatureColumn features = FeatureColumn.of(rows.schema(), getFeaturesCol());
+        // Read once, onto the executors' disks: the label check, the row numbering (zipWithIndex counts each partition
+        // first) and the decoding would each read the input again, and from the image source decode every image again.
+        Dataset<Row> rows = dataset.toDF().select(columns.toArray(Column[]::new)).persist(StorageLevel.DISK_ONLY());
+        try {
+            Labels labels = labels(rows, dataset.schema().apply(getLabelCol()));
+            FeatureColumn features = FeatureColumn.of(rows.schema(), getFeaturesCol());
+            String name = getOrDefault(modelName);
+            ModelStore models = new ModelStore(isDefined(store) ? getOrDefault(store)
+                    : Fs.child(getOrDefault(workDir), "store").toString(), conf);
+            // The version is claimed first: the fit's directory is named after it, so a resumed fit finds its shards there.
+            try (ModelStore.VersionClaim claim = models.claimVersion(name, null, getResume())) {
+                String run = Fs.child(getOrDefault(workDir), "fit-" + name + "-" + claim.version()).toString();
+                Checkpoints checkpoints = Checkpoints.of(models, name, claim.version(), conf);
+                Checkpoints.State unfinished = checkpoints.latest().orElse(null);
+                if (unfinished != null && !getResume()) {
+                    throw new IllegalArgumentException(checkpoints.runDir() + ": an unfinished fit of " + name + " "
+                            + claim.version() + " has checkpoints up to epoch " + unfinished.epoch() + "; setResume(true) continues "
+                            + "it (as train --resume does), or delete that directory");
+                }
+                if (unfinished != null && unfinished.mismatch(options) != null) {
+                    throw new IllegalArgumentException(checkpoints.runDir() + ": " + unfinished.mismatch(options));
+                }
+                String shards = run + "/shards";
+                writeShards(spark, rows, labels, features, input, run, shards, unfinished != null ? checkpoints : null);
+                TrainingRun.Outcome outcome = TrainingRun.run(spark, shards, options, models, name, claim,
+                        progress != null ? progress : LOG::info);
+                ScoringModel scoring = ScoringModel.resolve(outcome.version().uri(), null, conf);
+                return copyValues(new CnnClassificationModel(uid, scoring), ParamMap.empty()).setParent(this);
+            }
+        } finally {
+            rows.unpersist(false);
+        }
+    }
 
-        String run = Fs.child(getOrDefault(workDir), "fit-" + UUID.randomUUID()).toString();
-        String shards = run + "/shards";
+    /**
+     * Decodes the rows and writes them as the fit's shards, unless {@code shards} already holds them: a resumed fit
+     * ({@code resumed}: the checkpoints it continues) finds the shards of the same rows and settings complete (the
+     * manifest's lineage records both, the rows as {@link ImageStats#digest}) and trains on them as they are; shards of
+     * other rows or settings are refused, since the checkpoint was trained on them.
+     */
+    private void writeShards(SparkSession spark, Dataset<Row> rows, Labels labels, FeatureColumn features, ModelZoo.Input input,
+                             String run, String shards, Checkpoints resumed) {
+        var conf = spark.sparkContext().hadoopConfiguration();
         long firstHeld = labels.rows() - Math.round(labels.rows() * (Double) getOrDefault(validationFraction));
         ImageDecoder decoder = new ImageDecoder(input.channels(), input.height(), input.width(), ImageDecoder.DEFAULT_MAX_PIXELS);
         List<String> classes = labels.classes();
@@ -354,26 +416,37 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
                 .persist(StorageLevel.DISK_ONLY());
         try {
             ImageStats stats = ImageStats.of(decoded, SPLITS);
-            if (!stats.quarantined().isEmpty()) {
+            if (!stats.quarantined().isEmpty() && getHandleInvalid().equals("error")) {
                 long bad = stats.quarantined().values().stream().mapToLong(Long::longValue).sum();
-                if (getHandleInvalid().equals("error")) {
-                    throw new IllegalArgumentException("features column '" + getFeaturesCol() + "': " + bad + " of " + labels.rows()
-                            + " rows cannot be used " + stats.quarantined() + ImagePreprocess.examples(decoded)
-                            + " (handleInvalid=error; skip or keep trains without them)");
-                }
-                LOG.warn("{} of {} rows left out of training ({}): {}", bad, labels.rows(), stats.quarantined(), run + "/quarantine");
+                throw new IllegalArgumentException("features column '" + getFeaturesCol() + "': " + bad + " of " + labels.rows()
+                        + " rows cannot be used " + stats.quarantined() + ImagePreprocess.examples(decoded)
+                        + " (handleInvalid=error; skip or keep trains without them)");
+            }
+            ShardWriter.Options options = new ShardWriter.Options(getOrDefault(modelName), getBatchSize(), true,
+                    lineage(input, stats.digest()));
+            Manifest existing = ShardWriter.completeManifest(shards, conf);
+            if (existing != null && ShardWriter.completeFor(shards, List.of(), options, conf) != null) {
+                LOG.info("{} holds the shards of these rows and settings: not written again", shards);
+                return;
+            }
+            if (resumed != null && existing != null) {
+                Map<String, String> now = new LinkedHashMap<>(options.lineage());
+                now.put("batchSize", Integer.toString(getBatchSize()));
+                List<String> differ = now.keySet().stream().filter(k -> !now.get(k).equals(existing.lineage().get(k))).toList();
+                throw new IllegalArgumentException(shards + ": the checkpoints in " + resumed.runDir() + " were trained on shards of "
+                        + "other " + String.join(", ", differ) + " than this fit's; resume with the rows and settings of the "
+                        + "interrupted fit, or delete " + resumed.runDir() + " to start again");
+            }
+            if (!stats.quarantined().isEmpty()) {
+                LOG.warn("{} of {} rows left out of training ({}): {}", stats.quarantined().values().stream().mapToLong(Long::longValue)
+                        .sum(), labels.rows(), stats.quarantined(), run + "/quarantine");
                 ImagePreprocess.writeQuarantine(spark, decoded, run + "/quarantine");
             }
             ShardWriter.write(spark, decoded, stats, new Manifest.Shape(input.channels(), input.height(), input.width()), classes,
-                    List.of(), shards, new ShardWriter.Options(getOrDefault(modelName), getBatchSize(), false, lineage(input)));
+                    List.of(), shards, options);
         } finally {
             decoded.unpersist(false);
         }
-
-        String storeUri = isDefined(store) ? getOrDefault(store) : run + "/store";
-        TrainingRun.Outcome outcome = TrainingRun.run(spark, shards, options, storeUri, getOrDefault(modelName), null, LOG::info);
-        ScoringModel scoring = ScoringModel.resolve(outcome.version().uri(), null, conf);
-        return copyValues(new CnnClassificationModel(uid, scoring), ParamMap.empty()).setParent(this);
     }
 
     /** One row as a decoded image of the train or validation split, or a quarantined one with the decoder's reason. */
@@ -432,10 +505,11 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         return new Labels(List.copyOf(classes), n);
     }
 
-    private Map<String, String> lineage(ModelZoo.Input input) {
+    /** What the shards were made from: the rows ({@link ImageStats#digest}) and the settings that shape them. */
+    private Map<String, String> lineage(ModelZoo.Input input, String rows) {
         Map<String, String> lineage = new LinkedHashMap<>();
         lineage.put("job", "spark-ml");
-        lineage.put("estimator", uid);
+        lineage.put("rows", rows);
         lineage.put("featuresCol", getFeaturesCol());
         lineage.put("input", input.channels() + "x" + input.height() + "x" + input.width());
         lineage.put("resize", ImageDecoder.RESIZE);

@@ -1,6 +1,10 @@
 package sparkconv.shards;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +26,8 @@ public final class ImageStats implements Serializable {
     final long[] trainHistogram = new long[256];
     final TreeSet<String> labels = new TreeSet<>();
     private final TreeMap<String, Long> quarantined = new TreeMap<>();
+    /** Two 64-bit lanes: the sums, mod 2^64, of every image's SHA-256 prefix (see {@link #digest}). */
+    private final long[] digest = new long[2];
 
     private ImageStats(List<String> splits) {
         if (!splits.get(0).equals("train")) {
@@ -38,6 +44,7 @@ public final class ImageStats implements Serializable {
     }
 
     private ImageStats add(DecodedImage d) {
+        addToDigest(d);
         if (!d.ok()) {
             quarantined.merge(d.reason(), 1L, Long::sum);
             return this;
@@ -65,7 +72,37 @@ public final class ImageStats implements Serializable {
         }
         labels.addAll(other.labels);
         other.quarantined.forEach((reason, n) -> quarantined.merge(reason, n, Long::sum));
+        digest[0] += other.digest[0];
+        digest[1] += other.digest[1];
         return this;
+    }
+
+    private void addToDigest(DecodedImage d) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String s : new String[]{d.key(), d.split(), d.label(), d.reason()}) {
+            sha.update(String.valueOf(s).getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+        }
+        if (d.pixels() != null) {
+            sha.update(d.pixels());
+        }
+        ByteBuffer h = ByteBuffer.wrap(sha.digest());
+        digest[0] += h.getLong();
+        digest[1] += h.getLong();
+    }
+
+    /**
+     * What the shards are made of, in 32 hex digits: a sum of one hash per image over its key (its place in the
+     * order), split, label, quarantine reason and pixels. The same images with the same keys give the same digest
+     * whatever the partitioning; another image, order, label or split gives another (a collision aside).
+     */
+    public String digest() {
+        return String.format("%016x%016x", digest[0], digest[1]);
     }
 
     public List<String> splits() {

@@ -27,6 +27,7 @@ import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
 import sparkconv.spark.StagedCommit;
 import sparkconv.store.FileDigests;
+import sparkconv.store.ModelStore;
 import sparkconv.store.StoreModes;
 
 /**
@@ -58,11 +59,22 @@ public final class Checkpoints {
     @JsonIgnoreProperties(FileDigests.KEY)
     public record State(String run, String model, long seed, int epoch, List<EpochStats> history, int bestEpoch,
                         double bestValidationAccuracy) {
+        /** Why a run under {@code options} cannot continue from this checkpoint, or null if it can. */
+        public String mismatch(TrainOptions options) {
+            return model.equals(options.model()) && seed == options.hyper().seed() ? null
+                    : "the checkpoint is of model " + model + " with seed " + seed + ", not " + options.model() + " with seed "
+                    + options.hyper().seed();
+        }
     }
 
     public Checkpoints(String storeUri, String run, Configuration conf) {
         this.runDir = new Path(Fs.child(storeUri, DIR), run);
         this.conf = conf;
+    }
+
+    /** The checkpoints of the run that trains {@code name} {@code version} into {@code store}. */
+    public static Checkpoints of(ModelStore store, String name, String version, Configuration conf) {
+        return new Checkpoints(store.root(), name + "-" + version, conf);
     }
 
     public Path runDir() {

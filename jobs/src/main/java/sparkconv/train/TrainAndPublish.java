@@ -62,13 +62,14 @@ final class TrainAndPublish {
         }
     }
 
-    private static <N extends Model, M> Done<N, M> run(SparkSession spark, String shardDir, TrainOptions options, ModelStore store,
+    /** For a caller that already holds the version's claim ({@code v}). */
+    static <N extends Model, M> Done<N, M> run(SparkSession spark, String shardDir, TrainOptions options, ModelStore store,
                                                        String name, String v, Consumer<String> progress, Task<N, M> task) {
         var conf = spark.sparkContext().hadoopConfiguration();
         Manifest manifest = Manifest.read(shardDir, conf);
         ModelZoo.Input input = new ModelZoo.Input(manifest.shape().channels(), manifest.shape().height(), manifest.shape().width());
         Network<N> network = task.configure(shardDir, manifest, input);
-        Checkpoints checkpoints = new Checkpoints(store.root(), name + "-" + v, conf);
+        Checkpoints checkpoints = Checkpoints.of(store, name, v, conf);
         Checkpoints.State resumeFrom = resumePoint(checkpoints, options, name, v, progress);
         N net;
         if (resumeFrom != null) {
@@ -135,9 +136,8 @@ final class TrainAndPublish {
             throw new SparkconvException(checkpoints.runDir() + ": an unfinished run of " + name + " " + version
                     + " has checkpoints up to epoch " + state.epoch() + "; pass --resume to continue it, or delete that directory");
         }
-        if (!state.model().equals(options.model()) || state.seed() != options.hyper().seed()) {
-            throw new SparkconvException(checkpoints.runDir() + ": the checkpoint is of model " + state.model() + " with seed "
-                    + state.seed() + ", not " + options.model() + " with seed " + options.hyper().seed());
+        if (state.mismatch(options) != null) {
+            throw new SparkconvException(checkpoints.runDir() + ": " + state.mismatch(options));
         }
         return state;
     }

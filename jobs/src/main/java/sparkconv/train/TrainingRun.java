@@ -34,6 +34,16 @@ public final class TrainingRun {
         return new Outcome(done.version(), done.network(), done.test(), done.epochs(), done.seconds());
     }
 
+    /**
+     * The same for a caller that claimed the version itself ({@code claim}: sparkconv.ml's fit names its work directory
+     * after the version it trains, so it claims before writing its shards).
+     */
+    public static Outcome run(SparkSession spark, String shardDir, TrainOptions options, ModelStore store, String name,
+                              ModelStore.VersionClaim claim, Consumer<String> progress) {
+        var done = TrainAndPublish.run(spark, shardDir, options, store, name, claim.version(), progress, new Classification(options));
+        return new Outcome(done.version(), done.network(), done.test(), done.epochs(), done.seconds());
+    }
+
     /** A classifier from the zoo: accuracy, per-class figures and the confusion matrix on the test split. */
     private record Classification(TrainOptions options) implements TrainAndPublish.Task<MultiLayerNetwork, ClassificationMetrics> {
         @Override

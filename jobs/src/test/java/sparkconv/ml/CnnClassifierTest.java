@@ -3,6 +3,7 @@ package sparkconv.ml;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -230,6 +231,47 @@ class CnnClassifierTest {
         Row quarantined = spark.read().parquet(run.resolve("quarantine").toString()).first();
         assertTrue(quarantined.getString(0).endsWith("img-0-broken.png") && quarantined.getString(1).equals("corrupt-image"), quarantined.toString());
         assertEquals(40, model.setHandleInvalid("skip").transform(files).count());
+    }
+
+    /**
+     * A fit stopped right after its epoch-1 checkpoint (as the trainer's own resume test stops a run) and fitted again
+     * with resume trains bit-identical parameters to the uninterrupted fit with the same seed, from epoch 2 and on the
+     * shards the first attempt wrote (not written again); an unfinished fit without resume, and a resume on other rows,
+     * are refused in one message.
+     */
+    @Test
+    void aResumedFitTrainsWhatTheUninterruptedOneTrains() throws Exception {
+        Dataset<Row> data = images(0, 256);
+        String work = dir.resolve("work-resume").toString();
+        CnnClassifier cnn = new CnnClassifier().setModel("seed-trace").setEpochs(2).setBatchSize(32).setWorkDir(work).setStore(store);
+        cnn.copy(ParamMap.empty()).setModelName("fm-whole").fit(data);
+
+        CnnClassifier interrupted = cnn.copy(ParamMap.empty()).setModelName("fm-resumed");
+        interrupted.progress = line -> {
+            if (line.startsWith("checkpoint epoch 1 ")) {
+                throw new Interrupted();
+            }
+        };
+        assertThrows(Interrupted.class, () -> interrupted.fit(data));
+        Path manifest = Path.of(work, "fit-fm-resumed-v1", "shards", Manifest.FILE);
+        Object written = Files.readAttributes(manifest, BasicFileAttributes.class).fileKey();
+
+        CnnClassifier again = cnn.copy(ParamMap.empty()).setModelName("fm-resumed");
+        assertMessage("/checkpoints/fm-resumed-v1: an unfinished fit of fm-resumed v1 has checkpoints up to epoch 1; setResume(true) "
+                + "continues it", () -> again.fit(data));
+        assertMessage("were trained on shards of other rows than this fit's", () -> again.setResume(true).fit(images(1, 256)));
+        again.fit(data);
+
+        ModelStore models = new ModelStore(store, new Configuration());
+        assertEquals(2, ((Map<?, ?>) models.get("fm-resumed", "v1").metadata().get("training")).get("resumedAtEpoch"),
+                "the second fit continued from the checkpoint");
+        assertEquals(written, Files.readAttributes(manifest, BasicFileAttributes.class).fileKey(),
+                "the resumed fit trained on the shards the interrupted one wrote");
+        assertArrayEquals(models.load("fm-whole", "v1").params().data().asFloat(), models.load("fm-resumed", "v1").params().data().asFloat(),
+                "interrupted after epoch 1 and resumed: the uninterrupted fit's parameters, bit for bit");
+    }
+
+    private static final class Interrupted extends RuntimeException {
     }
 
     /**
