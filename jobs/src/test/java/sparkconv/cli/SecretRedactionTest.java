@@ -52,8 +52,9 @@ class SecretRedactionTest {
         CommandHarness.Result r;
         try {
             Path csv = Files.writeString(tmp.resolve("AAA.csv"), "Date,Open,High,Low,Close\n2020-01-02,10,11,9,10\n2020-01-03,10,12,9,11\n");
-            r = CommandHarness.run("nifty", "ingest", "--csv", csv.toString(), "--out", tmp.resolve("ingested").toString(),
-                    "--conf", "spark.sparkconv.test.secret=" + SECRET, "--conf=spark.sparkconv.test.password=" + SECRET);
+            // the settings first: the UI's descriptions are cut at 200 characters
+            r = CommandHarness.run("nifty", "ingest", "--conf", "spark.sparkconv.test.secret=" + SECRET,
+                    "--conf=spark.sparkconv.test.password=" + SECRET, "--csv", csv.toString(), "--out", tmp.resolve("ingested").toString());
             assertEquals(0, r.code(), r.errors().toString());
             sc.listenerBus().waitUntilEmpty(10_000);
         } finally {

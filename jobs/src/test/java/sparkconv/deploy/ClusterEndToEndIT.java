@@ -459,8 +459,8 @@ class ClusterEndToEndIT {
         ModelStore models = new ModelStore(store(), conf);
         for (String version : models.versionNames("fm")) {
             ModelStore.Version v = models.get("fm", version);
-            outputs.add(Fs.child(v.uri(), "metadata.json"));
-            outputs.add(Fs.child(v.uri(), "report.html"));
+            outputs.add(v.uri() + "/metadata.json");
+            outputs.add(v.uri() + "/report.html");
         }
         outputs.add(cluster.get("HDFS_URI") + "/fashion-mnist/eval/metrics.json");
         List<String> present = outputs.stream().filter(o -> Fs.exists(Fs.path(o), conf)).toList();

@@ -390,8 +390,8 @@ class YarnEndToEndIT {
         for (String name : List.of(UNDISTURBED, FAULTED)) {
             ModelStore models = new ModelStore(dagValue(name, "params.store"), conf);
             if (models.versionNames(name).contains(VERSION)) {
-                outputs.add(Fs.child(models.get(name, VERSION).uri(), "metadata.json"));
-                outputs.add(Fs.child(models.get(name, VERSION).uri(), "report.html"));
+                outputs.add(models.get(name, VERSION).uri() + "/metadata.json");
+                outputs.add(models.get(name, VERSION).uri() + "/report.html");
             }
         }
         outputs.add(dagValue(UNDISTURBED, "params.work") + "/evaluations/" + UNDISTURBED + "-" + VERSION + ".json");
