@@ -79,20 +79,23 @@ class YarnEndToEndIT {
     static final int SCORED = 40;
     /**
      * The cluster's HDFS and YARN delegation tokens must be renewed every this many seconds
-     * (deploy/cluster --token-renew-interval) and live at most {@link #TOKEN_LIFETIME_SECONDS}: three lifetimes fit in
-     * each of the DAG's trainings (3 epochs for it) on a quiet host as on a busy one. Spark logs in again from the keytab
-     * and hands out fresh tokens at {@link #RENEWAL_RATIO} of the interval; every HDFS access of sparkconv's own after
-     * that (the version claim, checkpoints, the store, the executors' shard reads, score's output) uses them. Containers
-     * that start later than a lifetime after the submission (on this busy host an application's executors start 20-50 s
-     * after it) are localized with the tokens the ResourceManager gets for the application (deploy/cluster gives it the
-     * proxy-user right for that); with a renew interval shorter than the lifetime it gets them at 0.9 of the interval,
-     * each still valid for more than the interval.
+     * (deploy/cluster --token-renew-interval) and live at most {@link #TOKEN_LIFETIME_SECONDS}, twice that (Hadoop's
+     * ratio is 7): three lifetimes fit in each of the DAG's trainings (3 epochs for it), on a quiet host too. Spark logs
+     * in again from the keytab and hands out fresh tokens at {@link #RENEWAL_RATIO} of the interval; every HDFS access
+     * of sparkconv's own after that (the version claim, checkpoints, the store, the executors' shard reads, score's
+     * output) uses them. Containers that start after the submission's tokens expired (on this busy host an
+     * application's executors start 20-50 s after it) are localized with tokens the ResourceManager gets for the
+     * application (deploy/cluster gives it the proxy-user right): it asks for them when it renews a token near its end,
+     * at 0.9 of the interval, and stops renewing the old ones. With a lifetime twice the interval each of them still has
+     * an interval to live when the next one comes; with a lifetime equal to it (10 s, 4 s tried) a NodeManager's
+     * localizer, a JVM of its own that takes seconds to start under load, met an expired token.
      */
-    static final int TOKEN_RENEW_SECONDS = 4;
-    static final int TOKEN_LIFETIME_SECONDS = 8;
+    static final int TOKEN_RENEW_SECONDS = 8;
+    static final int TOKEN_LIFETIME_SECONDS = 16;
     /**
-     * Spark's spark.security.credentials.renewalRatio for these jobs: fresh tokens every half interval (2 s), 2 s before
-     * the last ones expire (Spark's default, 0.75, would leave 1 s on a 2-core host under load).
+     * Spark's spark.security.credentials.renewalRatio for these jobs: fresh tokens every half interval (4 s), 4 s before
+     * the last ones expire (nobody renews the tokens Spark fetches; Spark's default, 0.75, would leave 2 s on a 2-core
+     * host under load).
      */
     static final double RENEWAL_RATIO = 0.5;
     /** The DAG run's day, and the version its train publishes. */
