@@ -86,9 +86,9 @@ class YarnEndToEndIT {
      * output) uses them. Containers that start after the submission's tokens expired (on this busy host an
      * application's executors start 20-50 s after it) are localized with tokens the ResourceManager gets for the
      * application (deploy/cluster gives it the proxy-user right): it asks for them when it renews a token near its end,
-     * at 0.9 of the interval, and stops renewing the old ones. With a lifetime twice the interval each of them still has
-     * an interval to live when the next one comes; with a lifetime equal to it (10 s, 4 s tried) a NodeManager's
-     * localizer, a JVM of its own that takes seconds to start under load, met an expired token.
+     * at 0.9 of the interval, and stops renewing the old ones. So the submission's own tokens live 1.9 intervals at
+     * most, and the ApplicationMaster's localizer (a JVM of its own, seconds to start under load) must reach HDFS within
+     * that: 8-12 s on this busy host; a 10 s interval and lifetime (10 s) and a 4 s interval with 8 s (7.6 s) failed.
      */
     static final int TOKEN_RENEW_SECONDS = 8;
     static final int TOKEN_LIFETIME_SECONDS = 16;
