@@ -37,9 +37,17 @@ public final class Main implements Runnable {
         if (System.getenv(CHECK_ONLY) != null) {
             System.exit(check(args)); // deploy/submit, before it submits in cluster mode
         }
-        int code = run(args);
-        if ("cluster".equals(System.getProperty("spark.submit.deployMode"))
-                && System.getProperty("spark.master", "").startsWith("yarn")) {
+        boolean yarnCluster = "cluster".equals(System.getProperty("spark.submit.deployMode"))
+                && System.getProperty("spark.master", "").startsWith("yarn");
+        int code;
+        try {
+            // a command that starts no SparkContext has no token renewal: it must not use the submission's tokens
+            code = yarnCluster && !startsSpark(args) ? sparkconv.spark.Kerberos.withoutSubmissionTokens(() -> run(args)) : run(args);
+        } catch (SparkconvException e) {
+            System.err.println("sparkconv: error: " + e.getMessage());
+            code = 2;
+        }
+        if (yarnCluster) {
             // In YARN's cluster mode this runs inside the ApplicationMaster, which reports success only if main returns
             // (System.exit, even with 0, is "exited early": FAILED) and failure if it throws; it then ends the JVM.
             if (code != 0) {
@@ -88,6 +96,19 @@ public final class Main implements Runnable {
             return 0;
         } catch (Exception e) {
             return failure(e, cli.getErr());
+        }
+    }
+
+    /** Whether the command line's command is a Spark job (takes --master): one that starts a SparkContext. */
+    static boolean startsSpark(String[] args) {
+        try {
+            CommandLine.ParseResult parsed = commandLine().parseArgs(args);
+            while (parsed.hasSubcommand()) {
+                parsed = parsed.subcommand();
+            }
+            return parsed.commandSpec().optionsMap().containsKey("--master");
+        } catch (CommandLine.ParameterException e) {
+            return true; // run() reports it as it is
         }
     }
 

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import sparkconv.spark.JobDescriptions;
+import sparkconv.spark.Redaction;
 import sparkconv.spark.SparkSessions;
 import sparkconv.spark.WorkerThreads;
 
@@ -39,7 +40,8 @@ final class SparkOptions {
             // on a cluster the application's id is what its UI, its logs and the cluster manager know it by
             System.err.println("sparkconv: " + appName + " runs as Spark application " + sc.applicationId() + " on " + sc.master());
         }
-        JobDescriptions.command(session.sparkContext(), description());
+        // the Spark UI lists it on every job, and the event log keeps it: a secret --conf shows redacted, as Spark's own pages do
+        JobDescriptions.command(session.sparkContext(), description(sc.getConf()));
         return session;
     }
 
@@ -68,14 +70,18 @@ final class SparkOptions {
         }
     }
 
-    /** {@code nifty render --in nifty/ingested --window 20 ...}: the command's path and the arguments it was given. */
-    String description() {
+    /**
+     * {@code nifty render --in nifty/ingested --window 20 ...}: the command's path and the arguments it was given, a
+     * secret {@code --conf} redacted by the session's {@code spark.redaction.regex}.
+     */
+    String description(org.apache.spark.SparkConf sparkConf) {
         List<String> path = List.of(ConfDefaults.commandPath(command).split("\\."));
         var parsed = command.commandLine().getParseResult();
         List<String> args = parsed == null ? List.of() : parsed.expandedArgs();
         if (args.size() >= path.size() && args.subList(0, path.size()).equals(path)) {
             args = args.subList(path.size(), args.size()); // the whole command line, not only this command's part
         }
+        args = Redaction.commandLine(args, sparkConf);
         return String.join(" ", path) + (args.isEmpty() ? "" : " " + String.join(" ", args));
     }
 }

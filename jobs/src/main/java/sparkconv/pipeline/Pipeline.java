@@ -23,9 +23,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.SparkConf;
 
 import sparkconv.SparkconvException;
 import sparkconv.spark.Fs;
+import sparkconv.spark.Redaction;
+import sparkconv.spark.SparkSessions;
 import sparkconv.spark.StagedCommit;
 
 /**
@@ -104,6 +107,8 @@ public final class Pipeline {
             }
         }
 
+        // the plan and progress lines show a secret --conf redacted, as Spark's UI would; the stages get the values
+        SparkConf shownBy = SparkSessions.conf(spark);
         List<StageOutcome> outcomes = new ArrayList<>();
         for (int i = first; i < stages.size(); i++) {
             PipelineSpec.Stage s = stages.get(i);
@@ -111,7 +116,8 @@ public final class Pipeline {
             boolean forced = from != null && i == first;
             boolean complete = !forced && upToDate(s);
             if (dryRun) {
-                log.accept(label + ": " + (complete ? "would skip (complete, same inputs)" : "would run: " + String.join(" ", commandLines.get(i))));
+                log.accept(label + ": " + (complete ? "would skip (complete, same inputs)"
+                        : "would run: " + String.join(" ", Redaction.commandLine(commandLines.get(i), shownBy))));
                 outcomes.add(new StageOutcome(s.name(), complete ? Outcome.WOULD_SKIP : Outcome.WOULD_RUN, commandLines.get(i)));
                 continue;
             }
@@ -120,7 +126,7 @@ public final class Pipeline {
                 outcomes.add(new StageOutcome(s.name(), Outcome.SKIPPED, commandLines.get(i)));
                 continue;
             }
-            log.accept(label + ": running " + String.join(" ", commandLines.get(i)));
+            log.accept(label + ": running " + String.join(" ", Redaction.commandLine(commandLines.get(i), shownBy)));
             long start = System.nanoTime();
             int code = commands.run(commandLines.get(i));
             if (code != 0) {

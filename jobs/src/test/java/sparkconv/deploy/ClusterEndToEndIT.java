@@ -66,6 +66,8 @@ import sparkconv.train.Checkpoints;
 class ClusterEndToEndIT {
     static final Path RUN_DIR = Path.of("target/it-cluster").toAbsolutePath();
     static final Path STEP_LOGS = RUN_DIR.resolve("steps");
+    /** Every job's Spark event log: what the history server's pages, the environment page among them, are built from. */
+    static final Path EVENT_LOGS = RUN_DIR.resolve("eventlog");
     /** Every training run: 2 epochs on 1,500 images, seed 42 (the default), so the runs are comparable. */
     static final String EPOCHS = "2";
     /**
@@ -111,6 +113,7 @@ class ClusterEndToEndIT {
         secret = Files.readAllLines(secretFile).stream().filter(l -> l.startsWith("spark.authenticate.secret "))
                 .map(l -> l.substring(l.indexOf(' ') + 1).trim()).findFirst().orElseThrow();
         assertTrue(secret.length() >= 32, "a generated secret of 32 bytes or more");
+        Files.createDirectories(EVENT_LOGS);
     }
 
     /** A test that fails while a job runs must not leave that job running into the next test: the driver is killed. */
@@ -522,14 +525,47 @@ class ClusterEndToEndIT {
             scanned = logs.size();
         }
         assertTrue(scanned > 10, "logs scanned: " + scanned);
-        assertEquals(List.of(), leaks, "files under " + RUN_DIR + " holding the secret");
+        // the outputs in HDFS: every version's metadata.json and report.html, the evaluation's metrics
+        Configuration conf = new Configuration();
+        List<String> outputs = new ArrayList<>();
+        ModelStore models = new ModelStore(store(), conf);
+        for (String version : models.versionNames("fm")) {
+            ModelStore.Version v = models.get("fm", version);
+            outputs.add(v.uri() + "/metadata.json");
+            outputs.add(v.uri() + "/report.html");
+        }
+        outputs.add(cluster.get("HDFS_URI") + "/fashion-mnist/eval/metrics.json");
+        List<String> present = outputs.stream().filter(o -> Fs.exists(Fs.path(o), conf)).toList();
+        assertTrue(present.stream().anyMatch(o -> o.endsWith("metadata.json")) && present.stream().anyMatch(o -> o.endsWith("report.html")),
+                "metadata and a report to check: " + present);
+        for (String out : present) {
+            if (Fs.readString(Fs.path(out), conf).contains(secret)) {
+                leaks.add(Path.of(out.replace(':', '_')));
+            }
+        }
+        // the environment page of every job (its event log's SparkListenerEnvironmentUpdate) lists the setting, redacted
+        List<Path> eventLogs;
+        try (Stream<Path> files = Files.list(EVENT_LOGS)) {
+            eventLogs = files.toList();
+        }
+        assertTrue(eventLogs.size() >= 4, "an event log per job: " + eventLogs);
+        long environments = 0;
+        for (Path log : eventLogs) { // a killed driver's log may end before its environment was flushed
+            for (String environment : Files.readString(log).lines().filter(l -> l.contains("\"Event\":\"SparkListenerEnvironmentUpdate\"")).toList()) {
+                assertTrue(environment.contains("\"spark.authenticate.secret\":\"*********(redacted)\""), log + ": the secret's setting, redacted");
+                environments++;
+            }
+        }
+        assertTrue(environments >= 4, "the environment of every finished job: " + environments + " in " + eventLogs);
+        assertEquals(List.of(), leaks, "files under " + RUN_DIR + " and outputs holding the secret");
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             List<String> onCommandLine = procs.filter(p -> p.getFileName().toString().matches("\\d+"))
                     .filter(p -> proc(Long.parseLong(p.getFileName().toString()), "cmdline").contains(secret))
                     .map(p -> p.getFileName().toString()).toList();
             assertEquals(List.of(), onCommandLine, "processes with the secret on their command line");
         }
-        System.out.printf("the secret is in none of %d files under %s and on no command line%n", scanned, RUN_DIR);
+        System.out.printf("the secret is in none of %d files under %s (%d event logs, %d environments, the setting redacted), none of %d "
+                + "outputs (metadata.json, report.html, metrics) and on no command line%n", scanned, RUN_DIR, eventLogs.size(), environments, present.size());
     }
 
     /** Starts {@code command} with an executor pausing inside its first task, kills the driver, and checks the output. */
@@ -689,7 +725,8 @@ class ClusterEndToEndIT {
      */
     static DeployScripts.Running startSubmit(Path log, String... command) throws IOException {
         List<String> args = new ArrayList<>(List.of("--master", cluster.get("MASTER_URL"), "--secret-file",
-                cluster.get("SPARK_SECRET_FILE"), "--driver-memory", "1g", "--executor-memory", "1g"));
+                cluster.get("SPARK_SECRET_FILE"), "--driver-memory", "1g", "--executor-memory", "1g",
+                "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + EVENT_LOGS.toUri()));
         args.addAll(List.of(command));
         DeployScripts.Running job = DeployScripts.start(log, "submit", args.toArray(String[]::new));
         SUBMISSIONS.add(job);

@@ -94,6 +94,17 @@ class SubmitCommandLineTest {
                 c.application().subList(1, c.application().size()));
     }
 
+    /** --dry-run shows a secret --conf as Spark's UI does; the rest of the command as it would run. */
+    @Test
+    void aDryRunShowsASecretSettingRedacted() throws Exception {
+        Command c = dryRun("--master", "local[2]", "--conf", "spark.authenticate.secret=0f1e2d3c4b5a6978", "--conf",
+                "spark.executorEnv.DB=my-password-is-this", "--conf", "spark.ui.port=4041", "evaluate", "--name", "m");
+        assertEquals("*********(redacted)", c.conf().get("spark.authenticate.secret"));
+        assertEquals("*********(redacted)", c.conf().get("spark.executorEnv.DB"), "a value that looks like a secret, whatever its key");
+        assertEquals("4041", c.conf().get("spark.ui.port"));
+        assertTrue(c.conf().values().stream().noneMatch(v -> v.contains("0f1e2d3c4b5a6978") || v.contains("my-password")), c.conf().toString());
+    }
+
     @Test
     void standaloneWaitsForTheApplicationAndListensOnLoopbackForALoopbackMaster() throws Exception {
         Command c = dryRun("--master", "spark://127.0.0.1:17077", "--executor-memory", "1g",

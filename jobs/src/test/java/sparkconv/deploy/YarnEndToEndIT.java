@@ -74,7 +74,30 @@ import sparkconv.store.Promotion;
 class YarnEndToEndIT {
     static final Path RUN_DIR = Path.of("target/it-yarn").toAbsolutePath();
     static final Path STEP_LOGS = RUN_DIR.resolve("steps");
+    /** Every job's Spark event log: what the history server's pages, the environment page among them, are built from. */
+    static final Path EVENT_LOGS = RUN_DIR.resolve("eventlog");
     static final int SCORED = 40;
+    /**
+     * The cluster's HDFS and YARN delegation tokens must be renewed every this many seconds
+     * (deploy/cluster --token-renew-interval) and live at most {@link #TOKEN_LIFETIME_SECONDS}, twice that (Hadoop's
+     * ratio is 7): three lifetimes fit in each of the DAG's trainings (3 epochs for it), on a quiet host too. Spark logs
+     * in again from the keytab and hands out fresh tokens at {@link #RENEWAL_RATIO} of the interval; every HDFS access
+     * of sparkconv's own after that (the version claim, checkpoints, the store, the executors' shard reads, score's
+     * output) uses them. Containers that start after the submission's tokens expired (on this busy host an
+     * application's executors start 20-50 s after it) are localized with tokens the ResourceManager gets for the
+     * application (deploy/cluster gives it the proxy-user right): it asks for them when it renews a token near its end,
+     * at 0.9 of the interval, and stops renewing the old ones. So the submission's own tokens live 1.9 intervals at
+     * most, and the ApplicationMaster's localizer (a JVM of its own, seconds to start under load) must reach HDFS within
+     * that: 8-12 s on this busy host; a 10 s interval and lifetime (10 s) and a 4 s interval with 8 s (7.6 s) failed.
+     */
+    static final int TOKEN_RENEW_SECONDS = 8;
+    static final int TOKEN_LIFETIME_SECONDS = 16;
+    /**
+     * Spark's spark.security.credentials.renewalRatio for these jobs: fresh tokens every half interval (4 s), 4 s before
+     * the last ones expire (nobody renews the tokens Spark fetches; Spark's default, 0.75, would leave 2 s on a 2-core
+     * host under load).
+     */
+    static final double RENEWAL_RATIO = 0.5;
     /** The DAG run's day, and the version its train publishes. */
     static final String DS = "2026-01-01";
     static final String VERSION = "v" + DS.replace("-", "");
@@ -96,6 +119,7 @@ class YarnEndToEndIT {
         DeployScripts.Result r = DeployScripts.run(STEP_LOGS.resolve("up.log"), 300, "cluster", "up", "--manager", "yarn",
                 "--dir", RUN_DIR.toString(), "--base-port", String.valueOf(ClusterEndToEndIT.freeBasePort(60)),
                 "--workers", "2", "--worker-memory", "4g", "--datanodes", "2", "--kerberos",
+                "--token-renew-interval", String.valueOf(TOKEN_RENEW_SECONDS), "--token-max-lifetime", String.valueOf(TOKEN_LIFETIME_SECONDS),
                 "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
         assertEquals(0, r.exitCode(), "deploy/cluster up --manager yarn:\n" + r.output());
         Properties env = new Properties();
@@ -109,6 +133,7 @@ class YarnEndToEndIT {
         }
         assertEquals("2", hadoopConf().get("dfs.replication"), "2 DataNodes, replication 2");
         assertTrue(Fs.exists(Fs.path(cluster.get("SPARK_YARN_ARCHIVE")), hadoopConf()), "Spark's jars in HDFS");
+        Files.createDirectories(EVENT_LOGS); // the drivers (client mode here, cluster mode in a container on this host) write there
     }
 
     @AfterEach
@@ -196,8 +221,12 @@ class YarnEndToEndIT {
         assertTrue(Pattern.compile("sparkconv: train runs as Spark application application_\\d+_\\d+ on yarn")
                 .matcher(trained.output()).find(), "the driver names its application:\n" + trained.output());
         ModelStore.Version v = checkTrainingRun(UNDISTURBED, executors);
+        // claimed its version, read shards on the executors, checkpointed, published (and released the claim) with
+        // tokens Spark obtained after the first ones had expired (its checkpoint and the claim's heartbeat before the
+        // version's files, the claim's release after them)
+        String trainTokens = outlivedItsTokens("client-mode train", 3, trained.output(), executorLogs(applicationOf(trained.output())), v.uri());
         double accuracy = ClusterEndToEndIT.testAccuracy(v);
-        assertTrue(accuracy > 0.2, "one epoch on 1,600 images beats chance (0.1): " + accuracy);
+        assertTrue(accuracy > 0.2, "three epochs on 1,600 images beat chance (0.1): " + accuracy);
         String modelReplicas = replicatedTwice(v.uri(), conf);
         undisturbedAccuracy = accuracy;
 
@@ -223,6 +252,10 @@ class YarnEndToEndIT {
         Fs.writeBytes(Fs.child(archive, "broken/empty.png"), new byte[0], conf);
         DeployScripts.Result scored = submitDagTask("client", "score", UNDISTURBED);
         assertEquals(0, scored.exitCode(), scored.output());
+        // read the model and the images, wrote and committed its Parquet output, with tokens Spark got after the first
+        // ones expired (one lifetime: the DAG's score of 41 images is too short for three)
+        String scoreTokens = outlivedItsTokens("client-mode score", 1, scored.output(), executorLogs(applicationOf(scored.output())),
+                dagValue(UNDISTURBED, "params.scores") + "/date=" + DS);
         String scores = dagValue(UNDISTURBED, "params.scores") + "/date=" + DS;
         assertTrue(Fs.exists(Fs.child(scores, "_SUCCESS"), conf), "scores complete in HDFS");
         long rows = LocalSpark.get().read().parquet(scores).count();
@@ -232,6 +265,8 @@ class YarnEndToEndIT {
         System.out.printf("YARN client mode, the Airflow DAG's commands (preprocess, train, evaluate, promote, score) as it "
                 + "renders them: test accuracy %.4f, promoted %s, %d rows scored; replication 2: shards %s, model %s%n",
                 accuracy, VERSION, rows, shardReplicas, modelReplicas);
+        System.out.println(trainTokens);
+        System.out.println(scoreTokens);
 
         failingJob("client");
     }
@@ -292,6 +327,9 @@ class YarnEndToEndIT {
                 .matcher(trained.output()).find(), trained.output());
         ModelStore.Version v = checkTrainingRun(FAULTED, executors);
         String app = applicationId(victim.commandLine());
+        // the driver in the ApplicationMaster's container renews too; the replacement executor started after the first
+        // tokens expired (its container localized with the tokens the ResourceManager got for the application)
+        String clusterTokens = outlivedItsTokens("cluster-mode train", 3, driverContainerLog(app), executorLogs(app), v.uri());
         String logs = containerLogs(applicationLogDirs(app));
         assertTrue(logs.contains("ExecutorLostFailure"), "the killed container's task was lost and re-run (driver log of " + app + ")");
         long containers = applicationLogDirs(app).stream().mapToLong(YarnEndToEndIT::containerCount).sum();
@@ -312,10 +350,108 @@ class YarnEndToEndIT {
                 + "%d containers, ApplicationMaster included), training finished %.1f s after the kill; test accuracy %.4f vs %.4f undisturbed (parameters "
                 + "identical)%n", container, victim.pid(), (containerKilled - dataNodeKilled) / 1e9, containers,
                 finishedAfter, accuracy, undisturbedAccuracy);
+        System.out.println(clusterTokens);
         assertTrue(failovers > 0, "the DFS client met the dead DataNode " + address.group(1) + " and went on to the other replica "
                 + "(driver and executor logs of " + app + ")");
         assertArrayEquals(models.load(UNDISTURBED, VERSION).params().toFloatVector(), models.load(FAULTED, VERSION).params().toFloatVector(),
                 "the model trained through both faults has the parameters of the undisturbed run (same seed, shards and settings)");
+    }
+
+    /**
+     * After the suite: the user's keytab is in no output. Neither its bytes (as they are, hex or base64) nor any of its
+     * keys (raw, hex, base64) appear in any log under the run directory (the steps' output, every container's stdout
+     * and stderr, the daemons' logs), in any job's event log (the history server's environment page is built from its
+     * SparkListenerEnvironmentUpdate, which every event log holds), in the versions' metadata.json and report.html, or
+     * in the evaluation's output. Only the keytab files themselves, HDFS's blocks (a cluster-mode submission stages the
+     * keytab for its driver) and the NodeManagers' localized copies hold it.
+     */
+    @Test
+    @Order(3)
+    void theKeytabIsInNoOutput() throws Exception {
+        Assumptions.assumeFalse(Double.isNaN(undisturbedAccuracy), "needs the runs of the first test");
+        Path keytab = Path.of(cluster.get("KERBEROS_KEYTAB"));
+        List<byte[]> needles = new ArrayList<>(keytabForms(Files.readAllBytes(keytab)));
+        javax.security.auth.kerberos.KerberosPrincipal principal = new javax.security.auth.kerberos.KerberosPrincipal(cluster.get("KERBEROS_PRINCIPAL"));
+        javax.security.auth.kerberos.KerberosKey[] keys = javax.security.auth.kerberos.KeyTab.getInstance(keytab.toFile()).getKeys(principal);
+        assertTrue(keys.length > 0, "the keytab holds keys of " + principal);
+        for (javax.security.auth.kerberos.KerberosKey k : keys) {
+            needles.addAll(keytabForms(k.getEncoded()));
+        }
+        List<String> leaks = new ArrayList<>();
+        int scanned = 0;
+        try (Stream<Path> files = Files.walk(RUN_DIR)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path rel = RUN_DIR.relativize(f);
+                boolean holdsItByDesign = rel.startsWith("kerberos") || rel.startsWith("hdfs") || rel.startsWith("spark-home")
+                        || (rel.startsWith("yarn") && rel.toString().contains("/local/")) || f.toString().endsWith(".jar");
+                if (!holdsItByDesign) {
+                    scanned++;
+                    if (holdsAny(Files.readAllBytes(f), needles)) {
+                        leaks.add(rel.toString());
+                    }
+                }
+            }
+        }
+        Configuration conf = hadoopConf();
+        List<String> outputs = new ArrayList<>();
+        for (String name : List.of(UNDISTURBED, FAULTED)) {
+            ModelStore models = new ModelStore(dagValue(name, "params.store"), conf);
+            if (models.versionNames(name).contains(VERSION)) {
+                outputs.add(models.get(name, VERSION).uri() + "/metadata.json");
+                outputs.add(models.get(name, VERSION).uri() + "/report.html");
+            }
+        }
+        outputs.add(dagValue(UNDISTURBED, "params.work") + "/evaluations/" + UNDISTURBED + "-" + VERSION + ".json");
+        assertTrue(Fs.exists(Fs.path(outputs.get(0)), conf) && Fs.exists(Fs.path(outputs.get(1)), conf), "the client run's metadata and report");
+        for (String out : outputs.stream().filter(o -> Fs.exists(Fs.path(o), conf)).toList()) {
+            scanned++;
+            if (holdsAny(Fs.readString(Fs.path(out), conf).getBytes(StandardCharsets.ISO_8859_1), needles)) {
+                leaks.add(out);
+            }
+        }
+        List<Path> eventLogs;
+        try (Stream<Path> files = Files.list(EVENT_LOGS)) {
+            eventLogs = files.toList();
+        }
+        assertTrue(eventLogs.size() >= 5, "an event log per job: " + eventLogs);
+        long environments = eventLogs.stream().filter(l -> {
+            try {
+                return Files.readString(l).contains("\"Event\":\"SparkListenerEnvironmentUpdate\"");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).count();
+        assertTrue(environments >= 5, "the environment page's data in every job's event log: " + environments + " of " + eventLogs);
+        assertTrue(scanned > 30, "files scanned: " + scanned);
+        assertEquals(List.of(), leaks, "outputs holding the keytab's bytes or keys");
+        System.out.printf("the keytab (%d keys) is in none of %d logs, event logs (%d, each with its environment) and "
+                + "outputs (metadata.json, report.html, evaluation)%n", keys.length, scanned, eventLogs.size());
+    }
+
+    /** The bytes as they are, as lower- and upper-case hex, and as base64 (standard and URL-safe). */
+    static List<byte[]> keytabForms(byte[] secret) {
+        String hex = java.util.HexFormat.of().formatHex(secret);
+        List<byte[]> out = new ArrayList<>(List.of(secret));
+        for (String f : List.of(hex, hex.toUpperCase(), java.util.Base64.getEncoder().encodeToString(secret),
+                java.util.Base64.getUrlEncoder().encodeToString(secret))) {
+            out.add(f.getBytes(StandardCharsets.US_ASCII));
+        }
+        return out;
+    }
+
+    static boolean holdsAny(byte[] haystack, List<byte[]> needles) {
+        for (byte[] n : needles) {
+            outer:
+            for (int i = 0; i + n.length <= haystack.length; i++) {
+                for (int j = 0; j < n.length; j++) {
+                    if (haystack[i + j] != n[j]) {
+                        continue outer;
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -390,6 +526,86 @@ class YarnEndToEndIT {
                 + "logs in %s%n", named.group(1), named.group(2), named.group(3), named.group(4), logDirs);
     }
 
+    /**
+     * Spark's line each time it obtained delegation tokens and sent them to the executors (HadoopDelegationTokenManager,
+     * at start and after every renewal), with its time: log4j's HH:mm:ss on this host's clock (conf/log4j2.properties
+     * shows it on a client-mode driver's console; a cluster-mode driver logs at INFO with Spark's default pattern).
+     */
+    static final Pattern TOKENS_UPDATED = Pattern.compile("(\\d{2}:\\d{2}:\\d{2}) INFO +HadoopDelegationTokenManager: Updating delegation tokens\\.");
+    /** An executor's line for each set it received (CoarseGrainedExecutorBackend). */
+    static final String TOKENS_RECEIVED = "Received tokens of ";
+
+    /**
+     * The proof that a step outlived its delegation tokens {@code lifetimes} times over and that sparkconv's own HDFS
+     * writes kept working, from Spark's log and the NameNode's records rather than a stopwatch: Spark obtained fresh
+     * tokens at least as often as it renews within {@code lifetimes} lifetimes before the second in which the NameNode recorded the
+     * first of the step's output files ({@code output}: a training's version, written at its end, or score's output),
+     * never failing to; and two executors at least (the step's two workers) received fresh tokens, so their shard and
+     * image reads ran on renewed tokens too. Returns the figures for the report.
+     */
+    static String outlivedItsTokens(String step, int lifetimes, String driverLog, List<String> executorLogs, String output) throws IOException {
+        // Spark renews every RENEWAL_RATIO x the renew interval: so many renewals take that many lifetimes
+        int renewals = (int) Math.ceil(lifetimes * TOKEN_LIFETIME_SECONDS / (RENEWAL_RATIO * TOKEN_RENEW_SECONDS));
+        assertFalse(driverLog.contains("Failed to update tokens"), step + ": Spark failed to renew its tokens:\n" + driverLog);
+        List<java.time.LocalTime> updates = new ArrayList<>();
+        Matcher m = TOKENS_UPDATED.matcher(driverLog);
+        while (m.find()) {
+            updates.add(java.time.LocalTime.parse(m.group(1)));
+        }
+        long firstWrite = Long.MAX_VALUE;
+        org.apache.hadoop.fs.Path root = Fs.path(output);
+        RemoteIterator<LocatedFileStatus> files = Fs.fs(root, hadoopConf()).listFiles(root, true);
+        while (files.hasNext()) {
+            firstWrite = Math.min(firstWrite, files.next().getModificationTime());
+        }
+        java.time.LocalTime written = java.time.Instant.ofEpochMilli(firstWrite).atZone(java.time.ZoneId.systemDefault()).toLocalTime();
+        long before = updates.stream().filter(u -> u.plusSeconds(1).isBefore(written)).count() - 1; // the first is the start
+        assertTrue(before >= renewals, step + ": " + before + " renewals before its first output file ("
+                + written + "), not the " + renewals + " of " + lifetimes + " " + TOKEN_LIFETIME_SECONDS + " s lifetime(s); "
+                + "tokens updated at " + updates + ":\n" + driverLog);
+        List<Long> received = executorLogs.stream().map(l -> l.lines().filter(x -> x.contains(TOKENS_RECEIVED)).count()).toList();
+        assertTrue(received.stream().filter(n -> n >= 1).count() >= 2,
+                step + ": fresh token sets its executors received: " + received);
+        return String.format("%s: Spark replaced its delegation tokens %d times (%d in all, %s to %s) before the NameNode "
+                + "recorded its first output file at %s (%d lifetime(s) of %d s take %d); its executors received %s fresh sets",
+                step, before, updates.size() - 1, updates.get(0), updates.get(updates.size() - 1), written.withNano(0),
+                lifetimes, TOKEN_LIFETIME_SECONDS, renewals, received);
+    }
+
+    /** The YARN application a client-mode driver's output names. */
+    static String applicationOf(String output) {
+        Matcher m = Pattern.compile("runs as Spark application (application_\\d+_\\d+)").matcher(output);
+        assertTrue(m.find(), "the driver names its application:\n" + output);
+        return m.group(1);
+    }
+
+    /** The stderr of each of the application's containers but the first (its ApplicationMaster): its executors' logs. */
+    static List<String> executorLogs(String app) throws IOException {
+        return containerStderr(app, false);
+    }
+
+    /** The stderr of the application's ApplicationMaster container (a cluster-mode driver's log). */
+    static String driverContainerLog(String app) throws IOException {
+        List<String> am = containerStderr(app, true);
+        assertEquals(1, am.size(), "one ApplicationMaster container log of " + app);
+        return am.get(0);
+    }
+
+    static List<String> containerStderr(String app, boolean applicationMaster) throws IOException {
+        List<String> logs = new ArrayList<>();
+        for (Path dir : applicationLogDirs(app)) {
+            try (Stream<Path> containers = Files.list(dir)) {
+                for (Path c : containers.filter(d -> d.getFileName().toString().startsWith("container_")).sorted().toList()) {
+                    boolean am = c.getFileName().toString().endsWith("_000001");
+                    if (am == applicationMaster && Files.exists(c.resolve("stderr"))) {
+                        logs.add(Files.readString(c.resolve("stderr"), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+        return logs;
+    }
+
     /** A NameNode JMX bean over HTTPS (its certificate is this run's own: curl --cacert). */
     static Map<?, ?> nameNodeJmx(String query) throws IOException, InterruptedException {
         Process curl = new ProcessBuilder("curl", "-fsS", "--cacert", cluster.get("HDFS_CA_CERT"), cluster.get("HDFS_UI") + "/jmx?qry=" + query)
@@ -406,7 +622,7 @@ class YarnEndToEndIT {
             case "ds_nodash" -> DS.replace("-", "");
             case "params.name" -> name;
             case "params.model" -> "lenet5";
-            case "params.epochs" -> "1";
+            case "params.epochs" -> "3"; // three token lifetimes in each training (TOKEN_LIFETIME_SECONDS)
             case "params.metric" -> "accuracy";
             default -> template.startsWith("params.") ? cluster.get("HDFS_HOME") + "/dag/" + template.substring("params.".length()) : null;
         };
@@ -606,12 +822,17 @@ class YarnEndToEndIT {
         return start(mode, STEP_LOGS.resolve(mode + "-" + command[0] + "-" + System.nanoTime() + ".log"), args.toArray(String[]::new)).await(600);
     }
 
-    /** deploy/submit --master yarn in the given deploy mode: 2 executors of 1 GiB heap + 1 GiB off-heap, 1 core each. */
+    /**
+     * deploy/submit --master yarn in the given deploy mode: 2 executors of 1 GiB heap + 1 GiB off-heap, 1 core each;
+     * event logs, and Spark's token renewal at {@link #RENEWAL_RATIO}.
+     */
     static DeployScripts.Running start(String mode, Path log, String... command) throws IOException {
         List<String> args = new ArrayList<>(List.of("--master", "yarn", "--deploy-mode", mode,
                 "--hadoop-conf", cluster.get("HADOOP_CONF_DIR"), "--driver-memory", "1g", "--executor-memory", "1g",
                 "--executor-memory-overhead", "1g", "--num-executors", "2",
-                "--conf", "spark.yarn.archive=" + cluster.get("SPARK_YARN_ARCHIVE")));
+                "--conf", "spark.yarn.archive=" + cluster.get("SPARK_YARN_ARCHIVE"),
+                "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + EVENT_LOGS.toUri(),
+                "--conf", "spark.security.credentials.renewalRatio=" + RENEWAL_RATIO));
         args.addAll(List.of(command));
         DeployScripts.Running job = DeployScripts.start(log, Map.of("KRB5_CONFIG", cluster.get("KRB5_CONFIG")), "submit", args.toArray(String[]::new));
         SUBMISSIONS.add(job);
