@@ -37,8 +37,7 @@ public final class Main implements Runnable {
         if (System.getenv(CHECK_ONLY) != null) {
             System.exit(check(args)); // deploy/submit, before it submits in cluster mode
         }
-        boolean yarnCluster = "cluster".equals(System.getProperty("spark.submit.deployMode"))
-                && System.getProperty("spark.master", "").startsWith("yarn");
+        boolean yarnCluster = inYarnClusterMode();
         int code;
         try {
             // a command that starts no SparkContext has no token renewal: it must not use the submission's tokens
@@ -97,6 +96,12 @@ public final class Main implements Runnable {
         } catch (Exception e) {
             return failure(e, cli.getErr());
         }
+    }
+
+    /** Whether this JVM is a YARN cluster-mode driver (it runs inside the ApplicationMaster, on the submission's tokens). */
+    static boolean inYarnClusterMode() {
+        return "cluster".equals(System.getProperty("spark.submit.deployMode"))
+                && System.getProperty("spark.master", "").startsWith("yarn");
     }
 
     /** Whether the command line's command is a Spark job (takes --master): one that starts a SparkContext. */

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import sparkconv.spark.JobDescriptions;
+import sparkconv.spark.Kerberos;
 import sparkconv.spark.Redaction;
 import sparkconv.spark.SparkSessions;
 import sparkconv.spark.WorkerThreads;
@@ -32,7 +33,18 @@ final class SparkOptions {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("spark.app.name", "sparkconv " + appName);
         overrides.putAll(overrides());
-        checkInputs(command.userObject(), SparkSessions.hadoopConf(overrides));
+        // In YARN's cluster mode this driver holds the submission's tokens, which nothing renews until the SparkContext's
+        // token manager starts (and which outlived their lifetime when the application waited for its container): the
+        // inputs are read under a keytab login of their own, as a command without Spark runs (Main).
+        Configuration hadoopConf = SparkSessions.hadoopConf(overrides);
+        if (Main.inYarnClusterMode()) {
+            Kerberos.withoutSubmissionTokens(() -> {
+                checkInputs(command.userObject(), hadoopConf);
+                return 0;
+            });
+        } else {
+            checkInputs(command.userObject(), hadoopConf);
+        }
         WorkerThreads.check(SparkSessions.conf(overrides), System.getenv("OMP_NUM_THREADS"));
         SparkSession session = SparkSessions.getOrCreate(overrides);
         var sc = session.sparkContext();
