@@ -622,7 +622,9 @@ class YarnEndToEndIT {
             case "ds_nodash" -> DS.replace("-", "");
             case "params.name" -> name;
             case "params.model" -> "lenet5";
-            case "params.epochs" -> "3"; // three token lifetimes in each training (TOKEN_LIFETIME_SECONDS)
+            // three token lifetimes (48 s) in each training also on a fast machine: ~1.5-3 s per epoch, plus executors
+            // starting and the test evaluation (3 epochs spanned 81-107 s at load 15, too few on a quiet host)
+            case "params.epochs" -> "16";
             case "params.metric" -> "accuracy";
             default -> template.startsWith("params.") ? cluster.get("HDFS_HOME") + "/dag/" + template.substring("params.".length()) : null;
         };
