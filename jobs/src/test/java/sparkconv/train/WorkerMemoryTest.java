@@ -57,6 +57,7 @@ class WorkerMemoryTest {
         List<Row> rows = List.of(new Row("candle-cnn-20", candle20, 10, "adam", 64, 1, 685),
                 new Row("candle-cnn-20", candle20, 10, "adam", 128, 1, 1_214),
                 new Row("candle-cnn-20", candle20, 10, "adam", 64, 2, 1_116),
+                new Row("candle-cnn-20", candle20, 10, "adam", 128, 2, 2_175),
                 new Row("candle-cnn-60", new ModelZoo.Input(1, 96, 180), 10, "adam", 64, 1, 2_988),
                 new Row("alexnet", new ModelZoo.Input(3, 227, 227), 1000, "nesterovs", 32, 1, 4_048));
         for (Row r : rows) {
