@@ -49,6 +49,17 @@ def model(name, classes=10, shape=(28, 28)):
     if name == "candle-cnn-20":  # 64x60 OHLC windows: 708,866 trainable parameters for 2 classes, as in sparkconv
         layers, flat = candle_cnn((64, 128, 256), True, classes, shape[0])
         return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(flat * shape[1], classes))
+    if name == "candle-cnn-60":  # 96x180 windows: a fourth block of 512 filters
+        layers, flat = candle_cnn((64, 128, 256, 512), True, classes, shape[0])
+        return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(flat * shape[1], classes))
+    if name == "alexnet":  # sparkconv's ImageNet layout (227x227x3, ungrouped convolutions): 62.4M parameters for 1000 classes
+        lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)
+        conv = lambda i, o, k, s=1, p=0: [nn.Conv2d(i, o, k, stride=s, padding=p), nn.ReLU()]
+        return nn.Sequential(
+            *conv(3, 96, 11, 4), lrn(), nn.MaxPool2d(3, 2), *conv(96, 256, 5, p=2), lrn(), nn.MaxPool2d(3, 2),
+            *conv(256, 384, 3, p=1), *conv(384, 384, 3, p=1), *conv(384, 256, 3, p=1), nn.MaxPool2d(3, 2), nn.Flatten(),
+            nn.Dropout(0.5), nn.Linear(9216, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(),
+            nn.Linear(4096, classes))
     if name == "lenet5":  # C1 5x5x6 (pad 2 at 28x28) - avg - C3 5x5x16 - avg - 120 - 84 - 10, ReLU as in sparkconv
         return nn.Sequential(
             nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),

@@ -79,12 +79,19 @@ SPARK_CONF = {
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
     "spark.kryo.registrator": "sparkconv.spark.KryoRegistrator",
     "spark.executorEnv.OMP_NUM_THREADS": "1",
+    # glibc returns freed ND4J buffers instead of keeping them in its arenas (docs/memory.md)
+    "spark.executorEnv.MALLOC_MMAP_THRESHOLD_": "8388608",
+    "spark.executorEnv.MALLOC_TRIM_THRESHOLD_": "134217728",
     # ND4J allocates off-heap up to -Dorg.bytedeco.javacpp.maxbytes (3G in conf/jvm.properties)
     "spark.executor.memoryOverhead": "4g",
     "spark.yarn.appMasterEnv.OMP_NUM_THREADS": "1",
+    "spark.yarn.appMasterEnv.MALLOC_MMAP_THRESHOLD_": "8388608",
+    "spark.yarn.appMasterEnv.MALLOC_TRIM_THRESHOLD_": "134217728",
     # one YARN attempt per try: Airflow's retries re-submit (as deploy/submit does)
     "spark.yarn.maxAppAttempts": "1",
     "spark.kubernetes.driverEnv.OMP_NUM_THREADS": "1",
+    "spark.kubernetes.driverEnv.MALLOC_MMAP_THRESHOLD_": "8388608",
+    "spark.kubernetes.driverEnv.MALLOC_TRIM_THRESHOLD_": "134217728",
 }
 VERSION = "v{{ ds_nodash }}"
 SHARDS = "{{ params.work }}/shards/date={{ ds }}"
@@ -104,7 +111,7 @@ def sparkconv_job(task_id: str, *args: str, **kwargs) -> SparkSubmitOperator:
         executor_memory="2g",
         executor_cores=1,
         num_executors=4,
-        env_vars={"OMP_NUM_THREADS": "1"},
+        env_vars={"OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "8388608", "MALLOC_TRIM_THRESHOLD_": "134217728"},
         principal=PRINCIPAL,
         keytab=KEYTAB,
         **kwargs,

@@ -27,10 +27,10 @@ import sparkconv.models.ModelZoo;
 public final class WorkerMemory {
     /**
      * Measured resident memory of a worker's training step per float of {@link Shape#stepPerExample()}, fitted to the
-     * measured peaks in docs/memory.md (candle-cnn-20, candle-cnn-60, alexnet: within 25% at every measured batch and
-     * worker count).
+     * measured peaks in docs/memory.md with glibc's mmap threshold fixed (as every sparkconv JVM runs): below 1 because
+     * oneDNN's convolutions do not allocate the im2col-sized working buffer the count charges for every example.
      */
-    static final double STEP_FACTOR = 1.15;
+    static final double STEP_FACTOR = 0.75;
     /**
      * Off-heap copies of parameters and updater state the driver holds per worker beyond the first (deserialised results,
      * aggregation sums): fitted to alexnet with 2 workers, whose second worker added 9.3 copies where the per-worker terms

@@ -82,6 +82,8 @@ class AirflowDagTest {
             assertEquals(defaults.get("spark.kryo.registrator"), k.get("conf").get("spark.kryo.registrator").asText(), id);
             assertEquals(defaults.get("spark.serializer"), k.get("conf").get("spark.serializer").asText(), id);
             assertEquals("1", k.get("conf").get("spark.executorEnv.OMP_NUM_THREADS").asText(), id);
+            assertEquals("8388608", k.get("conf").get("spark.executorEnv.MALLOC_MMAP_THRESHOLD_").asText(), id);
+            assertEquals("134217728", k.get("conf").get("spark.executorEnv.MALLOC_TRIM_THRESHOLD_").asText(), id);
             assertEquals(1, k.get("executor_cores").asInt(), id);
             assertEquals(id, k.get("application_args").get(0).asText(), "the task id is the command");
         });

@@ -73,10 +73,14 @@ class SubmitCommandLineTest {
         assertEquals("org.apache.spark.serializer.KryoSerializer", c.conf().get("spark.serializer"));
         assertEquals("sparkconv.spark.KryoRegistrator", c.conf().get("spark.kryo.registrator"));
         assertEquals("1", c.conf().get("spark.executorEnv.OMP_NUM_THREADS"));
+        assertEquals("8388608", c.conf().get("spark.executorEnv.MALLOC_MMAP_THRESHOLD_"));
+        assertEquals("134217728", c.conf().get("spark.executorEnv.MALLOC_TRIM_THRESHOLD_"));
         assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"),
                 c.conf().get("spark.executor.memoryOverhead"), "defaults.properties' overhead");
         assertEquals("sparkconv.cli.Main", c.option("--class"));
         assertEquals("1", c.env().get("OMP_NUM_THREADS"));
+        assertEquals("8388608", c.env().get("MALLOC_MMAP_THRESHOLD_"));
+        assertEquals("134217728", c.env().get("MALLOC_TRIM_THRESHOLD_"));
         // the client JVM (driver in client mode) runs with the same flag list
         assertTrue(String.join(" ", c.jvm()).contains(flags), c.jvm().toString());
         assertTrue(flags.contains("-Dorg.bytedeco.javacpp.maxbytes="), "off-heap limit is in the flag list");
@@ -160,6 +164,8 @@ class SubmitCommandLineTest {
         assertEquals("4", c.option("--num-executors"));
         assertEquals("ml", c.option("--queue"));
         assertEquals("1", c.conf().get("spark.yarn.appMasterEnv.OMP_NUM_THREADS"));
+        assertEquals("8388608", c.conf().get("spark.yarn.appMasterEnv.MALLOC_MMAP_THRESHOLD_"));
+        assertEquals("134217728", c.conf().get("spark.yarn.appMasterEnv.MALLOC_TRIM_THRESHOLD_"));
         assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"), c.conf().get("spark.driver.memoryOverhead"));
         assertEquals("true", c.conf().get("spark.yarn.submit.waitAppCompletion"));
         assertEquals("/etc/hadoop/conf", c.env().get("HADOOP_CONF_DIR"));
@@ -181,6 +187,8 @@ class SubmitCommandLineTest {
         assertEquals("registry.example/sparkconv:0.1.0", c.conf().get("spark.kubernetes.container.image"));
         assertEquals("ml", c.conf().get("spark.kubernetes.namespace"));
         assertEquals("1", c.conf().get("spark.kubernetes.driverEnv.OMP_NUM_THREADS"));
+        assertEquals("8388608", c.conf().get("spark.kubernetes.driverEnv.MALLOC_MMAP_THRESHOLD_"));
+        assertEquals("134217728", c.conf().get("spark.kubernetes.driverEnv.MALLOC_TRIM_THRESHOLD_"));
         assertEquals("true", c.conf().get("spark.kubernetes.submission.waitAppCompletion"));
         assertTrue(c.application().get(0).matches("local:///opt/sparkconv/sparkconv-[^/]+\\.jar"), c.application().toString());
     }
