@@ -84,7 +84,8 @@ class TrainControlTest {
         List<String> resumedLog = new ArrayList<>();
         TrainingRun.Outcome resumed = TrainingRun.run(spark, shards,
                 options(3, "nesterovs", new TrainControl(LrSchedule.CONSTANT, 0, true), false), store, "resumed", null, resumedLog::add);
-        assertTrue(resumedLog.get(0).startsWith("resuming at epoch 3/3"), resumedLog.get(0));
+        assertTrue(resumedLog.get(0).startsWith("parameter averaging: 2 workers"), resumedLog.get(0));
+        assertTrue(resumedLog.get(1).startsWith("resuming at epoch 3/3"), resumedLog.get(1));
         assertEquals(1, resumedLog.stream().filter(l -> l.contains(" done: ")).count(), "only epoch 3 was trained");
         assertEquals(3, resumed.epochs().size(), "history carries epochs 1-2 from the checkpoint");
         assertEquals(List.of(1, 2, 3), resumed.epochs().stream().map(EpochStats::epoch).toList());
