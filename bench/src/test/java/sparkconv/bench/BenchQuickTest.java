@@ -44,10 +44,14 @@ class BenchQuickTest {
         for (String row : lenet) {
             String[] cells = row.split("\\|");
             double examplesPerSecond = Double.parseDouble(cells[3].trim().split(" ")[0].replace(",", ""));
-            double testAccuracy = Double.parseDouble(cells[6].trim());
+            double gflops = Double.parseDouble(cells[5].trim());
+            double testAccuracy = Double.parseDouble(cells[cells.length - 1].trim());
             assertTrue(examplesPerSecond > 0, "examples/s: " + row);
+            assertTrue(gflops > 0, "GFLOP/s from describe's count: " + row);
             assertTrue(testAccuracy > 0.3, "LeNet-5 learned (chance is 0.10): " + row);
         }
+        assertTrue(out.contains("### gemm: ND4J's FP32 matrix multiply") && out.contains("| 1 | 256: "), "the gemm peak: " + out);
+        assertTrue(lenet.stream().anyMatch(l -> l.contains("% of ")), "a fraction of the gemm peak: " + lenet);
         assertTrue(out.contains("Spark local[2] / single-JVM 1 thread: "), out);
         assertTrue(out.contains("### averaging frequency x updater"), out);
         assertTrue(out.contains("| nesterovs | 5 |"), "the averaging table's quick cell (--quick: the default updater only): " + out);
