@@ -57,6 +57,32 @@ public final class CommandHarness {
         return r;
     }
 
+    /** A successful run's result and the description of every Spark job it started (what the Spark UI lists). */
+    public record Described(Result result, List<String> descriptions) {
+    }
+
+    /** Runs and expects success, recording each Spark job's description ({@code spark.job.description}) as it starts. */
+    public static Described okDescribed(String... args) {
+        org.apache.spark.SparkContext sc = sparkconv.LocalSpark.get().sparkContext();
+        List<String> descriptions = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+                descriptions.add(String.valueOf(job.properties().getProperty("spark.job.description")));
+            }
+        };
+        sc.addSparkListener(listener);
+        try {
+            Result r = ok(args);
+            sc.listenerBus().waitUntilEmpty(10_000);
+            return new Described(r, List.copyOf(descriptions));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Spark's listener bus did not drain in 10 s", e);
+        } finally {
+            sc.removeSparkListener(listener);
+        }
+    }
+
     /** Bad input or usage: exactly one error line containing {@code expected}, and the exit code. */
     public static void assertOneLineError(Result r, int code, String expected) {
         assertEquals(code, r.code(), "exit code; errors: " + r.errors());

@@ -7,20 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.SparkContext;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import sparkconv.LocalSpark;
 import sparkconv.TestData;
 import sparkconv.pipeline.Pipeline;
 import sparkconv.pipeline.PipelineSpec;
@@ -40,26 +35,12 @@ class SecretRedactionTest {
 
     @Test
     void aJobsDescriptionShowsASecretConfRedacted() throws Exception {
-        SparkContext sc = LocalSpark.get().sparkContext();
-        List<String> descriptions = Collections.synchronizedList(new ArrayList<>());
-        SparkListener listener = new SparkListener() {
-            @Override
-            public void onJobStart(SparkListenerJobStart job) {
-                descriptions.add(String.valueOf(job.properties().getProperty("spark.job.description")));
-            }
-        };
-        sc.addSparkListener(listener);
-        CommandHarness.Result r;
-        try {
-            Path csv = Files.writeString(tmp.resolve("AAA.csv"), "Date,Open,High,Low,Close\n2020-01-02,10,11,9,10\n2020-01-03,10,12,9,11\n");
-            // the settings first: the UI's descriptions are cut at 200 characters
-            r = CommandHarness.run("nifty", "ingest", "--conf", "spark.sparkconv.test.secret=" + SECRET,
-                    "--conf=spark.sparkconv.test.password=" + SECRET, "--csv", csv.toString(), "--out", tmp.resolve("ingested").toString());
-            assertEquals(0, r.code(), r.errors().toString());
-            sc.listenerBus().waitUntilEmpty(10_000);
-        } finally {
-            sc.removeSparkListener(listener);
-        }
+        Path csv = Files.writeString(tmp.resolve("AAA.csv"), "Date,Open,High,Low,Close\n2020-01-02,10,11,9,10\n2020-01-03,10,12,9,11\n");
+        // the settings first: the UI's descriptions are cut at 200 characters
+        CommandHarness.Described run = CommandHarness.okDescribed("nifty", "ingest", "--conf", "spark.sparkconv.test.secret=" + SECRET,
+                "--conf=spark.sparkconv.test.password=" + SECRET, "--csv", csv.toString(), "--out", tmp.resolve("ingested").toString());
+        List<String> descriptions = run.descriptions();
+        CommandHarness.Result r = run.result();
         assertFalse(descriptions.isEmpty(), "the command started Spark jobs");
         for (String d : descriptions) {
             assertFalse(d.contains(SECRET), "a job's description holds the secret: " + d);
