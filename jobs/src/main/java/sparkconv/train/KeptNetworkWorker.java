@@ -1,9 +1,5 @@
 package sparkconv.train;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
@@ -146,8 +142,8 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
 
     /**
      * This worker as one task of a barrier stage that runs {@code rounds} averaging rounds of {@code frequency}
-     * minibatches: after each round the tasks exchange their parameters, updater state and score
-     * ({@link AllGather}) and every task continues from their average, so a chunk of rounds costs
+     * minibatches: after each round the tasks average their parameters, updater state and score
+     * ({@link PeerAverage}) and every task continues from the average, so a chunk of rounds costs
      * one Spark job instead of one per round. In round {@code r} each task fits its partition's minibatches
      * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing) with the outer
      * step's velocity, if {@code outer} is given (every task takes the same step after each average). Each round's time
@@ -163,11 +159,6 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * and the outer step's velocity (or null).
      */
     record Exchanged(float[] params, float[] updaterState, double score, float[] velocity) implements java.io.Serializable {
-    }
-
-    /** Bytes of one task's message in an exchanging round: a flag, the score, the parameters and the updater state. */
-    static long exchangedBytes(long parameters, long updaterState) {
-        return 1 + Double.BYTES + (parameters + updaterState) * Float.BYTES;
     }
 
     /**
@@ -214,20 +205,24 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 outer.getValue().velocity().clone(), outer.getValue().resetLocal());
         float[] roundStart = step == null ? null : tuple.getParameters().toFloatVector();
         Kept kept = borrow();
+        PeerAverage peers = null;
         try {
-            AllGather barrier = new AllGather();
+            peers = new PeerAverage(new AllGather());
             double score = Double.NaN;
             for (int r = 0; r < rounds; r++) {
                 List<String> mine = RoundLayout.workerRound(all, r, frequency);
                 boolean first = r == 0;
                 long start = System.nanoTime();
-                String sent = onThread(kept, () -> message(first ? start(kept, tuple) : kept.net, worker, mine));
+                Fitted sent = onThread(kept, () -> fitted(first ? start(kept, tuple) : kept.net, worker, mine));
                 long fitted = System.nanoTime();
-                String[] received = barrier.exchange(sent);
+                PeerAverage.Average received = peers.average(sent == null ? null : sent.values(), sent == null ? 0 : sent.score());
                 long exchanged = System.nanoTime();
-                score = onThread(kept, () -> average(kept.net, received, step, roundStart));
+                score = onThread(kept, () -> assign(kept.net, received, step, roundStart));
                 clock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
             }
+            PeerAverage done = peers;
+            peers = null;
+            done.close();
             if (worker != 0) {
                 return Collections.emptyIterator();
             }
@@ -238,59 +233,42 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                         step == null ? null : step.velocity());
             })).iterator();
         } finally {
+            if (peers != null) {
+                peers.abandon();
+            }
             giveBack(kept);
         }
     }
 
-    /** A round's minibatches fitted (none: this task has no more), and what this task sends to the others. */
-    private String message(Model net, int worker, List<String> minibatches) throws Exception {
+    /** What a task sends to the others after a round: its parameters and updater state in one vector, and its score. */
+    private record Fitted(float[] values, double score) {
+    }
+
+    /** A round's minibatches fitted, and what this task sends to the others (null: it has no more minibatches). */
+    private Fitted fitted(Model net, int worker, List<String> minibatches) throws Exception {
         if (minibatches.isEmpty()) {
-            return new String(new byte[] {0}, StandardCharsets.ISO_8859_1);
+            return null;
         }
         fit(net, worker, minibatches);
         float[] params = net.params().toFloatVector();
         INDArray stateView = saveUpdater ? updaterState(net) : null;
         float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
-        ByteBuffer out = ByteBuffer.allocate((int) exchangedBytes(params.length, state.length)).order(ByteOrder.LITTLE_ENDIAN);
-        out.put((byte) 1).putDouble(net.score());
-        out.asFloatBuffer().put(params).put(state);
-        // One byte per char: Latin-1 strings are stored as their bytes (allGather carries strings).
-        return new String(out.array(), StandardCharsets.ISO_8859_1);
+        float[] values = java.util.Arrays.copyOf(params, params.length + state.length);
+        System.arraycopy(state, 0, values, params.length, state.length);
+        return new Fitted(values, net.score());
     }
 
     /**
-     * The average of the tasks' parameters and updater state (in task order, so every task computes the same floats)
-     * assigned to this task's network, after the outer step on the parameters if {@code step} is given (from
-     * {@code roundStart}, which becomes the next round's start); returns the average score. Tasks that had no
-     * minibatches are left out.
+     * The tasks' average ({@link PeerAverage}: parameters then updater state, in task order, so every task has the same
+     * floats) assigned to this task's network, after the outer step on the parameters if {@code step} is given (from
+     * {@code roundStart}, which becomes the next round's start); returns the average score, NaN when no task had
+     * minibatches (nothing moved).
      */
-    private double average(Model net, String[] messages, OuterMomentum step, float[] roundStart) {
-        float[] sum = null;
-        double score = 0;
-        int n = 0;
-        for (String m : messages) {
-            ByteBuffer in = ByteBuffer.wrap(m.getBytes(StandardCharsets.ISO_8859_1)).order(ByteOrder.LITTLE_ENDIAN);
-            if (in.get() == 0) {
-                continue;
-            }
-            score += in.getDouble();
-            FloatBuffer values = in.asFloatBuffer();
-            if (sum == null) {
-                sum = new float[values.remaining()];
-                values.get(sum);
-            } else {
-                for (int i = 0; i < sum.length; i++) {
-                    sum[i] += values.get(i);
-                }
-            }
-            n++;
+    private double assign(Model net, PeerAverage.Average average, OuterMomentum step, float[] roundStart) {
+        if (average == null) {
+            return Double.NaN;
         }
-        if (n == 0) {
-            return Double.NaN; // no task had minibatches this round: nothing moved
-        }
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] /= n; // one task: x / 1 == x, so one worker keeps exactly what it trained
-        }
+        float[] sum = average.values();
         INDArray params = net.params();
         int p = (int) params.length();
         if (step != null) {
@@ -304,7 +282,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         } else if (state != null && sum.length > p) {
             state.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, p, sum.length)).reshape(state.shape()));
         }
-        return score / n;
+        return average.score();
     }
 
     /** Runs {@code work} on the kept network's thread and waits for it (one thing at a time per kept network). */

@@ -26,11 +26,11 @@ import sparkconv.spark.WorkerThreads;
  * <ul>
  *   <li>{@link InBarrierStage}: the chunk's rounds in one Spark job, a barrier stage whose tasks average among
  *       themselves after each round ({@link KeptNetworkWorker#exchangedRounds}); the first task returns the last
- *       average. The default where the exchange fits ({@link #inOneJob}); Spark's job and task launch was ~15% of a
- *       LeNet-5 round on {@code local[2]} (bench/RESULTS.md, "rounds").</li>
+ *       average ({@link PeerAverage}: through the tasks' own block managers, the driver only synchronising). The default
+ *       where it can run ({@link #inOneJob}); Spark's job and task launch was ~15% of a LeNet-5 round on
+ *       {@code local[2]} (bench/RESULTS.md, "rounds").</li>
  *   <li>{@link JobPerRound}: one Spark job per round ({@link KeptNetworkWorker#call}), the driver averaging the workers'
- *       results and taking the outer step: more workers than task slots, an exchange too large for the driver's RPC,
- *       dynamic allocation.</li>
+ *       results and taking the outer step: more workers than task slots, dynamic allocation, parameters other than floats.</li>
  *   <li>{@link Dl4jWorkers}: dl4j-spark's own worker and split into rounds, with {@code --stats} (its per-event
  *       statistics are collected there only); the outer step follows its average ({@link AveragingMaster}).</li>
  * </ul>
@@ -40,16 +40,6 @@ import sparkconv.spark.WorkerThreads;
 sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Rounds.Dl4jWorkers {
     /** Runs {@code count} rounds, numbered from {@code firstRound} of the epoch's (for the Spark UI), on {@code paths}. */
     void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count);
-
-    /**
-     * The most bytes one exchange may send out of the driver on a cluster: it sends every task every task's message,
-     * W²·B per round, where a job per round (collect and broadcast) moves about 2W·B and costs ~25-40 ms of Spark's
-     * scheduling; 4 MiB is about that much time on a 1 Gbit/s link (LeNet-5 with 2 workers: 2 MB; with 3, 4.4 MB: a
-     * job per round). docs/scaling.md has the model.
-     */
-    long MAX_EXCHANGE_BYTES = 4L << 20;
-    /** Local mode: every task decodes every message (W²·B of copies per round, spread over the W tasks). */
-    long MAX_LOCAL_EXCHANGE_BYTES = 256L << 20;
 
     /**
      * How a chunk's rounds run: on dl4j-spark's workers ({@code dl4j}, given) with {@code --stats} or shards not read by
@@ -257,28 +247,15 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
     }
 
     /**
-     * Whether a chunk's rounds can run in one barrier stage: float parameters, a message small enough for Spark's RPC
-     * (the exchange goes through the driver, which replies to every task with all of them), a slot for every task at
-     * once, and no dynamic allocation (barrier stages refuse it).
+     * Whether a chunk's rounds can run in one barrier stage: float parameters ({@link PeerAverage} exchanges floats), a
+     * slot for every task at once, and no dynamic allocation (barrier stages refuse it).
      */
     private static boolean inOneJob(JavaSparkContext jsc, DriverNetwork driver, int tasks) {
-        var conf = jsc.getConf();
-        if (conf.getBoolean("spark.dynamicAllocation.enabled", false) || tasks > WorkerThreads.slots(jsc)) {
+        if (jsc.getConf().getBoolean("spark.dynamicAllocation.enabled", false) || tasks > WorkerThreads.slots(jsc)) {
             return false;
         }
-        INDArray params = driver.model().params();
         INDArray state = driver.updaterState();
-        if (params.dataType() != DataType.FLOAT || (state != null && state.dataType() != DataType.FLOAT)) {
-            return false;
-        }
-        long message = KeptNetworkWorker.exchangedBytes(params.length(), state == null ? 0 : state.length());
-        long sent = (long) tasks * tasks * message;
-        if (jsc.isLocal()) {
-            return sent <= MAX_LOCAL_EXCHANGE_BYTES; // tasks and driver share the JVM: the messages are not copied
-        }
-        // Java serialisation writes a Latin-1 string's bytes above 0x7f as two: budget two per byte, all messages at once.
-        boolean fitsRpc = 2L * tasks * message < conf.getSizeAsMb("spark.rpc.message.maxSize", "128") * 1024 * 1024 / 2;
-        return fitsRpc && sent <= MAX_EXCHANGE_BYTES;
+        return driver.model().params().dataType() == DataType.FLOAT && (state == null || state.dataType() == DataType.FLOAT);
     }
 
     /** Attempts per task before Spark fails a job: {@code local[N, F]}'s F (1 for {@code local[N]}), else the setting. */

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import sparkconv.LocalSpark;
+import sparkconv.TestJvm;
 import sparkconv.data.TestImages;
-import sparkconv.spark.JvmFlags;
 
 /**
  * Exactly once with a real kill: {@code score --watch} runs as its own process ({@code sparkconv.cli.Main}, as
@@ -102,13 +102,9 @@ class ScoreWatchKillTest {
 
     /** {@code sparkconv.cli.Main score --watch ...} in a JVM of its own, with the test's classpath and the product's JVM flags. */
     private static Process watch(Path landing, String store, Path out, Path log, Path pause) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
-        cmd.addAll(List.of(JvmFlags.flags().trim().split("\\s+")));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "sparkconv.cli.Main", "score", "--watch",
-                "--model", "tiny:latest", "--store", store, "--input", landing.toString(), "--out", out.toString(),
-                "--max-files-per-trigger", "2", "--trigger-interval", "200ms", "--master", "local[2]", "--conf", "spark.ui.enabled=false"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("OMP_NUM_THREADS", "1");
+        ProcessBuilder pb = TestJvm.command("sparkconv.cli.Main", "score", "--watch", "--model", "tiny:latest", "--store", store,
+                "--input", landing.toString(), "--out", out.toString(), "--max-files-per-trigger", "2", "--trigger-interval", "200ms",
+                "--master", "local[2]", "--conf", "spark.ui.enabled=false").redirectOutput(log.toFile());
         if (pause != null) {
             pb.environment().put("SPARKCONV_FAULT_PAUSE_DIR", pause.toString());
             pb.environment().put("SPARKCONV_FAULT_PAUSE_AT", "3");

@@ -105,11 +105,8 @@ class TrainCommandTest {
         String store = tmp.resolve("store").toString();
         ok("preprocess", "--data", TestData.fashionMnist().toString(), "--out", shards, "--limit", "300", "--validation", "100");
 
-        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
-        cmd.addAll(List.of(sparkconv.spark.JvmFlags.flags().trim().split("\\s+")));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "sparkconv.cli.Main", "train", "--shards", shards,
-                "--store", store, "--epochs", "1", "--master", "local[2]", "--threads-per-worker", "2", "--conf", "spark.ui.enabled=false"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        ProcessBuilder pb = sparkconv.TestJvm.command("sparkconv.cli.Main", "train", "--shards", shards, "--store", store,
+                "--epochs", "1", "--master", "local[2]", "--threads-per-worker", "2", "--conf", "spark.ui.enabled=false");
         pb.environment().put("OMP_NUM_THREADS", "2");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         Process p = pb.start();

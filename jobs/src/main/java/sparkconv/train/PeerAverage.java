@@ -1,0 +1,225 @@
+package sparkconv.train;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.network.buffer.ManagedBuffer;
+import org.apache.spark.network.shuffle.BlockFetchingListener;
+import org.apache.spark.storage.BlockId;
+import org.apache.spark.storage.BlockManager;
+import org.apache.spark.storage.BlockManagerId;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.storage.TestBlockId;
+import org.apache.spark.util.io.ChunkedByteBuffer;
+
+import scala.reflect.ClassTag$;
+
+/**
+ * The average of a barrier stage's tasks' vectors, exchanged between the tasks' own block managers: a reduce-scatter
+ * then an all-gather, as in a ring all-reduce, so each task sends and receives about {@code 2·(W-1)/W} of a vector
+ * per round and the driver carries only two small synchronisations ({@link AllGather}). The messages went through the
+ * driver's barrier coordinator before, which sent every task every task's vector: {@code W²} vectors out of the
+ * driver's link per round, which kept rounds in one job to a few workers on a cluster.
+ * <p>
+ * Task {@code j} owns slice {@code j} of the vector: it fetches that slice of every task's vector, sums them in task
+ * order, divides, publishes the averaged slice, and every task assembles the slices. Each element is summed in task
+ * order from the first task that sent one, so the average has the same bits as a sum of whole vectors in task order
+ * (one worker: {@code x / 1 == x}). The blocks travel through Spark's block transfer service, with its
+ * authentication and encryption ({@code spark.authenticate}, {@code spark.network.crypto.enabled}); they are named
+ * {@code test_sparkconv-avg-...} because {@link TestBlockId} is the one block id Spark's fetch protocol takes with a
+ * free-form name.
+ */
+final class PeerAverage implements AutoCloseable {
+    private static final String ABSENT = "-";
+
+    private final AllGather sync;
+    private final BlockManager blocks;
+    private final BlockManagerId[] peers;
+    private final int me;
+    private final String prefix;
+    /** This task's slices of its vector for the others to sum: removed once every task has summed its slice. */
+    private final List<BlockId> parts = new ArrayList<>();
+    /** This task's averaged slice: removed once every task has assembled the average (at the next sync). */
+    private final List<BlockId> averages = new ArrayList<>();
+    private int round;
+
+    /** An average over the tasks that sent a vector this round, in task order, and their mean score. */
+    record Average(float[] values, double score) {
+    }
+
+    /** For the barrier task running on this thread: learns where every task's block manager is (one sync). */
+    PeerAverage(AllGather sync) throws Exception {
+        this.sync = sync;
+        BarrierTaskContext task = BarrierTaskContext.get();
+        this.me = task.partitionId();
+        this.prefix = "sparkconv-avg-" + task.stageId() + "-" + task.stageAttemptNumber();
+        this.blocks = SparkEnv.get().blockManager();
+        BlockManagerId id = blocks.blockManagerId();
+        String[] all = sync.exchange(id.executorId() + " " + id.host() + " " + id.port());
+        this.peers = new BlockManagerId[all.length];
+        for (int t = 0; t < all.length; t++) {
+            String[] p = all[t].split(" ");
+            peers[t] = BlockManagerId.apply(p[0], p[1], Integer.parseInt(p[2]), scala.Option.empty());
+        }
+    }
+
+    /**
+     * This round's average of {@code values} (null: this task has nothing this round and is left out) with the other
+     * tasks', and of their {@code score}s; null when no task sent one. Every task must call it once per round.
+     */
+    Average average(float[] values, double score) throws Exception {
+        int r = round++;
+        int tasks = peers.length;
+        if (values != null) {
+            for (int owner = 0; owner < tasks; owner++) {
+                if (owner != me) { // this task sums its own slice from values
+                    parts.add(put(block(r, "part", me, owner), values, from(owner, values.length), from(owner + 1, values.length)));
+                }
+            }
+        }
+        String[] headers = sync.exchange(values == null ? ABSENT : Long.toHexString(Double.doubleToRawLongBits(score)));
+        remove(averages); // every task has assembled round r - 1's average
+        List<Integer> present = new ArrayList<>();
+        double scores = 0;
+        for (int t = 0; t < tasks; t++) {
+            if (!headers[t].equals(ABSENT)) {
+                present.add(t);
+                scores += Double.longBitsToDouble(Long.parseUnsignedLong(headers[t], 16));
+            }
+        }
+        if (present.isEmpty()) {
+            return null; // no task had minibatches this round: nothing moved
+        }
+        int n = present.size();
+        // Reduce-scatter: this task's slice of every present task's vector, summed in task order.
+        List<CompletableFuture<ByteBuffer>> slices = new ArrayList<>();
+        for (int t : present) {
+            slices.add(t == me ? CompletableFuture.completedFuture(bytes(values, from(me, values.length), from(me + 1, values.length)))
+                    : fetch(t, block(r, "part", t, me)));
+        }
+        float[] slice = null;
+        for (CompletableFuture<ByteBuffer> part : slices) {
+            FloatBuffer in = get(part).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            if (slice == null) {
+                slice = new float[in.remaining()];
+                in.get(slice);
+            } else {
+                for (int i = 0; i < slice.length; i++) {
+                    slice[i] += in.get(i);
+                }
+            }
+        }
+        for (int i = 0; i < slice.length; i++) {
+            slice[i] /= n;
+        }
+        averages.add(put(block(r, "avg", me, me), slice, 0, slice.length));
+        sync.exchange("");
+        remove(parts); // every task has summed its slice
+        // All-gather: every task's averaged slice, in slice order.
+        List<CompletableFuture<ByteBuffer>> fetched = new ArrayList<>();
+        for (int t = 0; t < tasks; t++) {
+            fetched.add(t == me ? CompletableFuture.completedFuture(bytes(slice, 0, slice.length)) : fetch(t, block(r, "avg", t, t)));
+        }
+        List<ByteBuffer> averaged = new ArrayList<>();
+        for (CompletableFuture<ByteBuffer> a : fetched) {
+            averaged.add(get(a).order(ByteOrder.LITTLE_ENDIAN));
+        }
+        float[] average = new float[averaged.stream().mapToInt(b -> b.remaining() / Float.BYTES).sum()];
+        FloatBuffer out = FloatBuffer.wrap(average);
+        for (ByteBuffer a : averaged) {
+            out.put(a.asFloatBuffer());
+        }
+        return new Average(average, scores / n);
+    }
+
+    /** After the last round: waits until every task has its last average, then removes this task's blocks. */
+    @Override
+    public void close() throws Exception {
+        sync.exchange("");
+        abandon();
+    }
+
+    /** Removes this task's blocks without waiting for the others: for a task that failed (the stage fails with it). */
+    void abandon() {
+        remove(parts);
+        remove(averages);
+    }
+
+    /** Start of task {@code owner}'s slice of a vector of {@code length}: equal slices, the remainder spread. */
+    private int from(int owner, int length) {
+        return (int) ((long) length * owner / peers.length);
+    }
+
+    private BlockId block(int round, String kind, int from, int owner) {
+        return TestBlockId.apply(prefix + "-" + round + "-" + kind + "-" + from + "-" + owner);
+    }
+
+    private BlockId put(BlockId id, float[] values, int start, int end) {
+        ByteBuffer bytes = bytes(values, start, end);
+        // Memory first; a block that does not fit spills to disk (encrypted there with spark.io.encryption.enabled).
+        if (!blocks.putBytes(id, new ChunkedByteBuffer(bytes), StorageLevel.MEMORY_AND_DISK_SER(), false,
+                ClassTag$.MODULE$.Nothing())) {
+            throw new IllegalStateException("the block manager did not store " + id + " (" + bytes.capacity() + " bytes)");
+        }
+        return id;
+    }
+
+    private void remove(List<BlockId> ids) {
+        ids.forEach(id -> blocks.removeBlock(id, false));
+        ids.clear();
+    }
+
+    /**
+     * Task {@code t}'s block {@code id}, fetched from its block manager; through the transfer service also when that is
+     * this executor's (tasks in one JVM: local mode), so every exchange takes the one path a cluster takes.
+     */
+    private CompletableFuture<ByteBuffer> fetch(int t, BlockId id) {
+        BlockManagerId peer = peers[t];
+        CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
+        blocks.blockTransferService().fetchBlocks(peer.host(), peer.port(), peer.executorId(), new String[] {id.name()},
+                new BlockFetchingListener() {
+                    @Override
+                    public void onBlockFetchSuccess(String blockId, ManagedBuffer data) {
+                        try {
+                            result.complete(copy(data)); // the buffer is released when this returns
+                        } catch (Exception e) {
+                            result.completeExceptionally(e);
+                        }
+                    }
+
+                    @Override
+                    public void onBlockFetchFailure(String blockId, Throwable e) {
+                        result.completeExceptionally(e);
+                    }
+                }, null);
+        return result;
+    }
+
+    private static ByteBuffer bytes(float[] values, int start, int end) {
+        ByteBuffer bytes = ByteBuffer.allocate((end - start) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values, start, end - start);
+        return bytes;
+    }
+
+    private static ByteBuffer copy(ManagedBuffer data) throws java.io.IOException {
+        ByteBuffer in = data.nioByteBuffer();
+        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
+        copy.put(in).flip();
+        return copy;
+    }
+
+    private static ByteBuffer get(CompletableFuture<ByteBuffer> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+}
