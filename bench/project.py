@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Projects time to the target accuracy on a real cluster from a bench/run workers results file: the epochs W workers
-need against one JVM (measured, E(W)) divided by the hardware speed-up of docs/scaling.md's cost model (S(W), a job
-per averaging round). A model, not a measurement: beyond the measured W, E(W) is extrapolated."""
+need against one JVM (measured, E(W)) divided by the hardware speed-up of docs/scaling.md's cost model (S(W), rounds in
+one barrier stage averaging through the workers' block managers, as a cluster runs them; a job per round beside it). A
+model, not a measurement: beyond the measured W, E(W) is extrapolated."""
 import argparse
 import collections
 import json
@@ -27,7 +28,9 @@ MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "n
           "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
-MAX_EXCHANGE_BYTES = 4 * 2**20  # Rounds.MAX_EXCHANGE_BYTES: a cluster runs rounds inside one barrier job only below this W²·B
+# docs/scaling.md, "Rounds inside one Spark job": two barrier syncs per round (a coordinator round trip each, assumed),
+# and about 10 s of rounds per job (SparkTrainer's progress chunk), over which the job's launch is spread.
+T_SYNC, CHUNK_SECONDS = 0.002, 10.0
 WS = [2, 4, 8, 16, 32, 64]
 GOAL_W, GOAL_NET, GOAL = 16, "10 Gbit/s", 1 / 8
 # docs/scaling.md, "Where averaging stops paying": lenet5, averaging every 10, Nesterov state.
@@ -44,13 +47,18 @@ def round_bytes(model, updater="nesterovs"):
     return 4 * MODELS[model]["params"] * (1 + STATE.get(updater, 1))
 
 
-def speedup(model, w, f, beta, updater="nesterovs", shards=None):
-    """S(W) = W·F·t_mb / T_round, T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β (a job per round). With the
-    epoch's minibatches (shards) given, per epoch as RoundLayout lays it out: R = ceil(shards / (W·F)) rounds whose
-    slowest worker fits m = ceil(shards / (W·R)) minibatches, S = shards·t_mb / (R·T_round(m)): a small data set gives
-    W workers fewer than F minibatches a round (candle-cnn-5's 28 at W = 16: one round of at most 2)."""
+def speedup(model, w, f, beta, updater="nesterovs", shards=None, in_job=False):
+    """S(W) = W·F·t_mb / T_round. A job per round: T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β. Rounds in one
+    job (in_job; PeerAverage): T_round = F·t_mb + 2·(W−1)/W·B/β + 2·t_sync + (T0 + t_task·W)/R, R the rounds in
+    CHUNK_SECONDS. With the epoch's minibatches (shards) given, per epoch as RoundLayout lays it out: R = ceil(shards /
+    (W·F)) rounds whose slowest worker fits m = ceil(shards / (W·R)) minibatches, S = shards·t_mb / (R·T_round(m)): a
+    small data set gives W workers fewer than F minibatches a round (candle-cnn-5's 28 at W = 16: one round of at most
+    2)."""
     t_mb, b = MODELS[model]["t_mb"], round_bytes(model, updater)
     def t_round(m):
+        if in_job:
+            per_job = max(1.0, CHUNK_SECONDS / (m * t_mb))
+            return m * t_mb + 2 * (w - 1) / w * b / beta + 2 * T_SYNC + (T0 + T_TASK * w) / per_job
         return T0 + T_TASK * w + m * t_mb + b / beta + 2 * math.sqrt(w) * b / beta
     if shards is None:
         return w * f * t_mb / t_round(f)
@@ -69,18 +77,27 @@ def self_check():
     return 0 if not bad else 1
 
 
+WAYS = {True: "in one job", False: "a job per round"}
+
+
+def model_text(model, updater):
+    """The cost model's constants, for a table's heading."""
+    return (f"in one job: t_sync {T_SYNC * 1e3:.0f} ms x 2 per round, a job per {CHUNK_SECONDS:.0f} s of rounds; a job "
+            f"per round: T0 {T0 * 1e3:.0f} ms, t_task {T_TASK * 1e3:.0f} ms; P {MODELS[model]['params']:,}, t_mb "
+            f"{MODELS[model]['t_mb'] * 1e3:.0f} ms, {updater}, B {round_bytes(model, updater) / 1e6:.2f} MB")
+
+
 def hardware(model, f, shards):
     """S(W) alone, for a model without workers runs to project: and the E(16) the goal allows, S(16) / 8."""
     updater = MODELS[model]["updater"]
     per = f"per epoch of {shards:,} minibatches" if shards else "full rounds"
     head = "| network, F | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
-    out = [f"### Hardware speed-up S(W) of {model}, {per}, a job per round (T0 {T0 * 1e3:.0f} ms, t_task "
-           f"{T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
-           f"{updater}, B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up (efficiency)\n", head]
-    for net, beta in NETWORKS.items():
-        out.append(f"| {net}, F={f} | " + " | ".join(
-            f"{x:.1f}x ({x / w:.2f})" for x, w in ((speedup(model, w, f, beta, updater, shards), w) for w in WS)) + " |")
-    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards)
+    out = [f"### Hardware speed-up S(W) of {model}, {per} ({model_text(model, updater)}); speed-up (efficiency)\n", head]
+    for in_job in (True, False):
+        for net, beta in NETWORKS.items():
+            out.append(f"| {net}, F={f}, {WAYS[in_job]} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in (
+                (speedup(model, w, f, beta, updater, shards, in_job), w) for w in WS)) + " |")
+    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards, True)
     out.append(f"\nGoal (time to the target at W={GOAL_W} on {GOAL_NET} <= 1/8 of one JVM's) holds while E({GOAL_W}) <= "
                f"S({GOAL_W}) / 8 = {s16 / 8:.2f} epochs per one JVM's epoch.")
     return "\n".join(out)
@@ -128,21 +145,21 @@ def projection(rs, model):
     head = "| | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
     out = [f"\n## Projection: time to {target} on a cluster, {model}, batch {batch}, {updater} "
            f"({len(runs)} workers runs; model: docs/scaling.md)\n",
-           f"### Hardware speed-up S(W) per epoch of {shards:,} minibatches, a job per round (T0 {T0 * 1e3:.0f} ms, "
-           f"t_task {T_TASK * 1e3:.0f} ms, P {MODELS[model]['params']:,}, t_mb {MODELS[model]['t_mb'] * 1e3:.0f} ms, "
-           f"B {round_bytes(model, updater) / 1e6:.2f} MB); speed-up over one JVM's arithmetic (efficiency)\n",
-           head.replace("| |", "| network, F |", 1)]
+           f"### Hardware speed-up S(W) per epoch of {shards:,} minibatches ({model_text(model, updater)}); speed-up "
+           "over one JVM's arithmetic (efficiency)\n",
+           head.replace("| |", "| network, F, rounds |", 1)]
     for f in sorted(set(freq.values())):
-        for net, beta in NETWORKS.items():
-            s = [speedup(model, w, f, beta, updater, shards) for w in WS]
-            out.append(f"| {net}, F={f} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
+        for in_job in (True, False):
+            for net, beta in NETWORKS.items():
+                s = [speedup(model, w, f, beta, updater, shards, in_job) for w in WS]
+                out.append(f"| {net}, F={f}, {WAYS[in_job]} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
     out += [f"\n### Statistical factor E(W): median epochs to the target at W / at W = 1 (one JVM)\n",
             head.replace("| |", "| policy | W=1 epochs |", 1).replace("|---|", "|---|---|", 1)]
     for p, cells in grid.items():
         one = statistics.median([e if e is not None else math.inf for _, e in cells.get(1, [(0, None)])])
         out.append(f"| {p} | {cell(one, False, lambda x: f'{x:.2f}')} | "
                    + " | ".join(cell(*fac[p].get(w, (None, False)), lambda x: f"{x:.2f}") for w in WS) + " |")
-    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater, shards), fac[p][w][1])
+    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater, shards, True), fac[p][w][1])
                       for w in WS if w in fac[p]} for net, beta in NETWORKS.items()} for p in grid}
     for net in NETWORKS:
         out += [f"\n### Projected time to the target relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "
@@ -163,10 +180,8 @@ def projection(rs, model):
             f"- * = extrapolated (W not measured): E = 1 + a·log2(W), least squares over the reached measured W >= 2 "
             f"with E(1) = 1, clamped to >= 1 ({slopes or 'no fit'}); '-' = not reached in the runs (or no W = 1 run), "
             "or not extrapolated because the largest measured W did not reach the target.",
-            f"- In-job (barrier) rounds apply on a cluster only while W²·B <= {MAX_EXCHANGE_BYTES / 2**20:.0f} MiB "
-            f"(Rounds.MAX_EXCHANGE_BYTES): {model} up to W = {math.isqrt(MAX_EXCHANGE_BYTES // b)}; their "
-            "T_round = F·t_mb + t_skew + t_avg + (W + W²)·B/β + (T0 + t_task·W)/R is not used here: a job per "
-            "round is."]
+            "- P(W) takes the rounds in one job (a barrier stage, PeerAverage), as a cluster with a task slot per worker "
+            "runs them; a job per round (more workers than slots, dynamic allocation) is the second row of each F."]
     if any(p.startswith("post-local") for p in grid):
         out.append("- post-local: its warm-up epochs average every minibatch (F = 1); S(W) ignores them and uses the "
                    "runs' F, so it overstates post-local's speed-up during the warm-up.")

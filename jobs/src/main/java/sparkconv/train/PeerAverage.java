@@ -177,11 +177,21 @@ final class PeerAverage implements AutoCloseable {
     }
 
     /**
-     * Task {@code t}'s block {@code id}, fetched from its block manager; through the transfer service also when that is
-     * this executor's (tasks in one JVM: local mode), so every exchange takes the one path a cluster takes.
+     * Task {@code t}'s block {@code id}: read in place when that task runs in this executor (local mode, or an executor
+     * with several task slots), else fetched from its executor's block manager. In place saves the transfer service's
+     * round trips, which at {@code local[16]} more than doubled the CPU of a LeNet-5 epoch at batch 16 (2·(W−1) fetches
+     * per task and round).
      */
-    private CompletableFuture<ByteBuffer> fetch(int t, BlockId id) {
+    private CompletableFuture<ByteBuffer> fetch(int t, BlockId id) throws java.io.IOException {
         BlockManagerId peer = peers[t];
+        if (peer.executorId().equals(blocks.blockManagerId().executorId())) {
+            ManagedBuffer local = blocks.getLocalBlockData(id);
+            try {
+                return CompletableFuture.completedFuture(copy(local));
+            } finally {
+                local.release();
+            }
+        }
         CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
         blocks.blockTransferService().fetchBlocks(peer.host(), peer.port(), peer.executorId(), new String[] {id.name()},
                 new BlockFetchingListener() {
