@@ -91,24 +91,33 @@ public final class WatchJob {
 
         /** The checkpoint's URI: the one given, else {@code <out>/_checkpoint}. */
         public String checkpointUri() {
-            return checkpoint != null ? Fs.uri(checkpoint) : Fs.child(out, CHECKPOINT_DIR).toString();
+            if (checkpoint != null) {
+                return Fs.uri(checkpoint);
+            }
+            String o = Fs.uri(out); // spelt as the output is in the watch's lines (a Hadoop Path would print file:/ for file:///)
+            return o + (o.endsWith("/") ? "" : "/") + CHECKPOINT_DIR;
         }
     }
 
     /** One micro-batch that scored files: its id (as the checkpoint numbers it), files, error rows and wall time. */
     public record Batch(long id, long images, long errors, double seconds) {
         public String line() {
-            return String.format("batch %d: %,d images, %,d with errors in %.2f s, %,.1f images/s", id, images, errors, seconds,
-                    seconds > 0 ? images / seconds : 0.0);
+            return String.format("batch %d: %s, %,d with errors in %.2f s, %,.1f images/s", id, noun(images, "image", "images"), errors,
+                    seconds, seconds > 0 ? images / seconds : 0.0);
         }
     }
 
     /** What this run of the query scored; {@code stopped}: ended by a stop request (SIGTERM, Ctrl-C), not by catching up. */
     public record Result(ScoringModel model, int batches, long images, long errors, boolean stopped, String out, String checkpoint) {
         public String line() {
-            return String.format("%s: %,d batches, %,d images, %,d with errors; scores in %s (checkpoint %s)",
-                    stopped ? "stopped" : "caught up", batches, images, errors, out, checkpoint);
+            return String.format("%s: %s, %s, %,d with errors; scores in %s (checkpoint %s)",
+                    stopped ? "stopped" : "caught up", noun(batches, "batch", "batches"), noun(images, "image", "images"), errors, out, checkpoint);
         }
+    }
+
+    /** "1 image", "0 images", "1,000 batches". */
+    static String noun(long n, String one, String many) {
+        return String.format("%,d %s", n, n == 1 ? one : many);
     }
 
     static Trigger trigger(String interval, boolean once) {
