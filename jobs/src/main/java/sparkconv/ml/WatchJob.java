@@ -212,8 +212,8 @@ public final class WatchJob {
         }
         if (!spark.sparkContext().getConf().contains(LISTING_PARALLELISM)) {
             // A micro-batch hands its new files to a file index as paths of their own, which Spark lists (past 32 paths) in
-            // a job of one task per file, up to 10,000; each task deserializes the whole Hadoop configuration first (2/3 of
-            // that job's CPU, JFR): 37 of a 500-file batch's 86 s under load. One task per core lists the same files.
+            // a job of one task per file, up to 10,000, and each task deserializes the whole Hadoop configuration first (most
+            // of the executors' samples in a JFR profile): 37 of a 500-file batch's 86 s under load. One task per core lists them.
             session.conf().set(LISTING_PARALLELISM, String.valueOf(spark.sparkContext().defaultParallelism()));
         }
         DataStreamReader reader = session.readStream().format("binaryFile").schema(BINARY_FILE);
