@@ -48,7 +48,7 @@ import static org.apache.spark.sql.functions.url_decode;
  */
 public class MlBench {
     static final double HELD_OUT = 0.1;
-    static final Pattern BATCH = Pattern.compile("batch (\\d+): ([\\d,]+) images, [\\d,]+ with errors in ([\\d.]+) s, .*");
+    static final Pattern BATCH = Pattern.compile("batch (\\d+): ([\\d,]+) images?, [\\d,]+ with errors in ([\\d.]+) s, .*");
 
     public static void main(String[] args) throws Exception {
         Path folder = Path.of(args[0]).resolve("folder");

@@ -41,6 +41,7 @@ import sparkconv.models.ModelZoo;
 import sparkconv.score.ImageScorer;
 import sparkconv.score.ScoringModel;
 import sparkconv.spark.Fs;
+import sparkconv.spark.ImageIoPlugin;
 
 /**
  * A trained sparkconv classifier as a Spark ML {@link Model}: {@link #transform} appends the predicted class index
@@ -135,6 +136,9 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
         FeatureColumn features = features(dataset.schema());
+        if (features.kind() == FeatureColumn.Kind.IMAGE) {
+            ImageIoPlugin.onDriver(dataset.sparkSession().sparkContext());
+        }
         ImageScorer scorer = new ImageScorer(scoring, Math.max(1, getTopK()), getBatchSize());
         String handleInvalid = getHandleInvalid();
         boolean topK = getTopK() > 0;

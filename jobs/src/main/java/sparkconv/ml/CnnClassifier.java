@@ -48,6 +48,7 @@ import sparkconv.shards.ImageStats;
 import sparkconv.shards.Manifest;
 import sparkconv.shards.ShardWriter;
 import sparkconv.spark.Fs;
+import sparkconv.spark.ImageIoPlugin;
 import sparkconv.store.ModelStore;
 import sparkconv.train.AveragingPolicy;
 import sparkconv.train.Checkpoints;
@@ -361,6 +362,9 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         }
         SparkSession spark = dataset.sparkSession();
         var conf = spark.sparkContext().hadoopConfiguration();
+        if (FeatureColumn.of(dataset.schema(), getFeaturesCol()).kind() == FeatureColumn.Kind.IMAGE) {
+            ImageIoPlugin.onDriver(spark.sparkContext());
+        }
 
         List<Column> columns = new ArrayList<>(List.of(col(getFeaturesCol()), col(getLabelCol()).cast("double")));
         FeatureColumn.of(dataset.schema(), getFeaturesCol()).carried(dataset.schema()).forEach(c -> columns.add(col(c)));

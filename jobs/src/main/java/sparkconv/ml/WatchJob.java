@@ -91,24 +91,33 @@ public final class WatchJob {
 
         /** The checkpoint's URI: the one given, else {@code <out>/_checkpoint}. */
         public String checkpointUri() {
-            return checkpoint != null ? Fs.uri(checkpoint) : Fs.child(out, CHECKPOINT_DIR).toString();
+            if (checkpoint != null) {
+                return Fs.uri(checkpoint);
+            }
+            String o = Fs.uri(out); // spelt as the output is in the watch's lines (a Hadoop Path would print file:/ for file:///)
+            return o + (o.endsWith("/") ? "" : "/") + CHECKPOINT_DIR;
         }
     }
 
     /** One micro-batch that scored files: its id (as the checkpoint numbers it), files, error rows and wall time. */
     public record Batch(long id, long images, long errors, double seconds) {
         public String line() {
-            return String.format("batch %d: %,d images, %,d with errors in %.2f s, %,.1f images/s", id, images, errors, seconds,
-                    seconds > 0 ? images / seconds : 0.0);
+            return String.format("batch %d: %s, %,d with errors in %.2f s, %,.1f images/s", id, noun(images, "image", "images"), errors,
+                    seconds, seconds > 0 ? images / seconds : 0.0);
         }
     }
 
     /** What this run of the query scored; {@code stopped}: ended by a stop request (SIGTERM, Ctrl-C), not by catching up. */
     public record Result(ScoringModel model, int batches, long images, long errors, boolean stopped, String out, String checkpoint) {
         public String line() {
-            return String.format("%s: %,d batches, %,d images, %,d with errors; scores in %s (checkpoint %s)",
-                    stopped ? "stopped" : "caught up", batches, images, errors, out, checkpoint);
+            return String.format("%s: %s, %s, %,d with errors; scores in %s (checkpoint %s)",
+                    stopped ? "stopped" : "caught up", noun(batches, "batch", "batches"), noun(images, "image", "images"), errors, out, checkpoint);
         }
+    }
+
+    /** "1 image", "0 images", "1,000 batches". */
+    static String noun(long n, String one, String many) {
+        return String.format("%,d %s", n, n == 1 ? one : many);
     }
 
     static Trigger trigger(String interval, boolean once) {
@@ -201,6 +210,12 @@ public final class WatchJob {
             // 160 tasks (and Parquet files) of 31 images. At 16 KB a batch is split by size across the cores instead.
             session.conf().set(OPEN_COST, String.valueOf(OPEN_COST_BYTES));
         }
+        if (!spark.sparkContext().getConf().contains(LISTING_PARALLELISM)) {
+            // A micro-batch hands its new files to a file index as paths of their own, which Spark lists (past 32 paths) in
+            // a job of one task per file, up to 10,000, and each task deserializes the whole Hadoop configuration first (most
+            // of the executors' samples in a JFR profile): 37 of a 500-file batch's 86 s under load. One task per core lists them.
+            session.conf().set(LISTING_PARALLELISM, String.valueOf(spark.sparkContext().defaultParallelism()));
+        }
         DataStreamReader reader = session.readStream().format("binaryFile").schema(BINARY_FILE);
         if (r.maxFilesPerTrigger() != null) {
             reader = reader.option("maxFilesPerTrigger", r.maxFilesPerTrigger());
@@ -262,6 +277,7 @@ public final class WatchJob {
     }
 
     static final String OPEN_COST = "spark.sql.files.openCostInBytes";
+    static final String LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism";
     /** What a file costs in the packing of files into tasks, unless {@code --conf} sets it: about a small image's size. */
     static final long OPEN_COST_BYTES = 16_384;
 

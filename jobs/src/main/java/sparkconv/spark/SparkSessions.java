@@ -1,7 +1,10 @@
 package sparkconv.spark;
 
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 
 import org.apache.hadoop.conf.Configuration;
@@ -42,15 +45,26 @@ public final class SparkSessions {
         return out;
     }
 
-    /** Builds the SparkConf for these overrides (pipeline spec, CLI); useful to inspect without starting Spark. */
+    /**
+     * Builds the SparkConf for these overrides (pipeline spec, CLI); useful to inspect without starting Spark. The
+     * plugins sparkconv needs ({@link ImageIoPlugin#DEFAULT_LIST}) are added to a list set elsewhere, never replaced by it.
+     */
     public static SparkConf conf(Map<String, String> overrides) {
         SparkConf conf = new SparkConf();
-        defaults().forEach(conf::setIfMissing);
+        Map<String, String> defaults = defaults();
+        defaults.forEach(conf::setIfMissing);
         overrides.forEach((k, v) -> {
             if (v != null) {
                 conf.set(k, v);
             }
         });
+        String plugins = defaults.get(ImageIoPlugin.DEFAULT_LIST);
+        if (plugins != null) {
+            Set<String> merged = new LinkedHashSet<>(List.of(conf.get(ImageIoPlugin.DEFAULT_LIST, "").split("\\s*,\\s*")));
+            merged.addAll(List.of(plugins.split("\\s*,\\s*")));
+            merged.remove("");
+            conf.set(ImageIoPlugin.DEFAULT_LIST, String.join(",", merged));
+        }
         return conf;
     }
 

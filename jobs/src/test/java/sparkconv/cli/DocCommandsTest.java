@@ -105,6 +105,11 @@ class DocCommandsTest {
         assertTrue(!shown.matcher("test accuracy 0.4217; model fashion-mnist-lenet5 v12 kept at file:/tmp/w").matches());
         assertTrue(Walk.shownLine("train   55,000 examples in   860 shards").matcher("train 900 examples in 15 shards").matches());
         assertTrue(!Walk.shownLine("train   55,000 examples in   860 shards").matcher("train many examples in 15 shards").matches());
+        // the noun after a figure in either number, as the figure needs it; never another word
+        Pattern caughtUp = Walk.shownLine("caught up: 3 batches, 10,001 images, 1 with errors; scores in file:///home/me/watched");
+        assertTrue(caughtUp.matcher("caught up: 1 batch, 21 images, 1 with errors; scores in file:///tmp/w").matches());
+        assertTrue(Walk.shownLine("batch 2: 1 image, 1 with errors").matcher("batch 0: 21 images, 0 with errors").matches());
+        assertTrue(!caughtUp.matcher("caught up: 1 bunch, 21 images, 1 with errors; scores in file:///tmp/w").matches());
     }
 
     /** One document's walk-through: its working directory, and why the rest is skipped once a step lacked its data. */
@@ -179,8 +184,8 @@ class DocCommandsTest {
 
         /**
          * Every line the document shows the command printing is a line it printed, up to figures and places: in a shown
-         * line a number stands for any number (the test runs smaller than the docs) and a word with a '/' for any path
-         * or URI; a line "..." stands for lines left out.
+         * line a number stands for any number (the test runs smaller than the docs), the noun after it for its singular or
+         * plural, and a word with a '/' for any path or URI; a line "..." stands for lines left out.
          */
         static void assertPrints(DocCommands.Line l, String printed) {
             List<String> actual = printed.lines().map(String::strip).toList();
@@ -196,9 +201,17 @@ class DocCommandsTest {
 
         static Pattern shownLine(String shown) {
             List<String> words = new ArrayList<>();
+            String previous = "";
             for (String word : shown.split("\\s+")) {
+                boolean afterFigure = NUMBER.matcher(previous).matches();
+                previous = word;
                 if (word.contains("/")) {
                     words.add("\\S+");
+                    continue;
+                }
+                Matcher noun = NOUN.matcher(word);
+                if (afterFigure && noun.matches()) {
+                    words.add(eitherNumber(noun.group(1)) + Pattern.quote(noun.group(2)));
                     continue;
                 }
                 StringBuilder re = new StringBuilder();
@@ -214,6 +227,15 @@ class DocCommandsTest {
         }
 
         private static final Pattern NUMBER = Pattern.compile("\\d[\\d,]*(?:\\.\\d+)?");
+        private static final Pattern NOUN = Pattern.compile("([a-z]+)([,;:.)]*)");
+
+        /** A word after a figure agrees with it: "1 image" stands for "21 images", "3 batches" for "1 batch". */
+        static String eitherNumber(String noun) {
+            String one = noun.matches(".*(ch|sh|ss|x)es") ? noun.substring(0, noun.length() - 2)
+                    : noun.matches(".*[^s]s") ? noun.substring(0, noun.length() - 1) : noun;
+            String many = one.matches(".*(ch|sh|ss|x)") ? one + "es" : one + "s";
+            return "(?:" + Pattern.quote(one) + "|" + Pattern.quote(many) + ")";
+        }
 
         /** Why a line is parsed rather than run, or null to run it. */
         private static String notRun(List<String> argv) {

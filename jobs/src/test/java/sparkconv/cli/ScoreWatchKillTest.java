@@ -84,7 +84,7 @@ class ScoreWatchKillTest {
         }
         assertEquals(143, restarted.waitFor(), "ended by SIGTERM");
         String second = read(log2);
-        assertTrue(second.lines().anyMatch(l -> l.matches("stopped: \\d+ batches, 7 images, [01] with errors; scores in .*")),
+        assertTrue(second.lines().anyMatch(l -> l.matches("stopped: \\d+ batch(es)?, 7 images, [01] with errors; scores in .*")),
                 second);
         assertFalse(second.contains("Exception") || second.contains("\tat "), "no stack trace: " + second);
 
@@ -124,7 +124,7 @@ class ScoreWatchKillTest {
     private static final long START = System.nanoTime();
 
     private static long scoredImages(String log) {
-        return log.lines().filter(l -> l.matches("batch \\d+: .*")).mapToLong(l -> Long.parseLong(l.replaceFirst("batch \\d+: (\\d+) images.*", "$1")))
+        return log.lines().filter(l -> l.matches("batch \\d+: .*")).mapToLong(l -> Long.parseLong(l.replaceFirst("batch \\d+: (\\d+) images?, .*", "$1")))
                 .sum();
     }
 

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import sparkconv.LocalSpark;
 import sparkconv.TestModels;
 import sparkconv.data.TestImages;
+import sparkconv.ml.WatchJob;
 import sparkconv.models.ModelZoo;
 import sparkconv.shards.Manifest;
 import sparkconv.spark.ParquetSchemas;
@@ -63,21 +64,24 @@ class ScoreWatchTest {
         CommandHarness.Result first = ok(watch);
         List<String> lines = first.out().lines().toList();
         assertEquals(4, lines.size(), first.out());
-        assertTrue(lines.get(0).startsWith("watching file:") && lines.get(0).contains("with tiny v1 (28x28x1): scores to file:")
-                && lines.get(0).endsWith("what has landed, then stop"), lines.get(0));
+        assertTrue(lines.get(0).startsWith("watching file:///") && lines.get(0).contains("with tiny v1 (28x28x1): scores to file:///")
+                && lines.get(0).contains("/watched, checkpoint file:///") && lines.get(0).endsWith("/watched/_checkpoint; what has landed, then stop"),
+                lines.get(0));
         assertTrue(lines.get(1).matches("batch 0: 2 images, [01] with errors in [0-9.]+ s, [0-9.,]+ images/s"), lines.get(1));
         assertTrue(lines.get(2).matches("batch 1: 2 images, [01] with errors in [0-9.]+ s, [0-9.,]+ images/s"), lines.get(2));
         assertTrue(lines.get(3).startsWith("caught up: 2 batches, 4 images, 1 with errors; scores in file:"), lines.get(3));
-        assertTrue(lines.get(3).endsWith("/watched/_checkpoint)"), lines.get(3));
+        assertTrue(lines.get(3).contains("scores in file:///") && lines.get(3).contains("(checkpoint file:///")
+                && lines.get(3).endsWith("/watched/_checkpoint)"), lines.get(3));
 
         for (int i = 0; i < 2; i++) {
             land(landing, "b-" + i + ".png", TestImages.grey(28, 28, 100 + i, "png"));
         }
         CommandHarness.Result second = ok(watch); // the same query again, from its checkpoint: only the new files
         assertTrue(second.out().contains("\nbatch 2: 2 images, 0 with errors in ")
-                && second.out().contains("caught up: 1 batches, 2 images, 0 with errors;"), second.out());
+                && second.out().contains("caught up: 1 batch, 2 images, 0 with errors;"), second.out());
         CommandHarness.Result idle = ok(watch);
         assertTrue(idle.out().contains("caught up: 0 batches, 0 images, 0 with errors;"), idle.out());
+        assertEquals("batch 3: 1 image, 1 with errors in 2.00 s, 0.5 images/s", new WatchJob.Batch(3, 1, 1, 2.0).line());
 
         // score's own table, and score's own results for the same files
         SparkSession spark = LocalSpark.get();

@@ -75,6 +75,7 @@ class SubmitCommandLineTest {
         assertEquals("1", c.conf().get("spark.executorEnv.OMP_NUM_THREADS"));
         assertEquals("8388608", c.conf().get("spark.executorEnv.MALLOC_MMAP_THRESHOLD_"));
         assertEquals("134217728", c.conf().get("spark.executorEnv.MALLOC_TRIM_THRESHOLD_"));
+        assertEquals("sparkconv.spark.ImageIoPlugin", c.conf().get("spark.plugins.defaultList"));
         assertEquals(sparkconv.spark.SparkSessions.defaults().get("spark.executor.memoryOverhead"),
                 c.conf().get("spark.executor.memoryOverhead"), "defaults.properties' overhead");
         assertEquals("sparkconv.cli.Main", c.option("--class"));
