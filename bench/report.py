@@ -159,8 +159,8 @@ def round_table(rs):
     out.append("\nperiod = start to next start, less the time the benchmark paused its clocks (validation, test "
                "evaluations); a task runs its worker's minibatches (load, fit, result); skew = the faster worker's wait "
                "at the job's end; tail = last task's end to the job's end. Rounds inside one barrier stage: "
-               "fit = load, fit and encode a round's minibatches; wait = for the other workers' messages (the slower "
-               "worker's lead and the exchange through the driver); average = decode, average, assign.")
+               "fit = load and fit a round's minibatches, copy the parameters out; wait = the exchange (the slower "
+               "worker's lead, two syncs, the slices fetched, summed and gathered: PeerAverage); average = assign.")
     return out
 
 

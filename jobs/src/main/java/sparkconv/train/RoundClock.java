@@ -6,8 +6,9 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * Where the rounds that ran inside barrier stages ({@link KeptNetworkWorker#exchanging}) spent their time: fitting
- * (loading, fitting and encoding a round's minibatches), waiting for the other workers' messages (the barrier: the
- * slowest worker's lead, plus the exchange through the driver) and averaging (decoding, averaging, assigning). Spark's
+ * (loading and fitting a round's minibatches, copying out the parameters), waiting ({@link PeerAverage}: the slowest
+ * worker's lead, the two syncs, the slices fetched, summed and gathered) and averaging (assigning the average, the
+ * outer step). Spark's
  * job and task events do not see these rounds, so each task adds its own clocks to named Spark accumulators: the driver
  * has the sums once a job is done, on a cluster as in local mode, and the Spark UI shows them per stage.
  */
