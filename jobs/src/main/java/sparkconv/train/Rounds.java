@@ -200,10 +200,14 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
                 return new Sum(r.getParameters(), r.getUpdaterState(), r.getScore(), 1);
             }
 
-            /** {@code a + b} in that order, into a copy of {@code a}'s arrays (null: nothing yet). */
+            /**
+             * {@code a + b} in that order, into {@code a}'s arrays (null: nothing yet, {@code b} itself). Every term is a
+             * result Spark deserialised for this sum alone, so the first one is the sum: copying it cost the driver one
+             * more copy of the parameters and updater state per round (AlexNet with Nesterov: 476 MiB).
+             */
             static Sum add(Sum a, Sum b) {
                 if (a == null) {
-                    return new Sum(b.params.dup(), b.state == null ? null : b.state.dup(), b.score, b.count);
+                    return b;
                 }
                 a.params.addi(b.params);
                 if (a.state != null) {
