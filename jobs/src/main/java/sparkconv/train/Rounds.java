@@ -127,6 +127,8 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
         public void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count) {
             JavaSparkContext jsc = driver.jsc();
             int frequency = master.getAveragingFrequency();
+            // A task per slot: each has a kept network of its own, which can hand Spark its arrays as the result.
+            boolean inPlace = paths.getNumPartitions() <= WorkerThreads.slots(jsc);
             for (int r = 0; r < count; r++) {
                 master.describeJob(jsc, firstRound + r, 1);
                 int round = r;
@@ -136,7 +138,8 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
                     return RoundLayout.workerRound(partition, round, frequency).iterator();
                 }, true);
                 try {
-                    averageInOrder(driver, mine.mapPartitions(master.keptNetworkWorker(driver, loader)));
+                    KeptNetworkWorker worker = master.keptNetworkWorker(driver, loader);
+                    averageInOrder(driver, mine.mapPartitions(inPlace ? worker.resultsInPlace() : worker));
                 } finally {
                     master.destroyBroadcasts();
                 }
