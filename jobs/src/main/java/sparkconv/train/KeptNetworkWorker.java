@@ -116,7 +116,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }, 1, 1, TimeUnit.MINUTES);
     }
 
-    private final Broadcast<NetBroadcastTuple> broadcast;
+    private final RoundStart broadcast;
     private final String configuration;
     private final boolean graph;
     private final boolean saveUpdater;
@@ -132,12 +132,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     /** Whether a round's result is the kept network's own parameters and updater state rather than copies. */
     private final boolean inPlace;
 
-    KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
+    KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
         this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null, false);
     }
 
-    private KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
+    private KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                               ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock,
                               Broadcast<OuterMomentum> outer, boolean inPlace) {
         this.broadcast = broadcast;
@@ -207,7 +207,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         if (round.isEmpty()) {
             return Collections.emptyIterator(); // dl4j-spark's aggregation skips a partition without results
         }
-        NetBroadcastTuple tuple = broadcast.getValue();
+        NetBroadcastTuple tuple = broadcast.get();
         int worker = TaskContext.getPartitionId();
         Kept kept = borrow();
         try {
@@ -229,7 +229,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         if (all.isEmpty()) {
             return Collections.emptyIterator();
         }
-        NetBroadcastTuple tuple = broadcast.getValue();
+        NetBroadcastTuple tuple = broadcast.get();
         int worker = TaskContext.getPartitionId();
         // Tasks in one JVM share the broadcast value: each steps its own copy of the velocity.
         OuterMomentum step = outer == null ? null : new OuterMomentum(outer.getValue().beta(), outer.getValue().rate(),
