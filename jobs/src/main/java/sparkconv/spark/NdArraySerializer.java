@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Kryo serializer for INDArrays that copies the data in one block. ND4J's own {@link Nd4jSerializer} writes through
+ * Kryo serializer for INDArrays that copies the data as bytes, in 1 MiB pieces. ND4J's own {@link Nd4jSerializer} writes through
  * {@code Nd4j.write}, one {@code writeFloat} (four Kryo byte writes) per value; parameter averaging serialises the
  * parameters and updater state of every worker's result and of every round's broadcast, so that per-value path was a
  * visible share of a training round's CPU time. The bytes are the machine's native order: driver and executors are
@@ -24,6 +24,12 @@ public final class NdArraySerializer extends Serializer<INDArray> {
     private static final byte BLOCK = 1;
     private static final byte ND4J = 0;
     private static final byte EMPTY = 2;
+    /**
+     * The data crosses the heap in pieces of this size: a heap copy of the whole array per write and per read was one
+     * more transient copy of AlexNet's parameters (238 MiB) in every broadcast and every worker's result, beside the
+     * serialised bytes themselves.
+     */
+    private static final int CHUNK = 1 << 20;
     private final Nd4jSerializer fallback = new Nd4jSerializer();
 
     @Override
@@ -50,11 +56,14 @@ public final class NdArraySerializer extends Serializer<INDArray> {
         }
         ByteBuffer data = dense.data().asNio();
         int bytes = Math.toIntExact(dense.length() * dense.data().getElementSize());
-        byte[] copy = new byte[bytes];
-        data.position(0);
-        data.get(copy, 0, bytes);
         output.writeInt(bytes, true);
-        output.writeBytes(copy);
+        byte[] chunk = new byte[Math.min(bytes, CHUNK)];
+        data.position(0);
+        for (int done = 0; done < bytes; done += chunk.length) {
+            int n = Math.min(chunk.length, bytes - done);
+            data.get(chunk, 0, n);
+            output.writeBytes(chunk, 0, n);
+        }
     }
 
     @Override
@@ -72,11 +81,16 @@ public final class NdArraySerializer extends Serializer<INDArray> {
         for (int i = 0; i < shape.length; i++) {
             shape[i] = input.readLong(true);
         }
-        byte[] copy = input.readBytes(input.readInt(true));
+        int bytes = input.readInt(true);
         INDArray array = Nd4j.createUninitialized(dataType, shape, order);
         ByteBuffer data = array.data().asNio();
         data.position(0);
-        data.put(copy);
+        byte[] chunk = new byte[Math.min(bytes, CHUNK)];
+        for (int done = 0; done < bytes; done += chunk.length) {
+            int n = Math.min(chunk.length, bytes - done);
+            input.readBytes(chunk, 0, n);
+            data.put(chunk, 0, n);
+        }
         return array;
     }
 }

@@ -30,7 +30,7 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     private String epochLabel = "train";
     private int nextRound = 1;
     private int rounds;
-    private Broadcast<NetBroadcastTuple> roundBroadcast;
+    private RoundStart roundStart;
     private Broadcast<OuterMomentum> outerBroadcast;
     private long knownCount = -1;
     private int stepsPerWorker;
@@ -218,9 +218,17 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         return worker(new DriverNetwork(null, graph));
     }
 
-    /** A round's worker of sparkconv's own (see {@link KeptNetworkWorker}), on this round's broadcast. */
+    /**
+     * A round's worker of sparkconv's own (see {@link KeptNetworkWorker}), on this round's start: broadcast, or in local
+     * mode the driver's own ({@link RoundStart}).
+     */
     KeptNetworkWorker keptNetworkWorker(DriverNetwork driver, ShardFiles.Loader loader) {
-        return new KeptNetworkWorker(broadcast(driver), KeptNetworkWorker.configurationKey(driver.configurationJson()),
+        if (driver.jsc().isLocal()) {
+            roundStart = RoundStart.Local.of(driver.roundStart());
+        } else {
+            broadcast(driver);
+        }
+        return new KeptNetworkWorker(roundStart, KeptNetworkWorker.configurationKey(driver.configurationJson()),
                 driver.isGraph(), saveUpdater, loader, prefetchNumBatches);
     }
 
@@ -238,18 +246,19 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
         if (collectTrainingStats) {
             stats.logBroadcastStart();
         }
-        roundBroadcast = driver.jsc().broadcast(driver.roundStart());
+        Broadcast<NetBroadcastTuple> start = driver.jsc().broadcast(driver.roundStart());
         if (collectTrainingStats) {
             stats.logBroadcastEnd();
         }
-        return roundBroadcast;
+        roundStart = new RoundStart.Broadcasted(start);
+        return start;
     }
 
     /** Destroys the last round's broadcasts (their job is done). */
     void destroyBroadcasts() {
-        if (roundBroadcast != null) {
-            roundBroadcast.destroy();
-            roundBroadcast = null;
+        if (roundStart != null) {
+            roundStart.destroy();
+            roundStart = null;
         }
         if (outerBroadcast != null) {
             outerBroadcast.destroy();

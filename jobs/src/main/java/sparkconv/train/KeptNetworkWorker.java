@@ -78,6 +78,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             return t;
         });
         Model net;
+        /**
+         * The stage attempt whose task returned this network's own arrays as its result ({@link #resultsInPlace}), or
+         * null: Spark serialises a task's result after the task gave the network back, so no other task of that stage
+         * may take it meanwhile.
+         */
+        String resultOf;
 
         /** Frees the thread's workspaces (the network's training memory) and ends the thread. */
         void retire() {
@@ -106,7 +112,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }, 1, 1, TimeUnit.MINUTES);
     }
 
-    private final Broadcast<NetBroadcastTuple> broadcast;
+    private final RoundStart broadcast;
     private final String configuration;
     private final boolean graph;
     private final boolean saveUpdater;
@@ -119,15 +125,17 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private final RoundClock clock;
     /** The outer step after each of those rounds' averages, with the driver's velocity (null: none). */
     private final Broadcast<OuterMomentum> outer;
+    /** Whether a round's result is the kept network's own parameters and updater state rather than copies. */
+    private final boolean inPlace;
 
-    KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
+    KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
-        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null);
+        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null, false);
     }
 
-    private KeptNetworkWorker(Broadcast<NetBroadcastTuple> broadcast, String configuration, boolean graph, boolean saveUpdater,
+    private KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                               ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock,
-                              Broadcast<OuterMomentum> outer) {
+                              Broadcast<OuterMomentum> outer, boolean inPlace) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
@@ -138,6 +146,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         this.frequency = frequency;
         this.clock = clock;
         this.outer = outer;
+        this.inPlace = inPlace;
     }
 
     /**
@@ -151,7 +160,19 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      */
     KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock, Broadcast<OuterMomentum> outer) {
         return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock,
-                outer);
+                outer, false);
+    }
+
+    /**
+     * This worker (a job per round) returning the kept network's own parameters and updater state as its result instead
+     * of copies (for AlexNet with Nesterov 476 MiB per worker, beside the network and the bytes Spark serialises them
+     * to): for a stage with no more tasks than task slots, where every task has a network of its own. A network whose
+     * result Spark may still be serialising is not lent to another task of its stage ({@link Kept#resultOf}); with more
+     * tasks than slots later tasks would build networks instead, so those results stay copies.
+     */
+    KeptNetworkWorker resultsInPlace() {
+        return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock,
+                outer, true);
     }
 
     /**
@@ -177,13 +198,14 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         if (round.isEmpty()) {
             return Collections.emptyIterator(); // dl4j-spark's aggregation skips a partition without results
         }
-        NetBroadcastTuple tuple = broadcast.getValue();
+        NetBroadcastTuple tuple = broadcast.get();
         int worker = TaskContext.getPartitionId();
         Kept kept = borrow();
         try {
             // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
             return List.of(onThread(kept, () -> fitRound(kept, tuple, worker, round))).iterator();
         } finally {
+            kept.resultOf = inPlace ? stageAttempt() : null;
             giveBack(kept);
         }
     }
@@ -198,7 +220,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         if (all.isEmpty()) {
             return Collections.emptyIterator();
         }
-        NetBroadcastTuple tuple = broadcast.getValue();
+        NetBroadcastTuple tuple = broadcast.get();
         int worker = TaskContext.getPartitionId();
         // Tasks in one JVM share the broadcast value: each steps its own copy of the velocity.
         OuterMomentum step = outer == null ? null : new OuterMomentum(outer.getValue().beta(), outer.getValue().rate(),
@@ -304,10 +326,14 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return result(net, net.score());
     }
 
-    /** What dl4j-spark's aggregation takes from a worker: copies, as the kept network is the next round's. */
+    /**
+     * What the driver's sum takes from a worker: the kept network's arrays ({@link #resultsInPlace}), else copies, as the
+     * network may be another task's before Spark serialises this result.
+     */
     private ParameterAveragingTrainingResult result(Model net, double score) {
+        INDArray params = inPlace ? net.params() : net.params().dup();
         INDArray state = saveUpdater ? updaterState(net) : null;
-        return new ParameterAveragingTrainingResult(net.params().dup(), state == null ? null : state.dup(), score,
+        return new ParameterAveragingTrainingResult(params, state == null || inPlace ? state : state.dup(), score,
                 null, null, null);
     }
 
@@ -352,8 +378,17 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 return stale;
             });
             Deque<Kept> free = KEPT.get(configuration);
-            Kept kept = free == null ? null : free.poll();
-            return kept != null ? kept : new Kept();
+            String stage = stageAttempt();
+            if (free != null) {
+                for (Iterator<Kept> k = free.iterator(); k.hasNext(); ) {
+                    Kept kept = k.next();
+                    if (!stage.equals(kept.resultOf)) {
+                        k.remove();
+                        return kept;
+                    }
+                }
+            }
+            return new Kept();
         }
     }
 
@@ -450,6 +485,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         synchronized (KEPT) {
             return KEPT.values().stream().mapToInt(Deque::size).sum();
         }
+    }
+
+    /** The running task's stage and attempt ({@link Kept#resultOf}). */
+    private static String stageAttempt() {
+        TaskContext task = TaskContext.get();
+        return task.stageId() + "." + task.stageAttemptNumber();
     }
 
     /** A round's dropout seed: distinct per worker and per round, the same in every run with the same seed. */

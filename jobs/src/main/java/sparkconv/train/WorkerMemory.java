@@ -32,13 +32,16 @@ public final class WorkerMemory {
      */
     static final double STEP_FACTOR = 0.75;
     /**
-     * Off-heap copies of parameters and updater state the driver holds per worker beyond the first (deserialised results,
-     * aggregation sums): fitted to alexnet with 2 workers, whose second worker added 9.3 copies where the per-worker terms
-     * count 5.3 (docs/memory.md).
+     * Off-heap copies of parameters and updater state the driver holds at its peak (its network with gradients, the
+     * evaluation networks, what Spark's transfer of the results holds): fitted to alexnet at batch 32 with 1 and 2
+     * workers after the round's copies were cut, where it is the same with either (docs/memory.md, "Copies cut").
      */
-    static final double DRIVER_COPIES_PER_WORKER = 4.0;
-    /** The same on the heap (serialised results, Kryo's buffers): alexnet's second worker added 3.5 copies, 1 counted. */
-    static final double DRIVER_HEAP_COPIES_PER_WORKER = 2.5;
+    static final double DRIVER_COPIES = 5.5;
+    /**
+     * Heap copies the driver holds per worker beyond the first (serialised results, Kryo's buffers): alexnet's second
+     * worker added 3.0 copies, 1 counted (docs/memory.md).
+     */
+    static final double DRIVER_HEAP_COPIES_PER_WORKER = 2.0;
     /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code; measured). */
     static final long BASE_OFF_HEAP = 192L << 20;
     /** Live heap of a training JVM (Spark driver or executor) before any model (measured: 40-80 MiB). */
@@ -135,14 +138,15 @@ public final class WorkerMemory {
         long network = f * (2 * p + u); // parameters, their gradients, updater state
         long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
         long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
-        long exchange = f * 2 * (p + u); // the round's broadcast state assigned, and the result's copy
-        // the driver's network, the averaged sum, the broadcast value and the evaluation network's parameters; and per
-        // worker beyond the first, what the driver's aggregation of their results holds (DRIVER_COPIES_PER_WORKER)
+        // an executor's copy of the round's start (its broadcast, deserialised); in local mode, where the tasks read the
+        // driver's own start, the driver's deserialised copy of this worker's result (the first one is the sum). The
+        // result itself is the kept network's arrays, not a copy (a task per slot).
+        long exchange = f * (p + u);
         long extra = driver ? Math.max(0, workers - 1) : 0;
-        long driverOff = driver ? f * (3 * (p + u) + p) + (long) Math.ceil(DRIVER_COPIES_PER_WORKER * f * extra * (p + u)) : 0;
-        // serialised on the heap: each worker's result and the broadcast's blocks; on the driver also the evaluation
-        // network's broadcast copy and a checkpoint's or model's serialised parameters and updater state
-        long live = BASE_HEAP + f * (workers + (driver ? 3L : 1L)) * (p + u)
+        long driverOff = driver ? (long) Math.ceil(DRIVER_COPIES * f * (p + u)) : 0;
+        // serialised on the heap: each worker's result; on an executor the broadcast's blocks, on the driver the
+        // evaluation network's broadcast and a checkpoint's or model's serialised parameters and updater state
+        long live = BASE_HEAP + f * (workers + (driver ? 2L : 1L)) * (p + u)
                 + (long) Math.ceil(DRIVER_HEAP_COPIES_PER_WORKER * f * extra * (p + u));
         long heap = (long) Math.ceil(HEAP_HEADROOM * live);
         return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP,

@@ -31,23 +31,24 @@ class WorkerMemoryTest {
         assertEquals(4L * 3 * 61_706, n.workerNetwork(), "parameters, gradients, momentum");
         assertEquals((long) Math.ceil(WorkerMemory.STEP_FACTOR * 4 * 64 * 44_430), n.workerStep());
         assertEquals(4L * 4 * 64 * (1_024 + 10), n.workerData(), "2 read ahead, 1 in use, 1 being read");
-        assertEquals(4L * 2 * 2 * 61_706, n.workerExchange(), "the broadcast state assigned and the result's copy");
+        assertEquals(4L * 2 * 61_706, n.workerExchange(), "the round's start deserialised from its broadcast");
         assertEquals(0, n.driverOffHeap());
         assertEquals(n.workerNetwork() + n.workerStep() + n.workerData() + n.workerExchange(), n.nd4j());
         assertEquals(n.nd4j() + WorkerMemory.BASE_OFF_HEAP, n.offHeap());
         assertEquals(WorkerMemory.BASE_HEAP + 4L * 2 * 2 * 61_706, n.liveHeap(), "the worker's result and the broadcast, serialised");
 
         WorkerMemory.Need local = WorkerMemory.need(s, "nesterovs", 64, 2, 2, true);
-        assertEquals(2 * n.nd4j() + 4L * (3 * 2 * 61_706 + 61_706) + (long) Math.ceil(WorkerMemory.DRIVER_COPIES_PER_WORKER * 4 * 2 * 61_706),
-                local.nd4j(), "two workers, the driver's copies and its aggregation of the second worker's result");
-        assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 3) * 2 * 61_706 + (long) Math.ceil(WorkerMemory.DRIVER_HEAP_COPIES_PER_WORKER * 4 * 2 * 61_706),
-                local.liveHeap(), "the driver also serialises its evaluation copy, checkpoints and the second worker's result");
+        assertEquals(2 * n.nd4j() + (long) Math.ceil(WorkerMemory.DRIVER_COPIES * 4 * 2 * 61_706), local.nd4j(),
+                "two workers and the driver's copies");
+        assertEquals(WorkerMemory.BASE_HEAP + 4L * (2 + 2) * 2 * 61_706 + (long) Math.ceil(WorkerMemory.DRIVER_HEAP_COPIES_PER_WORKER * 4 * 2 * 61_706),
+                local.liveHeap(), "the driver serialises its evaluation copy and checkpoints, not the round's start");
         assertThrows(SparkconvException.class, () -> WorkerMemory.need(s, "nesterovs", 0, 1, 2, false));
     }
 
     /**
      * The off-heap prediction against docs/memory.md's peaks measured with the fixed mmap threshold (local mode, MiB
-     * resident beyond the heap): within the issue's 15% for every measured large-model row.
+     * resident beyond the heap; candle-cnn-60 and alexnet at the shipped thresholds after the round's copies were cut):
+     * within the issue's 15% for every measured large-model row.
      */
     @Test
     void offHeapPredictionIsWithin15PercentOfTheMeasuredPeaks() {
@@ -55,11 +56,13 @@ class WorkerMemoryTest {
         }
         ModelZoo.Input candle20 = new ModelZoo.Input(1, 64, 60);
         List<Row> rows = List.of(new Row("candle-cnn-20", candle20, 10, "adam", 64, 1, 685),
+                new Row("candle-cnn-20", candle20, 10, "adam", 64, 1, 793), // at the shipped thresholds
                 new Row("candle-cnn-20", candle20, 10, "adam", 128, 1, 1_214),
                 new Row("candle-cnn-20", candle20, 10, "adam", 64, 2, 1_116),
                 new Row("candle-cnn-20", candle20, 10, "adam", 128, 2, 2_175),
-                new Row("candle-cnn-60", new ModelZoo.Input(1, 96, 180), 10, "adam", 64, 1, 2_988),
-                new Row("alexnet", new ModelZoo.Input(3, 227, 227), 1000, "nesterovs", 32, 1, 4_048));
+                new Row("candle-cnn-60", new ModelZoo.Input(1, 96, 180), 10, "adam", 64, 1, 2_968),
+                new Row("alexnet", new ModelZoo.Input(3, 227, 227), 1000, "nesterovs", 32, 1, 4_661),
+                new Row("alexnet", new ModelZoo.Input(3, 227, 227), 1000, "nesterovs", 32, 2, 6_145));
         for (Row r : rows) {
             WorkerMemory.Shape s = WorkerMemory.shape(r.model(), r.input(), r.classes(), r.updater());
             double predicted = WorkerMemory.need(s, r.updater(), r.batch(), r.workers(), 2, true).offHeap() / (double) (1 << 20);
