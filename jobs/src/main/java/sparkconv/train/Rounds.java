@@ -42,6 +42,14 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
     void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count);
 
     /**
+     * The largest parameters + updater state a round in one job exchanges: a worker holds about four copies of it on the
+     * heap during a round (its vector, its slices as blocks, the fetched slices, the average), so 64 MiB keeps that near
+     * 256 MiB (candle-cnn-60: ~51 MiB). AlexNet's 476 MiB runs a job per round instead, as before {@link PeerAverage}:
+     * its minibatch takes seconds, so a job's ~25 ms costs it nothing, and docs/memory.md's rows measure that path.
+     */
+    long MAX_EXCHANGE_BYTES = 64L << 20;
+
+    /**
      * How a chunk's rounds run: on dl4j-spark's workers ({@code dl4j}, given) with {@code --stats} or shards not read by
      * sparkconv's loader, else in a barrier stage (which falls back to a job per round where it cannot run).
      */
@@ -254,15 +262,19 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
     }
 
     /**
-     * Whether a chunk's rounds can run in one barrier stage: float parameters ({@link PeerAverage} exchanges floats), a
-     * slot for every task at once, and no dynamic allocation (barrier stages refuse it).
+     * Whether a chunk's rounds can run in one barrier stage: float parameters ({@link PeerAverage} exchanges floats) of
+     * at most {@link #MAX_EXCHANGE_BYTES} with their updater state, a slot for every task at once, and no dynamic
+     * allocation (barrier stages refuse it).
      */
     private static boolean inOneJob(JavaSparkContext jsc, DriverNetwork driver, int tasks) {
         if (jsc.getConf().getBoolean("spark.dynamicAllocation.enabled", false) || tasks > WorkerThreads.slots(jsc)) {
             return false;
         }
+        INDArray params = driver.model().params();
         INDArray state = driver.updaterState();
-        return driver.model().params().dataType() == DataType.FLOAT && (state == null || state.dataType() == DataType.FLOAT);
+        long bytes = Float.BYTES * (params.length() + (state == null ? 0 : state.length()));
+        return params.dataType() == DataType.FLOAT && (state == null || state.dataType() == DataType.FLOAT)
+                && bytes <= MAX_EXCHANGE_BYTES;
     }
 
     /** Attempts per task before Spark fails a job: {@code local[N, F]}'s F (1 for {@code local[N]}), else the setting. */
