@@ -31,6 +31,7 @@ NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 # docs/scaling.md, "Rounds inside one Spark job": two barrier syncs per round (a coordinator round trip each, assumed),
 # and about 10 s of rounds per job (SparkTrainer's progress chunk), over which the job's launch is spread.
 T_SYNC, CHUNK_SECONDS = 0.002, 10.0
+MAX_EXCHANGE_BYTES = 64 * 2**20  # Rounds.MAX_EXCHANGE_BYTES: larger parameters + state run a job per round
 WS = [2, 4, 8, 16, 32, 64]
 GOAL_W, GOAL_NET, GOAL = 16, "10 Gbit/s", 1 / 8
 # docs/scaling.md, "Where averaging stops paying": lenet5, averaging every 10, Nesterov state.
@@ -56,7 +57,7 @@ def speedup(model, w, f, beta, updater="nesterovs", shards=None, in_job=False):
     2)."""
     t_mb, b = MODELS[model]["t_mb"], round_bytes(model, updater)
     def t_round(m):
-        if in_job:
+        if in_job and b <= MAX_EXCHANGE_BYTES:
             per_job = max(1.0, CHUNK_SECONDS / (m * t_mb))
             return m * t_mb + 2 * (w - 1) / w * b / beta + 2 * T_SYNC + (T0 + T_TASK * w) / per_job
         return T0 + T_TASK * w + m * t_mb + b / beta + 2 * math.sqrt(w) * b / beta
