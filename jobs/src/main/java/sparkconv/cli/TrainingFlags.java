@@ -36,8 +36,9 @@ public final class TrainingFlags {
     @Option(names = "--averaging-policy", description = "how the learning rate and averaging follow the workers W: local (as set), "
             + "linear[:E] (lr x W, warmed up over E epochs), sqrt[:E] (lr x sqrt W), post-local[:E] (linear, averaging every "
             + "minibatch during the warm-up), slowmo[:B] (an outer momentum step after each average, B default 1 - 1/sqrt W), "
-            + "slowmo-reset[:B] (the same, the workers' momentum reset every round, B default 1 - 1/W) "
-            + "(default ${DEFAULT-VALUE})")
+            + "slowmo-reset[:B] (the same, the workers' momentum reset every round, B default 1 - 1/W), sync[:b] (each "
+            + "minibatch cut among the workers, averaged after every one: one JVM's steps, down to b examples per worker, "
+            + "default 8) (default ${DEFAULT-VALUE})")
     String averagingPolicy;
 
     @Option(names = "--threads-per-worker", paramLabel = "T", description = "cores and OpenMP threads per worker: sets "

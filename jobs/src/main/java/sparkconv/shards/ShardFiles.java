@@ -44,14 +44,48 @@ public final class ShardFiles {
             return load(source.getPath());
         }
 
-        /** One shard file by its URI (sparkconv's averaging worker loads by path, without a {@link Source}). */
-        public DataSet load(String uri) throws IOException {
+        /**
+         * One minibatch by its name (sparkconv's averaging worker loads by name, without a {@link Source}): a shard
+         * file's URI, or a {@link #piece} of one (null when the piece holds no example: a short shard cut into more
+         * pieces than it has examples).
+         */
+        public DataSet load(String minibatch) throws IOException {
             FaultPoint.reached();
-            Path path = new Path(uri);
+            java.util.regex.Matcher piece = PIECE.matcher(minibatch);
+            boolean cut = piece.find();
+            Path path = new Path(cut ? minibatch.substring(0, piece.start()) : minibatch);
+            DataSet shard;
             try (InputStream in = path.getFileSystem(conf.getValue().getConfiguration()).open(path, READ_BUFFER)) {
-                return ShardBytes.decode(in.readAllBytes());
+                shard = ShardBytes.decode(in.readAllBytes());
             }
+            return cut ? slice(shard, Integer.parseInt(piece.group(1)), Integer.parseInt(piece.group(2))) : shard;
         }
+    }
+
+    /** How a minibatch name says it is a piece of a shard: {@code URI#piece=K/S}. */
+    private static final java.util.regex.Pattern PIECE = java.util.regex.Pattern.compile("#piece=(\\d+)/(\\d+)$");
+
+    /**
+     * The name of piece {@code k} of {@code pieces} of a shard: its examples {@code k·n/pieces .. (k+1)·n/pieces − 1}
+     * (n the shard's examples), in order; one worker's minibatch when the averaging policy cuts each shard among the
+     * workers of a round ({@code sync}). The loader reads the whole shard and keeps the piece.
+     */
+    public static String piece(String shardUri, int k, int pieces) {
+        return shardUri + "#piece=" + k + "/" + pieces;
+    }
+
+    /** Examples {@code k·n/pieces ..} of {@code shard} as a minibatch of their own (copies), or null if none. */
+    static DataSet slice(DataSet shard, int k, int pieces) {
+        int n = shard.numExamples();
+        int from = (int) ((long) k * n / pieces);
+        int to = (int) ((long) (k + 1) * n / pieces);
+        if (from == to) {
+            return null;
+        }
+        DataSet piece = (DataSet) shard.getRange(from, to);
+        return new DataSet(piece.getFeatures().dup(), piece.getLabels().dup(),
+                piece.getFeaturesMaskArray() == null ? null : piece.getFeaturesMaskArray().dup(),
+                piece.getLabelsMaskArray() == null ? null : piece.getLabelsMaskArray().dup());
     }
 
     /** One shard file on any Hadoop file system (executor side: the JVM's default Hadoop configuration). */

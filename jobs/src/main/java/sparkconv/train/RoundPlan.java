@@ -7,11 +7,12 @@ package sparkconv.train;
  * ({@link Rounds}); nothing else about a round depends on the policy.
  *
  * @param frequency     minibatches per worker between averages (F)
+ * @param pieces        the pieces each shard is cut into, each a worker's minibatch (1: whole shards; {@code sync})
  * @param rate          the workers' learning rate: the schedule's rate times the policy's factor for W
  * @param outerMomentum the outer step's momentum β after each average (0: the average is the next round's start)
  * @param resetLocal    whether the workers' own optimiser state restarts from zero each round (with an outer step only)
  */
-public record RoundPlan(int frequency, double rate, double outerMomentum, boolean resetLocal) {
+public record RoundPlan(int frequency, int pieces, double rate, double outerMomentum, boolean resetLocal) {
     /** The outer step for this plan's rounds on {@code velocity} (updated in place), or null without one. */
     OuterMomentum outerStep(float[] velocity) {
         return outerMomentum == 0 ? null : new OuterMomentum((float) outerMomentum, (float) rate, velocity, resetLocal);

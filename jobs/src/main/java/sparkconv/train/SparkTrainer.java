@@ -16,6 +16,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 import sparkconv.SparkconvException;
 import sparkconv.shards.Manifest;
+import sparkconv.shards.ShardFiles;
 import sparkconv.spark.WorkerThreads;
 
 /**
@@ -293,8 +294,9 @@ public final class SparkTrainer {
     private double trainEpoch(SparkModel model, TrainOptions options, int epoch, double scheduled, List<String> order,
                               int batchSize, long epochExamples) {
         int workers = workers(options);
-        RoundPlan plan = options.policy().plan(workers, epoch, 0, scheduled, options.averagingFrequency());
+        RoundPlan plan = options.policy().plan(workers, batchSize, epoch, 0, scheduled, options.averagingFrequency());
         follow(model, plan);
+        order = pieces(order, plan.pieces());
         RoundLayout layout = new RoundLayout(workers, plan.frequency(), order.size());
         if (layout.frequency() != model.averagingFrequency()) {
             model.setAveragingFrequency(layout.frequency());
@@ -306,7 +308,7 @@ public final class SparkTrainer {
         for (int from = 0; from < order.size(); ) {
             int firstRound = from / layout.roundShards();
             if (firstRound == layout.middle() && firstRound > 0) {
-                plan = options.policy().plan(workers, epoch, 1, scheduled, options.averagingFrequency());
+                plan = options.policy().plan(workers, batchSize, epoch, 1, scheduled, options.averagingFrequency());
                 follow(model, plan);
             }
             boolean full = from < fullRounds; // else the epoch's short last round
@@ -331,13 +333,30 @@ public final class SparkTrainer {
             }
             from = to;
             // Every shard is a full minibatch except possibly one; the epoch's end is exact.
-            long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * batchSize);
+            long done = to >= order.size() ? epochExamples : Math.min(epochExamples, (long) to * batchSize / plan.pieces());
             double exPerSec = done / ((System.nanoTime() - start) / 1e9);
             progress.accept(String.format("epoch %d/%d  %3.0f%%  %,d examples  %,.0f ex/s  loss %.4f  ETA %s",
                     epoch, options.epochs(), 100.0 * done / epochExamples, done, exPerSec, model.score(),
                     eta((epochExamples - done) / exPerSec + (options.epochs() - epoch) * epochExamples / exPerSec)));
         }
         return plan.rate();
+    }
+
+    /**
+     * The epoch's minibatches: its shards in order, each cut into {@code pieces} in turn ({@link ShardFiles#piece}), so
+     * that a round of {@code W} pieces ({@code F = 1}) is {@code W / pieces} consecutive shards, one piece per worker.
+     */
+    static List<String> pieces(List<String> shards, int pieces) {
+        if (pieces == 1) {
+            return shards;
+        }
+        List<String> cut = new ArrayList<>(shards.size() * pieces);
+        for (String shard : shards) {
+            for (int k = 0; k < pieces; k++) {
+                cut.add(ShardFiles.piece(shard, k, pieces));
+            }
+        }
+        return cut;
     }
 
     /** The workers' rate and the rounds' outer step from now on, from {@code plan}. */

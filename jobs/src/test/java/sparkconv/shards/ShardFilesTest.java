@@ -40,6 +40,30 @@ class ShardFilesTest {
         assertArrayEquals(expected.data().asFloat(), actual.data().asFloat());
     }
 
+    /**
+     * A shard's pieces ({@code sync}'s minibatches) are its examples in order, cut as evenly as they go: together they
+     * are the shard, and a piece past a short shard's examples is no minibatch at all.
+     */
+    @Test
+    void aShardsPiecesAreItsExamplesInOrder() {
+        byte[] pixels = new byte[3 * 2 * 3 * 4];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 37);
+        }
+        DataSet shard = ShardWriter.toDataSet(pixels, new int[]{0, 2, 1}, 2, 3, 4, 3,
+                new Manifest.Normalisation("scale", 1 / 255.0, 0, 1));
+        assertNull(ShardFiles.slice(shard, 0, 4), "3 examples in 4 pieces: the first holds none");
+        for (int k = 1; k < 4; k++) {
+            DataSet piece = ShardFiles.slice(shard, k, 4);
+            assertEquals(1, piece.numExamples());
+            assertArrayEquals(shard.getFeatures().slice(k - 1).dup().data().asFloat(), piece.getFeatures().data().asFloat(), "piece " + k);
+            assertArrayEquals(shard.getLabels().getRow(k - 1).dup().data().asFloat(), piece.getLabels().data().asFloat());
+        }
+        assertEquals(shard.getFeatures(), Nd4j.concat(0, ShardFiles.slice(shard, 0, 2).getFeatures(),
+                ShardFiles.slice(shard, 1, 2).getFeatures()), "two pieces (1 + 2 examples) are the shard");
+        assertEquals("hdfs:///s/shard-00007.bin#piece=3/8", ShardFiles.piece("hdfs:///s/shard-00007.bin", 3, 8));
+    }
+
     @Test
     void readsWhatShardWriterWritesExactlyLikeDl4j() {
         byte[] pixels = new byte[5 * 2 * 3 * 4];
