@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no bench/__pycache__ left behind by the import below
-from report import policy_label, target_text, workers_grid, workers_runs  # noqa: E402  (the same grid, medians and target as report.py)
+from report import policy_label, target_text, worker_batch, workers_grid, workers_runs  # noqa: E402  (the same grid, medians and target as report.py)
 
 PROG = "bench/project.py"
 # docs/scaling.md, "The model": Spark's fixed cost per round; a real cluster's per-task scheduling (assumed there).
@@ -26,6 +26,10 @@ T0, T_TASK = 0.025, 0.003
 # was never quiet enough for wall time (load 7-31, docs/scaling.md).
 MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "nesterovs"},
           "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
+# t_mb at a smaller minibatch per worker (sync cuts shards among the workers), relative to t_mb at the model's batch:
+# single-JVM CPU seconds per minibatch at each batch, measured in one run (bench/RESULTS.md, 2026-12-07 session 8).
+# DL4J's cost per minibatch shrinks far slower than the batch. Other batches: interpolated in log(batch).
+T_MB_RATIO = {"lenet5": {4: 0.188, 8: 0.275, 16: 0.402, 32: 0.639, 64: 1.0}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 # docs/scaling.md, "Rounds inside one Spark job": two barrier syncs per round (a coordinator round trip each, assumed),
@@ -48,23 +52,42 @@ def round_bytes(model, updater="nesterovs"):
     return 4 * MODELS[model]["params"] * (1 + STATE.get(updater, 1))
 
 
-def speedup(model, w, f, beta, updater="nesterovs", shards=None, in_job=False):
-    """S(W) = W·F·t_mb / T_round. A job per round: T_round = T0 + t_task·W + F·t_mb + B/β + 2·√W·B/β. Rounds in one
-    job (in_job; PeerAverage): T_round = F·t_mb + 2·(W−1)/W·B/β + 2·t_sync + (T0 + t_task·W)/R, R the rounds in
-    CHUNK_SECONDS. With the epoch's minibatches (shards) given, per epoch as RoundLayout lays it out: R = ceil(shards /
-    (W·F)) rounds whose slowest worker fits m = ceil(shards / (W·R)) minibatches, S = shards·t_mb / (R·T_round(m)): a
-    small data set gives W workers fewer than F minibatches a round (candle-cnn-5's 28 at W = 16: one round of at most
-    2)."""
-    t_mb, b = MODELS[model]["t_mb"], round_bytes(model, updater)
+def t_mb_at(model, batch):
+    """A minibatch's time at `batch` examples: t_mb at the model's own batch, times T_MB_RATIO (log-interpolated)."""
+    own = MODELS[model]["batch"]
+    if batch == own:
+        return MODELS[model]["t_mb"]
+    ratios = sorted((b, r) for b, r in T_MB_RATIO.get(model, {}).items() if r is not None)
+    if not ratios or not ratios[0][0] <= batch <= ratios[-1][0]:
+        fail(f"{model}: no measured t_mb near a minibatch of {batch} (T_MB_RATIO)")
+    for (b0, r0), (b1, r1) in zip(ratios, ratios[1:]):
+        if b0 <= batch <= b1:
+            x = math.log(batch / b0) / math.log(b1 / b0)
+            return MODELS[model]["t_mb"] * (r0 + x * (r1 - r0))
+    return MODELS[model]["t_mb"] * ratios[0][1]
+
+
+def speedup(model, w, f, beta, updater="nesterovs", shards=None, in_job=False, worker_batch=None):
+    """S(W) = one JVM's time for the examples of a round / T_round. A job per round: T_round = T0 + t_task·W + F·t_mb +
+    B/β + 2·√W·B/β. Rounds in one job (in_job; PeerAverage): T_round = F·t_mb + 2·(W−1)/W·B/β + 2·t_sync + (T0 +
+    t_task·W)/R, R the rounds in CHUNK_SECONDS. t_mb is at the workers' minibatch (worker_batch: sync cuts each shard
+    into batch / worker_batch pieces, F = 1), one JVM's at the model's batch. With the epoch's minibatches (shards)
+    given, per epoch as RoundLayout lays it out: R = ceil(pieces / (W·F)) rounds whose slowest worker fits
+    m = ceil(pieces / (W·R)) minibatches, S = shards·t_mb(batch) / (R·T_round(m)): a small data set gives W workers
+    fewer than F minibatches a round (candle-cnn-5's 28 at W = 16: one round of at most 2)."""
+    batch, b = MODELS[model]["batch"], round_bytes(model, updater)
+    wb = worker_batch or batch
+    t_one, t_w = MODELS[model]["t_mb"], t_mb_at(model, wb)
     def t_round(m):
         if in_job and b <= MAX_EXCHANGE_BYTES:
-            per_job = max(1.0, CHUNK_SECONDS / (m * t_mb))
-            return m * t_mb + 2 * (w - 1) / w * b / beta + 2 * T_SYNC + (T0 + T_TASK * w) / per_job
-        return T0 + T_TASK * w + m * t_mb + b / beta + 2 * math.sqrt(w) * b / beta
+            per_job = max(1.0, CHUNK_SECONDS / (m * t_w))
+            return m * t_w + 2 * (w - 1) / w * b / beta + 2 * T_SYNC + (T0 + T_TASK * w) / per_job
+        return T0 + T_TASK * w + m * t_w + b / beta + 2 * math.sqrt(w) * b / beta
     if shards is None:
-        return w * f * t_mb / t_round(f)
-    rounds = -(-shards // (w * f))
-    return shards * t_mb / (rounds * t_round(-(-shards // (w * rounds))))
+        return w * f * wb / batch * t_one / t_round(f)
+    pieces = shards * (batch // wb)
+    rounds = -(-pieces // (w * f))
+    return shards * t_one / (rounds * t_round(-(-pieces // (w * rounds))))
 
 
 def self_check():
@@ -137,9 +160,16 @@ def projection(rs, model):
         fail(f"model {model} is not modelled (no measured t_mb in docs/scaling.md)")
     shards = -(-runs[0]["examplesPerEpoch"] // batch)
     spark = [r for r in runs if r["mode"] == "spark"]
-    freq = {p: collections.Counter(r["averagingFrequency"] for r in spark if policy_label(r) == p)
+    # sync averages after every piece of a shard: F = 1 and the workers' minibatch recorded by the run
+    freq = {p: collections.Counter(1 if r["averagingPolicy"].startswith("sync") else r["averagingFrequency"]
+                                   for r in spark if policy_label(r) == p)
             for p in dict.fromkeys(policy_label(r) for r in spark)}
     freq = {p: c.most_common(1)[0][0] for p, c in freq.items()}
+    for r in spark:  # the rule below is AveragingPolicy.pieces: the runs say what the product did
+        if "workerBatch" in r and r["workerBatch"] != worker_batch(r["averagingPolicy"], r["workers"], batch):
+            fail(f"a {r['averagingPolicy']} run at W={r['workers']} fitted minibatches of {r['workerBatch']}, the model "
+                 f"says {worker_batch(r['averagingPolicy'], r['workers'], batch)}")
+    label_policy = {policy_label(r): r["averagingPolicy"] for r in spark}
     grid = workers_grid(rs, model)
     fac = factors(grid)
     target = target_text(rs, runs)
@@ -149,18 +179,22 @@ def projection(rs, model):
            f"### Hardware speed-up S(W) per epoch of {shards:,} minibatches ({model_text(model, updater)}); speed-up "
            "over one JVM's arithmetic (efficiency)\n",
            head.replace("| |", "| network, F, rounds |", 1)]
-    for f in sorted(set(freq.values())):
+    for f, policy in sorted(set((freq[p], label_policy[p] if label_policy[p].startswith("sync") else "") for p in freq)):
         for in_job in (True, False):
             for net, beta in NETWORKS.items():
-                s = [speedup(model, w, f, beta, updater, shards, in_job) for w in WS]
-                out.append(f"| {net}, F={f}, {WAYS[in_job]} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
+                s = [speedup(model, w, f, beta, updater, shards, in_job, worker_batch(policy, w, batch)) for w in WS]
+                cut = f", {policy} (minibatch per worker: " + ", ".join(
+                    str(worker_batch(policy, w, batch)) for w in WS) + ")" if policy else ""
+                out.append(f"| {net}, F={f}{cut}, {WAYS[in_job]} | "
+                           + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in zip(s, WS)) + " |")
     out += [f"\n### Statistical factor E(W): median epochs to the target at W / at W = 1 (one JVM)\n",
             head.replace("| |", "| policy | W=1 epochs |", 1).replace("|---|", "|---|---|", 1)]
     for p, cells in grid.items():
         one = statistics.median([e if e is not None else math.inf for _, e in cells.get(1, [(0, None)])])
         out.append(f"| {p} | {cell(one, False, lambda x: f'{x:.2f}')} | "
                    + " | ".join(cell(*fac[p].get(w, (None, False)), lambda x: f"{x:.2f}") for w in WS) + " |")
-    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater, shards, True), fac[p][w][1])
+    proj = {p: {net: {w: (fac[p][w][0] / speedup(model, w, freq.get(p, 5), beta, updater, shards, True,
+                                                  worker_batch(label_policy.get(p, ""), w, batch)), fac[p][w][1])
                       for w in WS if w in fac[p]} for net, beta in NETWORKS.items()} for p in grid}
     for net in NETWORKS:
         out += [f"\n### Projected time to the target relative to one JVM, P(W) = E(W) / S(W), {net} (1/x: x times "

@@ -334,14 +334,24 @@ def workers_grid(rs, model=None):
     return grid
 
 
+def worker_batch(policy, w, batch):
+    """Each worker's minibatch under `policy` with W workers on shards of `batch` (AveragingPolicy.pieces): sync[:b]
+    cuts each shard into the largest divisor of W pieces that leaves at least b examples (default 8); else the shard."""
+    if not policy.startswith("sync"):
+        return batch
+    least = int(policy.split(":")[1]) if ":" in policy else 8
+    return batch // max(s for s in range(1, w + 1) if w % s == 0 and (batch // s >= least or s == 1))
+
+
 def rounds_to(r, epochs):
-    """Averaging rounds in the first `epochs` epochs of run r (RoundLayout: ceil(shards / (W*F)) per epoch)."""
-    shards = -(-r["examplesPerEpoch"] // r["batch"])
+    """Averaging rounds in the first `epochs` epochs of run r (RoundLayout: ceil(minibatches / (W*F)) per epoch; sync
+    cuts each shard into pieces and averages after every one)."""
     p = r.get("averagingPolicy", "local")
+    shards = -(-r["examplesPerEpoch"] // r["batch"]) * (r["batch"] // worker_batch(p, r["workers"], r["batch"]))
     warm = float(p.split(":")[1]) if ":" in p else 2.0
     total, e = 0.0, 0
     while e < epochs:
-        f = 1 if p.startswith("post-local") and e + 1 <= warm else r["averagingFrequency"]
+        f = 1 if p.startswith("sync") or p.startswith("post-local") and e + 1 <= warm else r["averagingFrequency"]
         total += min(1.0, epochs - e) * -(-shards // (r["workers"] * f))
         e += 1
     return total

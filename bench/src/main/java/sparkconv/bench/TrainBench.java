@@ -245,6 +245,8 @@ public final class TrainBench implements Callable<Integer> {
                 manifest.classes().size()).trainingFlops());
         out.put("lr", lr);
         out.put("batch", batch);
+        // each worker's minibatch (sync cuts shards among the workers; bench/project.py prices a round at its size)
+        out.put("workerBatch", mode.equals("spark") ? batch / trained.policy().pieces((Integer) out.get("workers"), batch) : batch);
         out.put("seed", hyper.seed());
         out.put("lrSchedule", trained.control().schedule().toString());
         out.put("epochs", perEpoch);

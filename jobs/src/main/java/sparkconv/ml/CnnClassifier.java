@@ -127,7 +127,7 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         averagingFrequency = new IntParam(this, "averagingFrequency", "minibatches each worker fits between averaging rounds",
                 ParamValidators.gtEq(1));
         averagingPolicy = new Param<>(this, "averagingPolicy", "how the learning rate and averaging follow the workers: local, "
-                + "linear[:E], sqrt[:E], post-local[:E], slowmo[:B], slowmo-reset[:B]", CnnParams.parses(AveragingPolicy::parse));
+                + "linear[:E], sqrt[:E], post-local[:E], slowmo[:B], slowmo-reset[:B], sync[:b]", CnnParams.parses(AveragingPolicy::parse));
         updater = new Param<>(this, "updater", "nesterovs, adam or sgd", ParamValidators.inArray(List.of("nesterovs", "adam", "sgd")));
         learningRate = new DoubleParam(this, "learningRate", "starting learning rate", ParamValidators.gt(0));
         lrSchedule = new Param<>(this, "lrSchedule", "learning rate per epoch: constant, step:N:F, exp:G, cosine[:M]",

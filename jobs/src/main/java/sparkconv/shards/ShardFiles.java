@@ -46,8 +46,7 @@ public final class ShardFiles {
 
         /**
          * One minibatch by its name (sparkconv's averaging worker loads by name, without a {@link Source}): a shard
-         * file's URI, or a {@link #piece} of one (null when the piece holds no example: a short shard cut into more
-         * pieces than it has examples).
+         * file's URI, or a {@link #piece} of one.
          */
         public DataSet load(String minibatch) throws IOException {
             FaultPoint.reached();
@@ -74,13 +73,22 @@ public final class ShardFiles {
         return shardUri + "#piece=" + k + "/" + pieces;
     }
 
-    /** Examples {@code k·n/pieces ..} of {@code shard} as a minibatch of their own (copies), or null if none. */
+    /** Whether piece {@code k} of {@code pieces} of a shard of {@code examples} holds any (a short shard's may not). */
+    public static boolean pieceHoldsExamples(int k, int pieces, int examples) {
+        return first(k, pieces, examples) < first(k + 1, pieces, examples);
+    }
+
+    private static int first(int k, int pieces, int examples) {
+        return (int) ((long) k * examples / pieces);
+    }
+
+    /** Examples {@code k·n/pieces ..} of {@code shard} as a minibatch of their own (copies). */
     static DataSet slice(DataSet shard, int k, int pieces) {
         int n = shard.numExamples();
-        int from = (int) ((long) k * n / pieces);
-        int to = (int) ((long) (k + 1) * n / pieces);
+        int from = first(k, pieces, n);
+        int to = first(k + 1, pieces, n);
         if (from == to) {
-            return null;
+            throw new IllegalArgumentException("piece " + k + "/" + pieces + " of a shard of " + n + " examples holds none");
         }
         DataSet piece = (DataSet) shard.getRange(from, to);
         return new DataSet(piece.getFeatures().dup(), piece.getLabels().dup(),

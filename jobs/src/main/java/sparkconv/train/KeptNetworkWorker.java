@@ -203,8 +203,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         Kept kept = borrow();
         try {
             // One round at a time per kept network: its thread runs them in turn, even after a cancelled task.
-            ParameterAveragingTrainingResult result = onThread(kept, () -> fitRound(kept, tuple, worker, round));
-            return result == null ? Collections.emptyIterator() : List.of(result).iterator();
+            return List.of(onThread(kept, () -> fitRound(kept, tuple, worker, round))).iterator();
         } finally {
             kept.resultOf = inPlace ? stageAttempt() : null;
             giveBack(kept);
@@ -267,11 +266,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private record Fitted(float[] values, double score) {
     }
 
-    /** A round's minibatches fitted, and what this task sends to the others (null: it has no more examples). */
+    /** A round's minibatches fitted, and what this task sends to the others (null: it has no more minibatches). */
     private Fitted fitted(Model net, int worker, List<String> minibatches) throws Exception {
-        if (fit(net, worker, minibatches) == 0) {
+        if (minibatches.isEmpty()) {
             return null;
         }
+        fit(net, worker, minibatches);
         float[] params = net.params().toFloatVector();
         INDArray stateView = saveUpdater ? updaterState(net) : null;
         float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
@@ -318,14 +318,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
     }
 
-    /**
-     * On the kept network's own thread: the broadcast state in, the round's minibatches fitted, the result out (null
-     * when they held no example).
-     */
+    /** On the kept network's own thread: the broadcast state in, the round's minibatches fitted, the result out. */
     private ParameterAveragingTrainingResult fitRound(Kept kept, NetBroadcastTuple tuple, int worker, List<String> paths)
             throws Exception {
         Model net = start(kept, tuple);
-        return fit(net, worker, paths) == 0 ? null : result(net, net.score());
+        fit(net, worker, paths);
+        return result(net, net.score());
     }
 
     /**
@@ -344,18 +342,14 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         return kept.net == null ? (kept.net = build(tuple)) : assign(kept.net, tuple);
     }
 
-    /**
-     * One round's minibatches, fitted in order on the kept network's thread; returns how many held examples (a piece of
-     * a short shard may hold none).
-     */
-    private int fit(Model net, int worker, List<String> paths) throws Exception {
+    /** One round's minibatches, fitted in order on the kept network's thread. */
+    private void fit(Model net, int worker, List<String> paths) throws Exception {
         // Dropout draws from this thread's generator, which ND4J seeds from the clock: same seed, same model needs it
         // seeded by the network's seed, the round (its starting iteration) and the worker.
         Nd4j.getRandom().setSeed(roundSeed(net.conf().getSeed(), iterationCount(net), worker));
         // Up to `prefetch` minibatches read ahead on the loader thread while this one fits (0: read in turn).
         Deque<Future<DataSet>> ahead = new ArrayDeque<>();
         Iterator<String> next = paths.iterator();
-        int fitted = 0;
         while (next.hasNext() || !ahead.isEmpty()) {
             while (next.hasNext() && ahead.size() <= prefetch) {
                 ahead.add(load(next.next()));
@@ -364,18 +358,13 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             if (Thread.interrupted()) {
                 throw new InterruptedException("the round's task was cancelled");
             }
-            if (minibatch == null) {
-                continue;
-            }
             if (graph) {
                 ((ComputationGraph) net).fit(minibatch);
             } else {
                 ((MultiLayerNetwork) net).fit(minibatch);
             }
-            fitted++;
         }
         Nd4j.getExecutioner().commit();
-        return fitted;
     }
 
     private Kept borrow() {

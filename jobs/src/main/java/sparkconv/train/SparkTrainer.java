@@ -125,9 +125,17 @@ public final class SparkTrainer {
         History history = new History(control, splits.hasValidation());
         int workers = workers(options);
         int threads = WorkerThreads.perWorker(jsc.getConf());
-        progress.accept(String.format("parameter averaging: %d %s x %d OpenMP %s, policy %s, every %d minibatches", workers,
+        int pieces = options.policy().pieces(workers, manifest.batchSize());
+        progress.accept(String.format("parameter averaging: %d %s x %d OpenMP %s, policy %s, %s", workers,
                 workers == 1 ? "worker" : "workers", threads, threads == 1 ? "thread" : "threads", options.policy(),
-                options.averagingFrequency()));
+                pieces > 1 ? String.format("every minibatch of %d, cut into %d pieces of %d", manifest.batchSize(), pieces,
+                        manifest.batchSize() / pieces)
+                        : options.policy().frequency(options.averagingFrequency(), Integer.MAX_VALUE) == 1 ? "every minibatch"
+                        : "every " + options.averagingFrequency() + " minibatches"));
+        if (pieces > 1 && options.collectStats()) {
+            progress.accept("--stats: dl4j-spark's own rounds split each epoch at random, so a shard's pieces fall in "
+                    + "different rounds (not one JVM's steps, as without --stats)");
+        }
         int startEpoch = 1;
         if (resumeFrom != null) {
             startEpoch = resume(model, resumeFrom, checkpoints, history, splits, shuffle, options);
@@ -139,7 +147,8 @@ public final class SparkTrainer {
             Collections.shuffle(order, shuffle);
             RoundClock.Totals roundsBefore = model.rounds();
             long start = System.nanoTime();
-            double rate = trainEpoch(model, options, epoch, scheduled, order, manifest.batchSize(), epochExamples);
+            double rate = trainEpoch(model, options, epoch, scheduled, order, splits.examples(), manifest.batchSize(),
+                    epochExamples);
             model.endEpoch();
             double secs = (System.nanoTime() - start) / 1e9;
             double valAcc = splits.hasValidation() ? model.accuracy(splits.validation()) : Double.NaN;
@@ -177,13 +186,18 @@ public final class SparkTrainer {
     }
 
     /**
-     * The shard paths an epoch uses: the training split; the validation split (possibly empty); and a fixed sample of
-     * training shards as large as the validation split, for a training accuracy that is cheap and comparable across
-     * epochs.
+     * The shard paths an epoch uses: the training split and its shards' examples; the validation split (possibly
+     * empty); and a fixed sample of training shards as large as the validation split, for a training accuracy that is
+     * cheap and comparable across epochs.
      */
-    private record Splits(List<String> train, List<String> validation, List<String> trainSample) {
+    private record Splits(List<String> train, Map<String, Integer> examples, List<String> validation,
+                          List<String> trainSample) {
         static Splits of(String shardDir, Manifest manifest, TrainOptions options) {
             List<String> train = manifest.shardUris(shardDir, "train");
+            Map<String, Integer> examples = new java.util.HashMap<>();
+            for (int i = 0; i < train.size(); i++) {
+                examples.put(train.get(i), manifest.splits().get("train").shards().get(i).examples());
+            }
             boolean hasValidation = manifest.splits().containsKey("validation")
                     && !manifest.splits().get("validation").shards().isEmpty();
             if (options.control().patience() > 0 && !hasValidation) {
@@ -192,7 +206,7 @@ public final class SparkTrainer {
             List<String> validation = hasValidation ? manifest.shardUris(shardDir, "validation") : List.of();
             List<String> sample = new ArrayList<>(train);
             Collections.shuffle(sample, new Random(options.hyper().seed() ^ 0x5eed));
-            return new Splits(train, validation, sample.subList(0, Math.min(sample.size(), Math.max(1, validation.size()))));
+            return new Splits(train, examples, validation, sample.subList(0, Math.min(sample.size(), Math.max(1, validation.size()))));
         }
 
         boolean hasValidation() {
@@ -292,11 +306,11 @@ public final class SparkTrainer {
      * rate in force at the epoch's end.
      */
     private double trainEpoch(SparkModel model, TrainOptions options, int epoch, double scheduled, List<String> order,
-                              int batchSize, long epochExamples) {
+                              Map<String, Integer> shardExamples, int batchSize, long epochExamples) {
         int workers = workers(options);
         RoundPlan plan = options.policy().plan(workers, batchSize, epoch, 0, scheduled, options.averagingFrequency());
         follow(model, plan);
-        order = pieces(order, plan.pieces());
+        order = pieces(order, shardExamples, plan.pieces());
         RoundLayout layout = new RoundLayout(workers, plan.frequency(), order.size());
         if (layout.frequency() != model.averagingFrequency()) {
             model.setAveragingFrequency(layout.frequency());
@@ -345,15 +359,18 @@ public final class SparkTrainer {
     /**
      * The epoch's minibatches: its shards in order, each cut into {@code pieces} in turn ({@link ShardFiles#piece}), so
      * that a round of {@code W} pieces ({@code F = 1}) is {@code W / pieces} consecutive shards, one piece per worker.
+     * A piece of a short shard that would hold no example is left out (the rounds after it then straddle two shards).
      */
-    static List<String> pieces(List<String> shards, int pieces) {
+    static List<String> pieces(List<String> shards, Map<String, Integer> examples, int pieces) {
         if (pieces == 1) {
             return shards;
         }
         List<String> cut = new ArrayList<>(shards.size() * pieces);
         for (String shard : shards) {
             for (int k = 0; k < pieces; k++) {
-                cut.add(ShardFiles.piece(shard, k, pieces));
+                if (ShardFiles.pieceHoldsExamples(k, pieces, examples.get(shard))) {
+                    cut.add(ShardFiles.piece(shard, k, pieces));
+                }
             }
         }
         return cut;

@@ -97,11 +97,6 @@ public record TrainOptions(String model, int epochs, int workers, int averagingF
         if (prefetch < 0) {
             throw new SparkconvException("--prefetch must be 0 or more, got " + prefetch);
         }
-        if (collectStats && policy.kind().equals("sync")) {
-            // dl4j-spark's own rounds split a fit at random, which would scatter a shard's pieces over rounds
-            throw new SparkconvException("--stats runs dl4j-spark's own rounds, which cannot cut shards among the workers: "
-                    + "use --averaging-policy sync without --stats, or another policy");
-        }
     }
 
     public TrainOptions withModel(String model) {

@@ -112,7 +112,7 @@ class TrainCommandTest {
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
-        assertTrue(out.contains("parameter averaging: 1 worker x 2 OpenMP threads, policy sqrt:2, every 5 minibatches"), out);
+        assertTrue(out.contains("parameter averaging: 1 worker x 2 OpenMP threads, policy sync:8, every minibatch"), out);
         Map<?, ?> training = (Map<?, ?>) new ModelStore(store, new Configuration()).get("fashion-mnist-lenet5", "v1").metadata().get("training");
         assertEquals(1, ((Number) training.get("workers")).intValue(), "local[2] at 2 cores per worker");
         assertEquals(2, ((Number) training.get("threadsPerWorker")).intValue());

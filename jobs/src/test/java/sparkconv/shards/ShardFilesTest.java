@@ -2,8 +2,10 @@ package sparkconv.shards;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -42,7 +44,7 @@ class ShardFilesTest {
 
     /**
      * A shard's pieces ({@code sync}'s minibatches) are its examples in order, cut as evenly as they go: together they
-     * are the shard, and a piece past a short shard's examples is no minibatch at all.
+     * are the shard; a short shard's piece that would hold no example is none (the trainer leaves it out).
      */
     @Test
     void aShardsPiecesAreItsExamplesInOrder() {
@@ -52,8 +54,10 @@ class ShardFilesTest {
         }
         DataSet shard = ShardWriter.toDataSet(pixels, new int[]{0, 2, 1}, 2, 3, 4, 3,
                 new Manifest.Normalisation("scale", 1 / 255.0, 0, 1));
-        assertNull(ShardFiles.slice(shard, 0, 4), "3 examples in 4 pieces: the first holds none");
+        assertFalse(ShardFiles.pieceHoldsExamples(0, 4, 3), "3 examples in 4 pieces: the first holds none");
+        assertThrows(IllegalArgumentException.class, () -> ShardFiles.slice(shard, 0, 4));
         for (int k = 1; k < 4; k++) {
+            assertTrue(ShardFiles.pieceHoldsExamples(k, 4, 3));
             DataSet piece = ShardFiles.slice(shard, k, 4);
             assertEquals(1, piece.numExamples());
             assertArrayEquals(shard.getFeatures().slice(k - 1).dup().data().asFloat(), piece.getFeatures().data().asFloat(), "piece " + k);

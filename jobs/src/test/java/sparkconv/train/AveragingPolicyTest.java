@@ -3,6 +3,9 @@ package sparkconv.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
+import java.util.Map;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -79,6 +82,10 @@ class AveragingPolicyTest {
         SparkconvException e = assertThrows(SparkconvException.class, () -> AveragingPolicy.parse("sync:0"));
         assertEquals("--averaging-policy: sync's smallest minibatch per worker must be 1 or more examples, got 0", e.getMessage());
         assertThrows(SparkconvException.class, () -> AveragingPolicy.parse("sync:x"));
+        // A short shard of 3 in 4 pieces: its empty first piece is no minibatch (the trainer never loads it).
+        assertEquals(List.of("a#piece=0/4", "a#piece=1/4", "a#piece=2/4", "a#piece=3/4", "b#piece=1/4", "b#piece=2/4",
+                "b#piece=3/4"), SparkTrainer.pieces(List.of("a", "b"), Map.of("a", 64, "b", 3), 4));
+        assertEquals(List.of("a", "b"), SparkTrainer.pieces(List.of("a", "b"), Map.of("a", 64, "b", 3), 1));
     }
 
     /** A plan is everything the policy decides for a half epoch's rounds, and one worker's plan is one JVM's. */
