@@ -119,7 +119,7 @@ class ImageSourceTest {
     }
 
     /** How many relations of {@code df}'s plan {@link ImageSource.Format} reads. */
-    private static int scans(Dataset<Row> df) {
+    static int scans(Dataset<Row> df) {
         LogicalPlan plan = df.queryExecution().analyzed();
         return plan.collect(new scala.runtime.AbstractPartialFunction<LogicalPlan, Object>() {
             @Override
