@@ -187,7 +187,7 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
         };
         String prediction = getPredictionCol();
         // the row encoder drops column metadata: the class names go back on the prediction for IndexToString
-        return ImageSource.of(dataset).mapPartitions(score, Encoders.row(out))
+        return SparkImageSource.of(dataset).mapPartitions(score, Encoders.row(out))
                 .withColumn(prediction, org.apache.spark.sql.functions.col(prediction).as(prediction, out.apply(prediction).metadata()));
     }
 

@@ -235,7 +235,7 @@ class CnnClassifierTest {
     }
 
     /**
-     * A DataFrame read by Spark's image source is fitted through {@link ImageSource}'s reader; the same rows collected into
+     * A DataFrame read by Spark's image source is fitted through {@link SparkImageSource}'s reader; the same rows collected into
      * a DataFrame in memory (which has no image source to read) take the path every other DataFrame takes. Both write
      * byte-identical shards and quarantine and train bit-identical parameters, over grey and RGB PNGs and a file the
      * source cannot decode.
@@ -251,8 +251,8 @@ class CnnClassifierTest {
         Dataset<Row> images = spark.read().format("image").load(folder.toString())
                 .withColumn("label", regexp_extract(col("image.origin"), "img-(\\d)-", 1).cast("double"));
         Dataset<Row> inMemory = spark.createDataFrame(images.collectAsList(), images.schema());
-        assertEquals(1, ImageSourceTest.scans(ImageSource.of(images)), "the image source is read by ImageSource's reader");
-        assertSame(inMemory.queryExecution().analyzed(), ImageSource.of(inMemory).queryExecution().analyzed(), "rows in memory: as they are");
+        assertEquals(1, SparkImageSourceTest.scans(SparkImageSource.of(images)), "the image source is read by SparkImageSource's reader");
+        assertSame(inMemory.queryExecution().analyzed(), SparkImageSource.of(inMemory).queryExecution().analyzed(), "rows in memory: as they are");
 
         ModelStore models = new ModelStore(store, new Configuration());
         Map<String, Path> runs = new HashMap<>();

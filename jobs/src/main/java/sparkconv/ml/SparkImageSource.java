@@ -49,8 +49,8 @@ import scala.runtime.AbstractPartialFunction;
  * without such a relation, a streaming one, or one that reads a cached DataFrame (whose cache it should keep using) is
  * returned as it is.
  */
-final class ImageSource {
-    private ImageSource() {
+final class SparkImageSource {
+    private SparkImageSource() {
     }
 
     /** {@code dataset} with its {@code image}-source relations read by {@link Format}, or as it is (see above). */
@@ -60,7 +60,7 @@ final class ImageSource {
             return df;
         }
         LogicalPlan plan = df.queryExecution().analyzed();
-        if (plan.find(ImageSource::isImageScan).isEmpty()
+        if (plan.find(SparkImageSource::isImageScan).isEmpty()
                 || df.queryExecution().withCachedData().find(p -> p instanceof InMemoryRelation).isDefined()) {
             return df;
         }

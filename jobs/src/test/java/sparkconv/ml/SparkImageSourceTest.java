@@ -25,12 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link ImageSource} against Spark's own {@code image} source on the same files: the same rows in the same order,
+ * {@link SparkImageSource} against Spark's own {@code image} source on the same files: the same rows in the same order,
  * field for field and byte for byte, over the kinds of file the source treats differently (grey, RGB, alpha, 16-bit,
  * palette, JPEG, a file it cannot decode), with and without {@code dropInvalid}, under projections, filters, a union and
  * a join; and the DataFrames it must leave as they are.
  */
-class ImageSourceTest {
+class SparkImageSourceTest {
     @TempDir
     static Path dir;
 
@@ -86,30 +86,30 @@ class ImageSourceTest {
         Dataset<Row> images = read(false);
         Dataset<Row> union = images.union(read(true));
         assertSameRows(union, 37 + 36);
-        assertEquals(2, scans(ImageSource.of(union)));
+        assertEquals(2, scans(SparkImageSource.of(union)));
         Dataset<Row> join = images.join(read(true).select(col("image.origin").as("origin"), col("image.mode").as("m")),
                 col("image.origin").equalTo(col("origin")));
         assertSameRows(join, 36);
-        assertEquals(2, scans(ImageSource.of(join)));
+        assertEquals(2, scans(SparkImageSource.of(join)));
     }
 
     @Test
     void leavesOtherPlansAsTheyAre() {
         Dataset<Row> inMemory = spark.createDataFrame(read(false).collectAsList(), read(false).schema());
-        assertSame(inMemory.queryExecution().analyzed(), ImageSource.of(inMemory).queryExecution().analyzed(), "no image source to read");
+        assertSame(inMemory.queryExecution().analyzed(), SparkImageSource.of(inMemory).queryExecution().analyzed(), "no image source to read");
         Dataset<Row> cached = read(false).withColumn("n", lit(1)).cache();
         try {
-            assertSame(cached.queryExecution().analyzed(), ImageSource.of(cached).queryExecution().analyzed(),
+            assertSame(cached.queryExecution().analyzed(), SparkImageSource.of(cached).queryExecution().analyzed(),
                     "a cached DataFrame keeps reading its cache");
         } finally {
             cached.unpersist(true);
         }
     }
 
-    /** Rows of {@code images} read by Spark's source and by {@link ImageSource}'s reader: equal, in order ({@code n} of them unless -1). */
+    /** Rows of {@code images} read by Spark's source and by {@link SparkImageSource}'s reader: equal, in order ({@code n} of them unless -1). */
     private static void assertSameRows(Dataset<Row> images, int n) {
-        Dataset<Row> fast = ImageSource.of(images);
-        assertTrue(scans(fast) > 0, "read by ImageSource's reader: " + fast.queryExecution().analyzed());
+        Dataset<Row> fast = SparkImageSource.of(images);
+        assertTrue(scans(fast) > 0, "read by SparkImageSource's reader: " + fast.queryExecution().analyzed());
         List<Row> expected = images.collectAsList();
         List<Row> actual = fast.collectAsList();
         if (n >= 0) {
@@ -118,13 +118,13 @@ class ImageSourceTest {
         assertEquals(expected, actual, "Row.equals compares binary fields (the pixels) byte for byte");
     }
 
-    /** How many relations of {@code df}'s plan {@link ImageSource.Format} reads. */
+    /** How many relations of {@code df}'s plan {@link SparkImageSource.Format} reads. */
     static int scans(Dataset<Row> df) {
         LogicalPlan plan = df.queryExecution().analyzed();
         return plan.collect(new scala.runtime.AbstractPartialFunction<LogicalPlan, Object>() {
             @Override
             public boolean isDefinedAt(LogicalPlan p) {
-                return p instanceof LogicalRelation r && r.relation() instanceof HadoopFsRelation f && f.fileFormat() instanceof ImageSource.Format;
+                return p instanceof LogicalRelation r && r.relation() instanceof HadoopFsRelation f && f.fileFormat() instanceof SparkImageSource.Format;
             }
 
             @Override
