@@ -88,12 +88,15 @@ final class SparkImageSource {
     }
 
     /** Whether {@code plan} reads files with Spark's own {@code image} source (not already with {@link Format}). */
-    static boolean isImageScan(LogicalPlan plan) {
+    private static boolean isImageScan(LogicalPlan plan) {
         return plan instanceof LogicalRelation scan && scan.relation() instanceof HadoopFsRelation files
                 && files.fileFormat().getClass() == ImageFileFormat.class;
     }
 
-    /** Spark's {@code ImageFileFormat} with a reader that keeps one row serializer per task. */
+    /**
+     * Spark's {@code ImageFileFormat} with a reader that keeps one row serializer per task; the rest is inherited, so the
+     * scan lists, splits (not at all), names and plans the files as Spark's own does.
+     */
     static final class Format extends ImageFileFormat {
         @Override
         public scala.Function1<PartitionedFile, Iterator<InternalRow>> buildReader(SparkSession spark, StructType dataSchema,
@@ -112,7 +115,7 @@ final class SparkImageSource {
      * What {@code ImageFileFormat}'s reader does with a file, in its order; only the serializer is built once, on the
      * first file of the task (each task deserializes its own reader, so no two threads share one).
      */
-    static final class Reader extends AbstractFunction1<PartitionedFile, Iterator<InternalRow>> implements Serializable {
+    private static final class Reader extends AbstractFunction1<PartitionedFile, Iterator<InternalRow>> implements Serializable {
         private final Broadcast<SerializableConfiguration> conf;
         private final StructType requiredSchema;
         private final boolean dropInvalid;
