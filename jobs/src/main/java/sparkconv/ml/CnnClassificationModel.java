@@ -186,8 +186,9 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel>
                     .filter(Objects::nonNull).iterator();
         };
         String prediction = getPredictionCol();
-        // the row encoder drops column metadata: the class names go back on the prediction for IndexToString
-        return dataset.toDF().mapPartitions(score, Encoders.row(out))
+        // the row encoder drops column metadata: the class names go back on the prediction for IndexToString; Spark's
+        // image source is read without its cost per file (SparkImageSource)
+        return SparkImageSource.of(dataset).mapPartitions(score, Encoders.row(out))
                 .withColumn(prediction, org.apache.spark.sql.functions.col(prediction).as(prediction, out.apply(prediction).metadata()));
     }
 

@@ -369,8 +369,9 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel>
         List<Column> columns = new ArrayList<>(List.of(col(getFeaturesCol()), col(getLabelCol()).cast("double")));
         FeatureColumn.of(dataset.schema(), getFeaturesCol()).carried(dataset.schema()).forEach(c -> columns.add(col(c)));
         // Read once, onto the executors' disks: the label check, the row numbering (zipWithIndex counts each partition
-        // first) and the decoding would each read the input again, and from the image source decode every image again.
-        Dataset<Row> rows = dataset.toDF().select(columns.toArray(Column[]::new)).persist(StorageLevel.DISK_ONLY());
+        // first) and the decoding would each read the input again, and from the image source decode every image again;
+        // that read goes through SparkImageSource, which reads the image source's files without its cost per file.
+        Dataset<Row> rows = SparkImageSource.of(dataset).select(columns.toArray(Column[]::new)).persist(StorageLevel.DISK_ONLY());
         try {
             Labels labels = labels(rows, dataset.schema().apply(getLabelCol()));
             FeatureColumn features = FeatureColumn.of(rows.schema(), getFeaturesCol());

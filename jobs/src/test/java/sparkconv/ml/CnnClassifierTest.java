@@ -45,6 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sparkconv.cli.CommandHarness.ok;
@@ -231,6 +232,52 @@ class CnnClassifierTest {
         Row quarantined = spark.read().parquet(run.resolve("quarantine").toString()).first();
         assertTrue(quarantined.getString(0).endsWith("img-0-broken.png") && quarantined.getString(1).equals("corrupt-image"), quarantined.toString());
         assertEquals(40, model.setHandleInvalid("skip").transform(files).count());
+    }
+
+    /**
+     * A DataFrame read by Spark's image source is fitted through {@link SparkImageSource}'s reader; the same rows collected into
+     * a DataFrame in memory (which has no image source to read) take the path every other DataFrame takes. Both write
+     * byte-identical shards and quarantine and train bit-identical parameters, over grey and RGB PNGs and a file the
+     * source cannot decode.
+     */
+    @Test
+    void aFitFromTheImageSourceIsTheFitOfTheSameRowsInMemory() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("image-source"));
+        for (int i = 0; i < 60; i++) {
+            TestImages.write(folder.resolve(String.format("img-%d-%02d.png", fashion().labels()[i], i)), png(i));
+        }
+        TestImages.write(folder.resolve("img-3-rgb.png"), TestImages.rgb(40, 30, 5, "png"));
+        TestImages.write(folder.resolve("img-4-notes.png"), TestImages.text("not an image"));
+        Dataset<Row> images = spark.read().format("image").load(folder.toString())
+                .withColumn("label", regexp_extract(col("image.origin"), "img-(\\d)-", 1).cast("double"));
+        Dataset<Row> inMemory = spark.createDataFrame(images.collectAsList(), images.schema());
+        assertEquals(1, SparkImageSourceTest.scans(SparkImageSource.of(images)), "the image source is read by SparkImageSource's reader");
+        assertSame(inMemory.queryExecution().analyzed(), SparkImageSource.of(inMemory).queryExecution().analyzed(), "rows in memory: as they are");
+
+        ModelStore models = new ModelStore(store, new Configuration());
+        Map<String, Path> runs = new HashMap<>();
+        for (var input : Map.of("fm-image-source", images, "fm-in-memory", inMemory).entrySet()) {
+            Path work = dir.resolve("work-" + input.getKey());
+            new CnnClassifier().setModel("seed-trace").setEpochs(1).setBatchSize(16).setHandleInvalid("skip").setWorkDir(work.toString())
+                    .setStore(store).setModelName(input.getKey()).fit(input.getValue());
+            runs.put(input.getKey(), work.resolve("fit-" + input.getKey() + "-v1"));
+        }
+        Path fast = runs.get("fm-image-source");
+        Path generic = runs.get("fm-in-memory");
+        Manifest manifest = Manifest.read(fast.resolve("shards").toString(), new Configuration());
+        assertEquals(Map.of("corrupt-image", 1L), manifest.quarantined());
+        assertEquals(manifest.lineage().get("rows"), Manifest.read(generic.resolve("shards").toString(), new Configuration()).lineage().get("rows"));
+        for (String split : List.of("train", "validation")) {
+            try (var shards = Files.list(fast.resolve("shards").resolve(split))) {
+                for (Path shard : shards.sorted().toList()) {
+                    assertArrayEquals(Files.readAllBytes(shard), Files.readAllBytes(generic.resolve("shards").resolve(split).resolve(shard.getFileName())),
+                            split + "/" + shard.getFileName());
+                }
+            }
+        }
+        assertEquals(spark.read().parquet(generic.resolve("quarantine").toString()).collectAsList(),
+                spark.read().parquet(fast.resolve("quarantine").toString()).collectAsList());
+        assertArrayEquals(models.load("fm-in-memory", "v1").params().data().asFloat(), models.load("fm-image-source", "v1").params().data().asFloat());
     }
 
     /**
