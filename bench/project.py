@@ -27,9 +27,13 @@ T0, T_TASK = 0.025, 0.003
 MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "nesterovs"},
           "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 # t_mb at a smaller minibatch per worker (sync cuts shards among the workers), relative to t_mb at the model's batch:
-# single-JVM CPU seconds per minibatch at each batch, measured in one run (bench/RESULTS.md, 2026-12-07 session 8).
-# DL4J's cost per minibatch shrinks far slower than the batch. Other batches: interpolated in log(batch).
-T_MB_RATIO = {"lenet5": {4: 0.188, 8: 0.275, 16: 0.402, 32: 0.639, 64: 1.0}}
+# single-JVM CPU seconds per minibatch at each batch, measured in one run (bench/RESULTS.md, 2026-12-07 session 8;
+# lenet5: the second of two epochs over 12,000 images; candle-cnn-5: the mean of two epochs over its 3,458 windows).
+# LeNet-5's cost per minibatch shrinks far slower than the batch (~6.6 CPU-ms per minibatch whatever its size);
+# candle-cnn-5's faster than the batch (an example costs 0.75x at 8 what it costs at 128). Other batches: interpolated
+# in log(batch).
+T_MB_RATIO = {"lenet5": {4: 0.188, 8: 0.275, 16: 0.402, 32: 0.639, 64: 1.0},
+              "candle-cnn-5": {8: 0.047, 16: 0.090, 128: 1.0}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
 # docs/scaling.md, "Rounds inside one Spark job": two barrier syncs per round (a coordinator round trip each, assumed),
@@ -53,18 +57,18 @@ def round_bytes(model, updater="nesterovs"):
 
 
 def t_mb_at(model, batch):
-    """A minibatch's time at `batch` examples: t_mb at the model's own batch, times T_MB_RATIO (log-interpolated)."""
+    """A minibatch's time at `batch` examples: t_mb at the model's own batch times T_MB_RATIO, between measured
+    batches through the cost per example, interpolated in log(batch)."""
     own = MODELS[model]["batch"]
     if batch == own:
         return MODELS[model]["t_mb"]
-    ratios = sorted((b, r) for b, r in T_MB_RATIO.get(model, {}).items() if r is not None)
-    if not ratios or not ratios[0][0] <= batch <= ratios[-1][0]:
+    per_example = sorted((b, r * own / b) for b, r in T_MB_RATIO.get(model, {}).items())
+    if not per_example or not per_example[0][0] <= batch <= per_example[-1][0]:
         fail(f"{model}: no measured t_mb near a minibatch of {batch} (T_MB_RATIO)")
-    for (b0, r0), (b1, r1) in zip(ratios, ratios[1:]):
+    for (b0, c0), (b1, c1) in zip(per_example, per_example[1:]):
         if b0 <= batch <= b1:
             x = math.log(batch / b0) / math.log(b1 / b0)
-            return MODELS[model]["t_mb"] * (r0 + x * (r1 - r0))
-    return MODELS[model]["t_mb"] * ratios[0][1]
+            return MODELS[model]["t_mb"] * (c0 + x * (c1 - c0)) * batch / own
 
 
 def speedup(model, w, f, beta, updater="nesterovs", shards=None, in_job=False, worker_batch=None):
@@ -111,17 +115,22 @@ def model_text(model, updater):
             f"{MODELS[model]['t_mb'] * 1e3:.0f} ms, {updater}, B {round_bytes(model, updater) / 1e6:.2f} MB")
 
 
-def hardware(model, f, shards):
-    """S(W) alone, for a model without workers runs to project: and the E(16) the goal allows, S(16) / 8."""
-    updater = MODELS[model]["updater"]
+def hardware(model, f, shards, policy=""):
+    """S(W) alone, for a model without workers runs to project: and the E(16) the goal allows, S(16) / 8. With policy
+    sync[:b], each worker's minibatch is its piece of a shard and F = 1."""
+    updater, batch = MODELS[model]["updater"], MODELS[model]["batch"]
+    f = 1 if policy.startswith("sync") else f
+    wb = {w: worker_batch(policy, w, batch) for w in WS}
     per = f"per epoch of {shards:,} minibatches" if shards else "full rounds"
+    if policy.startswith("sync"):
+        per += f", {policy} (minibatch per worker: " + ", ".join(str(wb[w]) for w in WS) + ")"
     head = "| network, F | " + " | ".join(f"W={w}" for w in WS) + " |\n|---|" + "---|" * len(WS)
     out = [f"### Hardware speed-up S(W) of {model}, {per} ({model_text(model, updater)}); speed-up (efficiency)\n", head]
     for in_job in (True, False):
         for net, beta in NETWORKS.items():
             out.append(f"| {net}, F={f}, {WAYS[in_job]} | " + " | ".join(f"{x:.1f}x ({x / w:.2f})" for x, w in (
-                (speedup(model, w, f, beta, updater, shards, in_job), w) for w in WS)) + " |")
-    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards, True)
+                (speedup(model, w, f, beta, updater, shards, in_job, wb[w]), w) for w in WS)) + " |")
+    s16 = speedup(model, GOAL_W, f, NETWORKS[GOAL_NET], updater, shards, True, worker_batch(policy, GOAL_W, batch))
     out.append(f"\nGoal (time to the target at W={GOAL_W} on {GOAL_NET} <= 1/8 of one JVM's) holds while E({GOAL_W}) <= "
                f"S({GOAL_W}) / 8 = {s16 / 8:.2f} epochs per one JVM's epoch.")
     return "\n".join(out)
@@ -271,11 +280,12 @@ def main():
                    help="print MODEL's S(W) alone and the E(16) the goal allows, without runs")
     p.add_argument("--frequency", type=int, default=5, help="--hardware: minibatches per round F (default 5)")
     p.add_argument("--shards", type=int, help="--hardware: minibatches per epoch (default: full rounds of F)")
+    p.add_argument("--policy", default="", help="--hardware: an averaging policy that sets the workers' minibatch (sync[:b])")
     a = p.parse_args()
     if a.self_check:
         sys.exit(self_check())
     if a.hardware:
-        print(hardware(a.hardware, a.frequency, a.shards))
+        print(hardware(a.hardware, a.frequency, a.shards, a.policy))
         return
     if not a.results:
         fail("a results file is required (or --self-check)")
