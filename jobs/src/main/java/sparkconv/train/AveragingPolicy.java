@@ -30,14 +30,14 @@ import sparkconv.SparkconvException;
  *       choice; BMUF's learners start every block afresh); β defaults to block momentum's {@code 1 − 1/W} (Chen &amp;
  *       Huo 2016).</li>
  *   <li>{@code sync[:b]}: synchronous SGD at the shards' minibatch: each of a round's shards is cut into {@code s}
- *       equal pieces, one per worker, and the workers average after every piece ({@code F = 1}), so {@code W} workers
- *       take the steps one JVM takes on whole shards: the average of the pieces' gradients is the shard's gradient, and
- *       a momentum updater's step is linear in it (exact up to float rounding for SGD and Nesterov momentum; Adam's step
- *       is not linear, batch norm's statistics and dropout's draws are per piece). {@code s} is the largest divisor of
- *       {@code W} that leaves pieces of at least {@code b} examples (default 8: below that a worker's minibatch costs
- *       more in the exchange than in arithmetic, docs/scaling.md); with {@code s < W} a round takes {@code W/s} shards,
- *       a global minibatch {@code W/s} times the shards', and the rate grows by √(W/s) over a 2-epoch warm-up as in
- *       {@code sqrt}.</li>
+ *       pieces (as equal as its examples allow), one per worker, and the workers average after every piece
+ *       ({@code F = 1}), so {@code W} workers take the steps one JVM takes on whole shards: the average of the pieces'
+ *       gradients is the shard's gradient, and a momentum updater's step is linear in it (exact up to float rounding
+ *       for SGD and Nesterov momentum; Adam's step is not linear, batch norm's statistics and dropout's draws are per
+ *       piece). {@code s} is the largest divisor of {@code W} that leaves pieces of at least {@code b} examples
+ *       (default 8: DL4J's cost per minibatch hardly shrinks below that, and each piece pays a round's exchange;
+ *       docs/scaling.md); with {@code s < W} a round takes {@code W/s} shards, a global minibatch {@code W/s} times
+ *       the shards', and the rate grows by √(W/s) over a 2-epoch warm-up as in {@code sqrt}.</li>
  * </ul>
  * With one worker every policy is {@code local}, so one worker still trains what one JVM trains. The rate and the
  * frequency change only at half epochs, where {@link SparkTrainer}'s chunks always end: the model does not depend on
