@@ -43,6 +43,7 @@ public final class RoundOverheadBench {
                     kind.equals("sync") ? 0 : floats, rounds, median);
         }
         spark.stop();
+        System.exit(0); // Spark's barrier timer thread is not a daemon: the JVM would not end
     }
 
     /** One barrier task: a warm-up of a quarter of the rounds, then the timed rounds; its mean ms per round. */
