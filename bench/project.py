@@ -28,11 +28,12 @@ MODELS = {"lenet5": {"params": 61_706, "t_mb": 0.017, "batch": 64, "updater": "n
           "candle-cnn-5": {"params": 155_522, "t_mb": 0.55, "batch": 128, "updater": "adam"}}
 # t_mb at a smaller minibatch per worker (sync cuts shards among the workers), relative to t_mb at the model's batch:
 # single-JVM CPU seconds per minibatch at each batch, measured in one run (bench/RESULTS.md, 2026-12-07 session 8;
-# lenet5: the second of two epochs over 12,000 images; candle-cnn-5: the mean of two epochs over its 3,458 windows).
+# lenet5: the second of two epochs over 12,000 images, quiet; candle-cnn-5: the mean of two epochs over its 3,458
+# windows, load 6-10).
 # LeNet-5's cost per minibatch shrinks far slower than the batch (~6.6 CPU-ms per minibatch whatever its size);
 # candle-cnn-5's faster than the batch (an example costs 0.75x at 8 what it costs at 128). Other batches: interpolated
 # in log(batch).
-T_MB_RATIO = {"lenet5": {4: 0.188, 8: 0.275, 16: 0.402, 32: 0.639, 64: 1.0},
+T_MB_RATIO = {"lenet5": {4: 0.194, 8: 0.281, 16: 0.463, 32: 0.582, 64: 1.0},
               "candle-cnn-5": {8: 0.047, 16: 0.090, 128: 1.0}}
 STATE = {"nesterovs": 1, "adam": 2, "sgd": 0}  # updater state, in multiples of P, that crosses every round with it
 NETWORKS = {"1 Gbit/s": 125e6, "10 Gbit/s": 1.25e9}  # beta, bytes/s
