@@ -58,10 +58,10 @@ final class MemorySizing {
 
     /**
      * Refuses a training run whose predicted need exceeds what it is configured with: in local mode this JVM's heap and
-     * {@code maxphysicalbytes}, on a cluster the executors' memory and memory overhead.
+     * {@code maxphysicalbytes} (without one, the machine's memory), on a cluster the executors' memory and memory overhead.
      */
     static void check(String model, WorkerMemory.Shape s, String updater, int batch, int workers, int prefetch, SparkConf conf,
-                      long jvmMaxHeap, String maxPhysical) {
+                      long jvmMaxHeap, String maxPhysical, long machineMemory) {
         String master = conf.get("spark.master", "local[*]");
         String what = String.format(Locale.ROOT, "%s at batch %d", model, batch);
         String hint = String.format(Locale.ROOT, " (sparkconv describe --model %s --batch %d --workers %d shows the sizes)", model, batch, workers > 0 ? workers : 1);
@@ -73,13 +73,18 @@ final class MemorySizing {
                 throw new SparkconvException(String.format(Locale.ROOT, "%s needs %s of heap and the JVM has %s (-Xmx): raise -Xmx "
                         + "(SPARKCONV_JAVA_OPTS=-Xmx%s)%s", who, mib(n.heap()), mib(jvmMaxHeap), setting(n.heap()), hint));
             }
-            long physical = maxPhysical == null ? -1 : parseBytes(maxPhysical);
+            long physical = maxPhysical == null ? 0 : parseBytes(maxPhysical);
             long total = n.total();
-            if (physical >= 0 && total > physical) {
+            if (physical > 0 && total > physical) {
                 throw new SparkconvException(String.format(Locale.ROOT, "%s needs %s resident (heap %s + off-heap %s) and "
                                 + "-Dorg.bytedeco.javacpp.maxphysicalbytes is %s: raise it to at least %s (conf/jvm.properties), or lower "
                                 + "the batch or --workers%s", who, mib(total), mib(n.heap()), mib(n.offHeap()), mib(physical),
                         setting(total), hint));
+            }
+            if (physical <= 0 && total > machineMemory) {
+                throw new SparkconvException(String.format(Locale.ROOT, "%s needs %s resident (heap %s + off-heap %s) and this "
+                                + "machine has %s of memory: lower the batch or --workers, or train on a cluster%s", who, mib(total),
+                        mib(n.heap()), mib(n.offHeap()), mib(machineMemory), hint));
             }
             return;
         }

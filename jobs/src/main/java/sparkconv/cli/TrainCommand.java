@@ -72,7 +72,9 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
         }
         MemorySizing.check(params.model(), memory, updater,
                 manifest.batchSize(), params.workers(), params.prefetch(), sparkOptions.sparkConf(), Runtime.getRuntime().maxMemory(),
-                System.getProperty("org.bytedeco.javacpp.maxphysicalbytes"));
+                System.getProperty("org.bytedeco.javacpp.maxphysicalbytes"),
+                ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                        .getTotalMemorySize());
     }
 
     @Override

@@ -13,7 +13,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import sparkconv.shards.ShardFiles;
 
@@ -112,12 +111,12 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
     void withOuterStep(DriverNetwork driver, Runnable average) {
         Model net = driver.model();
         OuterMomentum step = outerStep(net);
-        float[] start = step == null ? null : net.params().toFloatVector();
+        float[] start = step == null ? null : FloatVectors.copy(net.params(), 0);
         average.run();
         if (step != null) {
-            float[] averaged = net.params().toFloatVector();
+            float[] averaged = FloatVectors.copy(net.params(), 0);
             step.step(start, averaged);
-            net.params().assign(Nd4j.createFromArray(averaged).reshape(net.params().shape()));
+            FloatVectors.write(averaged, 0, net.params());
             INDArray state = driver.updaterState();
             if (step.resetLocal() && state != null) {
                 state.assign(0);
@@ -127,8 +126,8 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
 
     /** A barrier stage's result (the first task's): its last average becomes the driver's, its velocity the next start. */
     void adopt(DriverNetwork driver, KeptNetworkWorker.Exchanged exchanged) {
-        driver.setAverage(Nd4j.createFromArray(exchanged.params()),
-                exchanged.updaterState() == null ? null : Nd4j.createFromArray(exchanged.updaterState()), exchanged.score());
+        driver.setAverage(FloatVectors.vector(exchanged.params()),
+                exchanged.updaterState() == null ? null : FloatVectors.vector(exchanged.updaterState()), exchanged.score());
         if (exchanged.velocity() != null) {
             velocity = exchanged.velocity();
         }

@@ -225,7 +225,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         // Tasks in one JVM share the broadcast value: each steps its own copy of the velocity.
         OuterMomentum step = outer == null ? null : new OuterMomentum(outer.getValue().beta(), outer.getValue().rate(),
                 outer.getValue().velocity().clone(), outer.getValue().resetLocal());
-        float[] roundStart = step == null ? null : tuple.getParameters().toFloatVector();
+        float[] roundStart = step == null ? null : FloatVectors.copy(tuple.getParameters(), 0);
         Kept kept = borrow();
         PeerAverage peers = null;
         try {
@@ -251,7 +251,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             double lastScore = score;
             return List.of(onThread(kept, () -> {
                 INDArray state = saveUpdater ? updaterState(kept.net) : null;
-                return new Exchanged(kept.net.params().toFloatVector(), state == null ? null : state.toFloatVector(), lastScore,
+                return new Exchanged(FloatVectors.copy(kept.net.params(), 0), state == null ? null : FloatVectors.copy(state, 0), lastScore,
                         step == null ? null : step.velocity());
             })).iterator();
         } finally {
@@ -272,11 +272,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             return null;
         }
         fit(net, worker, minibatches);
-        float[] params = net.params().toFloatVector();
-        INDArray stateView = saveUpdater ? updaterState(net) : null;
-        float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
-        float[] values = java.util.Arrays.copyOf(params, params.length + state.length);
-        System.arraycopy(state, 0, values, params.length, state.length);
+        INDArray params = net.params();
+        INDArray state = saveUpdater ? updaterState(net) : null;
+        float[] values = FloatVectors.copy(params, state == null ? 0 : Math.toIntExact(state.length()));
+        if (state != null) {
+            FloatVectors.read(state, values, (int) params.length());
+        }
         return new Fitted(values, net.score());
     }
 
@@ -297,12 +298,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             step.step(roundStart, sum);
             System.arraycopy(sum, 0, roundStart, 0, p);
         }
-        params.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
+        FloatVectors.write(sum, 0, params);
         INDArray state = saveUpdater ? updaterState(net) : null;
         if (state != null && step != null && step.resetLocal()) {
             state.assign(0);
         } else if (state != null && sum.length > p) {
-            state.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(sum, p, sum.length)).reshape(state.shape()));
+            FloatVectors.write(sum, p, state);
         }
         return average.score();
     }

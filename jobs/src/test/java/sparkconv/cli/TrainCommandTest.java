@@ -1,6 +1,7 @@
 package sparkconv.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sparkconv.cli.CommandHarness.assertOneLineError;
 import static sparkconv.cli.CommandHarness.ok;
@@ -89,6 +90,15 @@ class TrainCommandTest {
                 System.setProperty(key, was);
             }
         }
+        // Without maxphysicalbytes (conf/jvm.properties ships 0: no check at each allocation) the machine's memory bounds it.
+        var tooSmall = assertThrows(sparkconv.SparkconvException.class, () -> MemorySizing.check("lenet5", shape, "nesterovs", 64, 2, 2,
+                new org.apache.spark.SparkConf().set("spark.master", "local[2]"), 1L << 30, "0", 100L << 20));
+        assertEquals("lenet5 at batch 64 with 2 workers in this JVM needs " + MemorySizing.mib(local.total()) + " resident (heap "
+                + MemorySizing.mib(local.heap()) + " + off-heap " + MemorySizing.mib(local.offHeap()) + ") and this machine has "
+                + "100 MiB of memory: lower the batch or --workers, or train on a cluster (sparkconv describe --model lenet5 "
+                + "--batch 64 --workers 2 shows the sizes)", tooSmall.getMessage());
+        MemorySizing.check("lenet5", shape, "nesterovs", 64, 2, 2, new org.apache.spark.SparkConf().set("spark.master", "local[2]"),
+                1L << 30, null, 64L << 30);
         assertEquals(List.of("v1"), new ModelStore(store, new Configuration()).versionNames("fashion-mnist-lenet5"), "nothing published");
     }
 
