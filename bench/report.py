@@ -104,9 +104,11 @@ def tables(rs):
         spark = find(m, mode="spark")
         s1 = find(m, mode="single", threads=1)
         s2 = find(m, mode="single", threads=2)
+        t1 = find(m, mode="pytorch", threads=1)
         t2 = find(m, mode="pytorch", threads=2)
         out.append(f"\nSpark local[2] / single-JVM 1 thread: {ratio(spark, s1, 1.7)}; "
-                   f"/ single-JVM 2 threads: {ratio(spark, s2)}; / PyTorch 2 threads: {ratio(spark, t2, 1.0)}")
+                   f"/ single-JVM 2 threads: {ratio(spark, s2)}; / PyTorch 2 threads: {ratio(spark, t2, 1.0)}; "
+                   f"single-JVM 1 thread / PyTorch 1 thread: {ratio(s1, t1, 1.0)}")
     avg = [r for r in rs if r["label"] == "averaging"]
     if avg:
         out.append("\n### averaging frequency x updater: Spark local[2], lenet5 (validation accuracy after each epoch)\n")

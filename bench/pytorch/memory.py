@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import model  # noqa: E402 (the benchmark's models)
+from train import RANDOM_INPUTS, model  # noqa: E402 (the benchmark's models)
 
 # sparkconv's defaults per model (describe): input shape, classes and updater
-MODELS = {"candle-cnn-20": ((1, 64, 60), 10, "adam"), "candle-cnn-60": ((1, 96, 180), 10, "adam"),
-          "alexnet": ((3, 227, 227), 1000, "nesterovs"), "lenet5": ((1, 28, 28), 10, "nesterovs")}
+UPDATERS = {"candle-cnn-20": "adam", "candle-cnn-60": "adam", "alexnet": "nesterovs", "lenet5": "nesterovs"}
+MODELS = {name: RANDOM_INPUTS[name] + (updater,) for name, updater in UPDATERS.items()}
 
 
 def peak_mib():

@@ -72,6 +72,21 @@ def model(name, classes=10, shape=(28, 28)):
     raise SystemExit(f"unknown model {name}")
 
 
+# sparkconv's default input per model (describe: channels, rows, columns) and classes: --random's examples, memory.py's
+RANDOM_INPUTS = {"candle-cnn-20": ((1, 64, 60), 10), "candle-cnn-60": ((1, 96, 180), 10),
+                 "alexnet": ((3, 227, 227), 1000), "lenet5": ((1, 28, 28), 10)}
+
+
+def random_split(name, n, seed):
+    """n random training images of the model's input (uint8 pixels, as IDX holds them) with random labels, and one
+    test image per ten: for speed, which does not depend on the pixels."""
+    shape, classes = RANDOM_INPUTS[name]
+    rng = np.random.default_rng(seed)
+    images = lambda k: rng.integers(0, 256, (k,) + shape, dtype=np.uint8)
+    labels = lambda k: rng.integers(0, classes, k)
+    return images(n), labels(n), images(max(n // 10, 1)), labels(max(n // 10, 1)), classes
+
+
 def accuracy(net, x, y, batch=512):
     net.eval()
     correct = 0
@@ -99,24 +114,32 @@ def main():
                    help="time to accuracy: test accuracy twice per epoch (clocks paused); stop once reached after --min-epochs")
     p.add_argument("--min-epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=42, help="weights' initialisation and the epochs' shuffles")
+    p.add_argument("--random", type=int, default=0, metavar="N",
+                   help="N random training images of the model's own input shape and classes instead of --data (speed only)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    x = read_idx(find(a.data, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
-    y = read_idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
-    tx = read_idx(find(a.data, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0
-    ty = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).astype(np.int64)
+    classes = None
+    if a.random:
+        x, y, tx, ty, classes = random_split(a.model, a.random + max(a.random // 10, 1), a.seed)  # N to train, a tenth held out
+        x, tx = x.astype(np.float32) / 255.0, tx.astype(np.float32) / 255.0
+        a.data = "random"
+    else:
+        x = read_idx(find(a.data, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
+        y = read_idx(find(a.data, "train-labels-idx1-ubyte")).astype(np.int64)
+        tx = read_idx(find(a.data, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0
+        ty = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).astype(np.int64)
     if a.limit:  # same subsets as sparkconv's preprocess --limit: first N train, first N/6 test
         x, y, tx, ty = x[:a.limit], y[:a.limit], tx[:max(a.limit // 6, 1)], ty[:max(a.limit // 6, 1)]
-    held = 5000 if not a.limit else a.limit // 10
+    held = (5000 if not a.limit else a.limit // 10) if not a.random else max(a.random // 10, 1)
     train_x, train_y, val_x, val_y = x[:-held], y[:-held], x[-held:], y[-held:]
     mean, std = train_x.mean(), train_x.std()  # normalisation from the training split, as the manifest does
-    t = lambda arr: torch.from_numpy((arr - mean) / std).unsqueeze(1)
+    t = lambda arr: torch.from_numpy((arr - mean) / std).unsqueeze(1) if arr.ndim == 3 else torch.from_numpy((arr - mean) / std)
     train_x, val_x, tx = t(train_x), t(val_x), t(tx)
-    train_y, val_y, ty = torch.from_numpy(train_y), torch.from_numpy(val_y), torch.from_numpy(ty)
+    train_y, val_y, ty = (torch.from_numpy(v.astype(np.int64)) for v in (train_y, val_y, ty))
 
-    net = model(a.model, int(max(y.max(), ty.max())) + 1, tuple(x.shape[1:]))
+    net = model(a.model, classes or int(max(y.max(), ty.max())) + 1, tuple(x.shape[-2:]))
     opt = (torch.optim.Adam(net.parameters(), lr=a.lr) if a.updater == "adam"
            else torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=1e-4))
     loss_fn = nn.CrossEntropyLoss()
