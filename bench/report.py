@@ -20,16 +20,21 @@ def fig(r):
     return statistics.median(v), min(v), max(v), len(v)
 
 
+def num(x):
+    """A rate: whole numbers from 100 on, else two significant figures (the large models train a few examples/s)."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.2g}" if x >= 10 else f"{x:.2f}"
+
+
 def fmt(r):
     med, lo, hi, n = fig(r)
-    return f"{med:,.0f} ({lo:,.0f}-{hi:,.0f}, n={n})"
+    return f"{num(med)} ({num(lo)}-{num(hi)}, n={n})"
 
 
 def per_cpu(r):
     """Examples per CPU-second (whole process, median of epochs 2+): steadier than wall time on a shared machine."""
     v = [e["examplesPerCpuSecond"] for e in r["epochs"] if "examplesPerCpuSecond" in e]
     v = v[1:] if len(v) > 1 else v
-    return f"{statistics.median(v):,.0f}" if v else "n/a"
+    return num(statistics.median(v)) if v else "n/a"
 
 
 def ratio(a, b, goal=None):
