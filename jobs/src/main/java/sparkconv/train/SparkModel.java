@@ -179,7 +179,7 @@ public interface SparkModel {
     }
 
     static SparkModel classifier(JavaSparkContext jsc, MultiLayerNetwork net, AveragingMaster master,
-                                 List<String> classes, int batchSize, boolean collectStats) {
+                                 List<String> classes, boolean collectStats) {
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
         sparkNet.setCollectTrainingStats(collectStats);
         return new SparkModel() {
@@ -218,7 +218,7 @@ public interface SparkModel {
 
             @Override
             public double accuracy(List<String> paths) {
-                return SparkEvaluator.evaluate(jsc, sparkNet, paths, classes, batchSize, "sample").accuracy();
+                return SparkEvaluator.evaluate(jsc, sparkNet.getNetwork(), paths, classes, "sample").accuracy();
             }
 
             @Override

@@ -79,7 +79,7 @@ public final class SparkTrainer {
                         Checkpoints checkpoints, Checkpoints.State resumeFrom) {
         int workers = workers(options);
         SparkModel model = SparkModel.classifier(jsc, net, master(options, manifest.batchSize()),
-                manifest.classes(), manifest.batchSize(), options.collectStats());
+                manifest.classes(), options.collectStats());
         Trained t = loop(model, shardDir, manifest, options, checkpoints, resumeFrom);
         return new Result((MultiLayerNetwork) t.network(), t.epochs(), workers, t.trainingStats(), t.timeSplit(), t.startEpoch(),
                 t.bestEpoch(), t.stoppedEarly());

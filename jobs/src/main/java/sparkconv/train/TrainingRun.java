@@ -55,7 +55,7 @@ public final class TrainingRun {
         @Override
         public SparkModel wrap(JavaSparkContext jsc, MultiLayerNetwork net, AveragingMaster master, Manifest manifest,
                                boolean collectStats) {
-            return SparkModel.classifier(jsc, net, master, manifest.classes(), manifest.batchSize(), collectStats);
+            return SparkModel.classifier(jsc, net, master, manifest.classes(), collectStats);
         }
 
         @Override

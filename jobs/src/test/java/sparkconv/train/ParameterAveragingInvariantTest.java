@@ -380,7 +380,7 @@ class ParameterAveragingInvariantTest {
     /** {@code net} wrapped for parameter averaging as SparkTrainer wraps it. */
     private static SparkModel sparkModel(JavaSparkContext jsc, MultiLayerNetwork net, TrainOptions options) {
         return SparkModel.classifier(jsc, net, new SparkTrainer(jsc, line -> { }).master(options, manifest.batchSize()),
-                manifest.classes(), manifest.batchSize(), false);
+                manifest.classes(), false);
     }
 
     /** A copy of {@code from} fitted in one JVM on these shards, in order. */

@@ -3,6 +3,9 @@ package sparkconv.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +17,7 @@ import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,7 +27,8 @@ import sparkconv.spark.SparkSessions;
 
 /**
  * A job per round adds the workers' results in partition order, whichever task ends first, directly on the driver or
- * through groups of ⌈√W⌉ partitions: the same round gives the same bits (dl4j-spark's treeAggregate did not).
+ * through groups of ⌈√W⌉ partitions: the same round gives the same bits (dl4j-spark's treeAggregate did not); a
+ * worker's sum travels by Kryo with its arrays in blocks.
  */
 class RoundsTest {
     private static final int PARAMETERS = 2_000;
@@ -86,5 +91,25 @@ class RoundsTest {
             }
         }
         return sum;
+    }
+
+    /**
+     * A worker's Sum crosses to the driver through its own Kryo serializer, its arrays in one block each
+     * ({@code NdArraySerializer}): as a record it took Java serialization, one float at a time.
+     */
+    @Test
+    void aSumTravelsByKryoWithItsArraysInBlocks() {
+        var conf = new org.apache.spark.SparkConf(false).set("spark.kryo.registrator", sparkconv.spark.KryoRegistrator.class.getName());
+        var kryo = new org.apache.spark.serializer.KryoSerializer(conf).newKryo();
+        assertInstanceOf(Rounds.JobPerRound.SumKryo.class, kryo.getRegistration(Rounds.JobPerRound.Sum.class).getSerializer());
+        Rounds.JobPerRound.Sum sum = new Rounds.JobPerRound.Sum(Nd4j.rand(1, PARAMETERS), null, 1.5, 3);
+        var out = new com.esotericsoftware.kryo.io.Output(1 << 12, -1);
+        kryo.writeClassAndObject(out, sum);
+        assertTrue(out.total() < 4L * PARAMETERS + 200, "about 4 bytes a float, got " + out.total());
+        var back = (Rounds.JobPerRound.Sum) kryo.readClassAndObject(new com.esotericsoftware.kryo.io.Input(out.toBytes()));
+        assertArrayEquals(sum.params().toFloatVector(), back.params().toFloatVector());
+        assertNull(back.state());
+        assertEquals(1.5, back.score());
+        assertEquals(3, back.count());
     }
 }
