@@ -4,7 +4,6 @@ import java.util.List;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,8 +40,7 @@ public final class SparkEvaluator {
                 return shards(jsc, paths).mapPartitions(it -> {
                     Evaluation local = new Evaluation(k);
                     if (it.hasNext()) {
-                        MultiLayerNetwork m = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
-                        m.init(params.value(), true);
+                        MultiLayerNetwork m = (MultiLayerNetwork) SparkLoss.rebuild(false, json, params.value());
                         while (it.hasNext()) {
                             DataSet ds = it.next();
                             local.eval(ds.getLabels(), m.output(ds.getFeatures(), false, ds.getFeaturesMaskArray(),

@@ -49,7 +49,8 @@ public final class SparkLoss {
         }
     }
 
-    private static Model rebuild(boolean graph, String json, INDArray params) {
+    /** A network from its configuration JSON on a copy of {@code params}: what an executor evaluates a broadcast with. */
+    static Model rebuild(boolean graph, String json, INDArray params) {
         if (graph) {
             ComputationGraph g = new ComputationGraph(ComputationGraphConfiguration.fromJson(json));
             g.init(params, true);

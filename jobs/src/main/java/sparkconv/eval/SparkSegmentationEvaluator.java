@@ -4,7 +4,6 @@ import java.util.List;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -29,8 +28,7 @@ public final class SparkSegmentationEvaluator {
                 if (!it.hasNext()) {
                     return List.of(local).iterator();
                 }
-                ComputationGraph g = new ComputationGraph(ComputationGraphConfiguration.fromJson(json));
-                g.init(params.value(), true);
+                ComputationGraph g = (ComputationGraph) SparkLoss.rebuild(true, json, params.value());
                 while (it.hasNext()) {
                     DataSet ds = it.next();
                     add(local, ds.getLabels(), g.outputSingle(false, ds.getFeatures()));
