@@ -83,6 +83,11 @@ def arithmetic(r, flops, peaks):
     return f"{gflops:.2f} | {gflops / peak:.0%} of {peak:.1f}"
 
 
+def workers(r):
+    """' x W workers' after a Spark row's master."""
+    return f" x{r['workers']}" if r["mode"] == "spark" and "workers" in r else ""
+
+
 def tables(rs):
     out = []
     peaks = gemm_peaks(rs)
@@ -104,16 +109,19 @@ def tables(rs):
         out.append("| configuration | threads | examples/s | per CPU-second | GFLOP/s | of the gemm peak | final validation acc | test acc |")
         out.append("|---|---|---|---|---|---|---|---|")
         for r in m:
-            out.append(f"| {r['mode']} {r['master']} | {r['threads']} | {fmt(r)} | {per_cpu(r)} | {arithmetic(r, flops, peaks)} | "
+            out.append(f"| {r['mode']} {r['master']}{workers(r)} | {r['threads']} | {fmt(r)} | {per_cpu(r)} | {arithmetic(r, flops, peaks)} | "
                        f"{r['epochs'][-1]['validationAccuracy']:.4f} | {r['testAccuracy']:.4f} |")
-        spark = find(m, mode="spark")
+        spark = find(m, mode="spark", threads=1)
+        spark_threads = find(m, mode="spark", threads=2)
         s1 = find(m, mode="single", threads=1)
         s2 = find(m, mode="single", threads=2)
         t1 = find(m, mode="pytorch", threads=1)
         t2 = find(m, mode="pytorch", threads=2)
         out.append(f"\nSpark local[2] / single-JVM 1 thread: {ratio(spark, s1, 1.7)}; "
                    f"/ single-JVM 2 threads: {ratio(spark, s2)}; / PyTorch 2 threads: {ratio(spark, t2, 1.0)}; "
-                   f"single-JVM 1 thread / PyTorch 1 thread: {ratio(s1, t1, 1.0)}")
+                   f"single-JVM 1 thread / PyTorch 1 thread: {ratio(s1, t1, 1.0)}"
+                   + (f"; Spark local[2] as 1 worker x 2 threads / PyTorch 2 threads: {ratio(spark_threads, t2, 1.0)}"
+                      if spark_threads else ""))
     avg = [r for r in rs if r["label"] == "averaging"]
     if avg:
         out.append("\n### averaging frequency x updater: Spark local[2], lenet5 (validation accuracy after each epoch)\n")

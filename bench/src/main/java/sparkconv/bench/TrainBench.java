@@ -101,8 +101,11 @@ public final class TrainBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SparkSession spark = SparkSessions.getOrCreate(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
+        Map<String, String> conf = new java.util.LinkedHashMap<>(mode.equals("spark") ? training.sparkSettings() : Map.of());
+        conf.putAll(Map.of("spark.master", mode.equals("spark") ? master : "local[1]",
                 "spark.ui.enabled", "false", "spark.app.name", "sparkconv train-bench"));
+        sparkconv.spark.WorkerThreads.check(SparkSessions.conf(conf), System.getenv("OMP_NUM_THREADS"));
+        SparkSession spark = SparkSessions.getOrCreate(conf);
         String shards;
         Manifest manifest;
         if (shardsDir != null) {

@@ -23,7 +23,7 @@ class BenchQuickTest {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")),
                 "SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
         File root = new File(System.getProperty("sparkconv.root", "..")).getCanonicalFile();
-        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io", "tta", "workers")
+        Process p = new ProcessBuilder("bench/run", "--quick", "train", "averaging", "scaling", "preprocess", "score", "render", "memory", "io", "layers", "tta", "workers")
                 .directory(root).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "bench/run --quick did not finish");
@@ -34,7 +34,7 @@ class BenchQuickTest {
         assertTrue(out.contains("### train: candle-cnn-20 on nifty-ohlc20-h5") || out.contains("SKIPPED candle-cnn-20"),
                 "the compute-bound model's table: " + out);
         assertTrue(out.contains("| single single-jvm | 1 |"), out);
-        assertTrue(out.contains("| spark local[2] | 1 |"), out);
+        assertTrue(out.contains("| spark local[2] x2 | 1 |"), out);
         // The LeNet-5 table's figures: every configuration trained (examples/s > 0) and learned (1,200 images, 2 epochs:
         // test accuracy well above the 0.10 of chance on 10 classes).
         List<String> lenet = section(out, "### train: lenet5").lines().filter(l -> l.matches("\\| (single|spark|pytorch) .*")).toList();
@@ -65,6 +65,8 @@ class BenchQuickTest {
         assertTrue(out.contains("Spark score / single-JVM decode + output(): "), "score vs single-JVM ratio: " + out);
         assertTrue(out.lines().filter(l -> l.contains("peak live heap")).count() >= 4, "memory rows: " + out);
         assertTrue(out.contains("windows/s") || out.contains("SKIPPED render"), "render benchmark table: " + out);
+        assertTrue(out.contains("### layers: lenet5") && out.contains("| 2 | conv | 10x10x16 | MKLDNNConvHelper | ")
+                && out.contains("layers' sum "), "the per-layer profile, its second convolution on oneDNN: " + out);
         assertTrue(out.contains("| read one shard (") && out.contains("| Kryo round trip, LeNet-5"), "io benchmark table: " + out);
         assertTrue(out.contains("| per CPU-second |"), "train tables carry examples per CPU-second: " + out);
         assertTrue(out.contains("### tta: time to 0.50 test accuracy"), "tta table: " + out);

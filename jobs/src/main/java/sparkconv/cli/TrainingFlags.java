@@ -94,7 +94,7 @@ public final class TrainingFlags {
     }
 
     /** The Spark settings of {@code --threads-per-worker}, when given (else the session's own). */
-    java.util.Map<String, String> sparkSettings() {
+    public java.util.Map<String, String> sparkSettings() {
         return threadsPerWorker == null ? java.util.Map.of() : WorkerThreads.settings(threadsPerWorker);
     }
 

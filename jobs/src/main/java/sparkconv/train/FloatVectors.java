@@ -55,6 +55,17 @@ final class FloatVectors {
         }
     }
 
+    /**
+     * Elements {@code from} to {@code from + n} of {@code array} in C order, as a view of its memory (writes to it land in
+     * {@code array}); {@code array} must be one dense run, as a network's parameter and updater-state vectors are.
+     */
+    static INDArray range(INDArray array, long from, int n) {
+        if (memory(array) == null) {
+            throw new IllegalArgumentException("not a dense float vector: " + array.shapeInfoToString());
+        }
+        return Nd4j.create(array.data(), new long[] {n}, new long[] {1}, array.offset() + from, 'c', DataType.FLOAT);
+    }
+
     /** The array's own memory positioned at its first element, or null when its elements are not one dense C-order run. */
     private static FloatBuffer memory(INDArray array) {
         if (array.dataType() != DataType.FLOAT || array.isEmpty() || array.ordering() != 'c'

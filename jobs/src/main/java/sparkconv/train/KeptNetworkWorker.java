@@ -127,15 +127,17 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private final Broadcast<OuterMomentum> outer;
     /** Whether a round's result is the kept network's own parameters and updater state rather than copies. */
     private final boolean inPlace;
+    /** The most floats of parameters and updater state one exchange of those rounds moves ({@link #exchange}). */
+    private final int pieceFloats;
 
     KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                       ShardFiles.Loader loader, int prefetch) {
-        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null, false);
+        this(broadcast, configuration, graph, saveUpdater, loader, prefetch, 0, 0, null, null, false, 0);
     }
 
     private KeptNetworkWorker(RoundStart broadcast, String configuration, boolean graph, boolean saveUpdater,
                               ShardFiles.Loader loader, int prefetch, int rounds, int frequency, RoundClock clock,
-                              Broadcast<OuterMomentum> outer, boolean inPlace) {
+                              Broadcast<OuterMomentum> outer, boolean inPlace, int pieceFloats) {
         this.broadcast = broadcast;
         this.configuration = configuration;
         this.graph = graph;
@@ -147,6 +149,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         this.clock = clock;
         this.outer = outer;
         this.inPlace = inPlace;
+        this.pieceFloats = pieceFloats;
     }
 
     /**
@@ -155,12 +158,12 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * ({@link PeerAverage}) and every task continues from the average, so a chunk of rounds costs
      * one Spark job instead of one per round. In round {@code r} each task fits its partition's minibatches
      * {@code r*F..(r+1)*F-1}; the first task returns the last average (the others return nothing) with the outer
-     * step's velocity, if {@code outer} is given (every task takes the same step after each average). Each round's time
-     * goes to {@code clock}.
+     * step's velocity, if {@code outer} is given (every task takes the same step after each average). The average moves
+     * at most {@code pieceFloats} floats at a time ({@link #exchange}). Each round's time goes to {@code clock}.
      */
-    KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock, Broadcast<OuterMomentum> outer) {
+    KeptNetworkWorker exchanging(int rounds, int frequency, RoundClock clock, Broadcast<OuterMomentum> outer, int pieceFloats) {
         return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock,
-                outer, false);
+                outer, false, pieceFloats);
     }
 
     /**
@@ -172,7 +175,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      */
     KeptNetworkWorker resultsInPlace() {
         return new KeptNetworkWorker(broadcast, configuration, graph, saveUpdater, loader, prefetch, rounds, frequency, clock,
-                outer, true);
+                outer, true, pieceFloats);
     }
 
     /**
@@ -231,16 +234,21 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         try {
             peers = new PeerAverage(new AllGather());
             double score = Double.NaN;
+            long[] lengths = null;
             for (int r = 0; r < rounds; r++) {
                 List<String> mine = RoundLayout.workerRound(all, r, frequency);
                 boolean first = r == 0;
                 long start = System.nanoTime();
-                Fitted sent = onThread(kept, () -> fitted(first ? start(kept, tuple) : kept.net, worker, mine));
-                long fitted = System.nanoTime();
-                PeerAverage.Average received = peers.average(sent == null ? null : sent.values(), sent == null ? 0 : sent.score());
-                long exchanged = System.nanoTime();
-                score = onThread(kept, () -> assign(kept.net, received, step, roundStart));
-                clock.add(fitted - start, exchanged - fitted, System.nanoTime() - exchanged);
+                Double fitted = onThread(kept, () -> fitted(first ? start(kept, tuple) : kept.net, worker, mine));
+                if (lengths == null) {
+                    lengths = onThread(kept, () -> {
+                        INDArray state = saveUpdater ? updaterState(kept.net) : null;
+                        return new long[] {kept.net.params().length(), state == null ? 0 : state.length()};
+                    });
+                }
+                long[] spent = new long[2];
+                score = exchange(kept, fitted, lengths, peers, step, roundStart, spent);
+                clock.add(System.nanoTime() - start - spent[0] - spent[1], spent[0], spent[1]);
             }
             PeerAverage done = peers;
             peers = null;
@@ -262,50 +270,91 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
     }
 
-    /** What a task sends to the others after a round: its parameters and updater state in one vector, and its score. */
-    private record Fitted(float[] values, double score) {
-    }
-
-    /** A round's minibatches fitted, and what this task sends to the others (null: it has no more minibatches). */
-    private Fitted fitted(Model net, int worker, List<String> minibatches) throws Exception {
+    /** A round's minibatches fitted: the network's score, or null when this task has no more minibatches. */
+    private Double fitted(Model net, int worker, List<String> minibatches) throws Exception {
         if (minibatches.isEmpty()) {
             return null;
         }
         fit(net, worker, minibatches);
-        INDArray params = net.params();
-        INDArray state = saveUpdater ? updaterState(net) : null;
-        float[] values = FloatVectors.copy(params, state == null ? 0 : Math.toIntExact(state.length()));
-        if (state != null) {
-            FloatVectors.read(state, values, (int) params.length());
-        }
-        return new Fitted(values, net.score());
+        return net.score();
     }
 
     /**
-     * The tasks' average ({@link PeerAverage}: parameters then updater state, in task order, so every task has the same
-     * floats) assigned to this task's network, after the outer step on the parameters if {@code step} is given (from
-     * {@code roundStart}, which becomes the next round's start); returns the average score, NaN when no task had
-     * minibatches (nothing moved).
+     * The tasks' average of their parameters then updater state ({@link PeerAverage}: in task order, so every task has
+     * the same floats) assigned to this task's network, after the outer step on the parameters if {@code step} is given
+     * (from {@code roundStart}, which becomes the next round's start); {@code score} is this task's (null: it fitted
+     * nothing this round and sends nothing), {@code lengths} the network's parameters and averaged updater state. Returns the average score, NaN when no task had minibatches (nothing moved).
+     * <p>
+     * The vector moves in pieces of at most {@link #pieceFloats}, each read out of the network, averaged and written
+     * back before the next: a worker holds a few pieces on the heap at a time (its piece, its slices as blocks, the
+     * fetched slices, the average) rather than as many copies of the model (AlexNet with Nesterov state: 476 MiB). Every
+     * element's average and outer step are computed as for the whole vector, so the pieces give the same floats. Time
+     * waiting for the others goes to {@code spent[0]}, assigning to {@code spent[1]}.
      */
-    private double assign(Model net, PeerAverage.Average average, OuterMomentum step, float[] roundStart) {
-        if (average == null) {
-            return Double.NaN;
+    private double exchange(Kept kept, Double score, long[] lengths, PeerAverage peers, OuterMomentum step, float[] roundStart,
+                            long[] spent) throws Exception {
+        long p = lengths[0];
+        long total = p + lengths[1];
+        double averageScore = Double.NaN;
+        for (long from = 0; from < total; from += pieceFloats) {
+            long offset = from;
+            int n = (int) Math.min(pieceFloats, total - from);
+            float[] mine = score == null ? null : onThread(kept, () -> {
+                float[] piece = new float[n];
+                visit(kept.net, offset, n, (range, at, state) -> FloatVectors.read(range, piece, at));
+                return piece;
+            });
+            long waiting = System.nanoTime();
+            PeerAverage.Average average = peers.average(mine, score == null ? 0 : score);
+            long assigning = System.nanoTime();
+            spent[0] += assigning - waiting;
+            if (average == null) {
+                return Double.NaN; // no task had minibatches: every task gets null for every piece
+            }
+            onThread(kept, () -> {
+                float[] piece = average.values();
+                if (step != null && offset < p) {
+                    step.step(roundStart, piece, offset);
+                    System.arraycopy(piece, 0, roundStart, (int) offset, (int) Math.min(n, p - offset));
+                }
+                boolean resetState = step != null && step.resetLocal();
+                visit(kept.net, offset, n, (range, at, state) -> {
+                    if (state && resetState) {
+                        range.assign(0);
+                    } else {
+                        FloatVectors.write(piece, at, range);
+                    }
+                });
+                return null;
+            });
+            spent[1] += System.nanoTime() - assigning;
+            averageScore = average.score();
         }
-        float[] sum = average.values();
+        return averageScore;
+    }
+
+    /**
+     * What {@link #visit} gives for each array a piece covers: a view of it, where the view starts in the piece, and
+     * whether it is updater state (else parameters).
+     */
+    private interface PieceRange {
+        void accept(INDArray range, int at, boolean state);
+    }
+
+    /**
+     * The parts of the network's parameter vector followed by its updater state (when averaged) that elements
+     * {@code offset} to {@code offset + n} of their concatenation cover, as views, in order.
+     */
+    private void visit(Model net, long offset, int n, PieceRange action) {
         INDArray params = net.params();
-        int p = (int) params.length();
-        if (step != null) {
-            step.step(roundStart, sum);
-            System.arraycopy(sum, 0, roundStart, 0, p);
+        long p = params.length();
+        if (offset < p) {
+            action.accept(FloatVectors.range(params, offset, (int) Math.min(n, p - offset)), 0, false);
         }
-        FloatVectors.write(sum, 0, params);
-        INDArray state = saveUpdater ? updaterState(net) : null;
-        if (state != null && step != null && step.resetLocal()) {
-            state.assign(0);
-        } else if (state != null && sum.length > p) {
-            FloatVectors.write(sum, p, state);
+        if (offset + n > p) {
+            long from = Math.max(0, offset - p);
+            action.accept(FloatVectors.range(updaterState(net), from, (int) (offset + n - p - from)), (int) (p + from - offset), true);
         }
-        return average.score();
     }
 
     /** Runs {@code work} on the kept network's thread and waits for it (one thing at a time per kept network). */

@@ -18,9 +18,19 @@ import java.io.Serializable;
 record OuterMomentum(float beta, float rate, float[] velocity, boolean resetLocal) implements Serializable {
     /** {@code average}'s first {@code velocity.length} floats (the parameters) become the next start. */
     void step(float[] start, float[] average) {
-        for (int i = 0; i < velocity.length; i++) {
-            velocity[i] = beta * velocity[i] + (start[i] - average[i]) / rate;
-            average[i] = start[i] - rate * velocity[i];
+        step(start, average, 0);
+    }
+
+    /**
+     * The same on a piece of the average vector (parameters, then updater state) that starts at element {@code offset}:
+     * its parameters become the next start's, element by element as above (the updater state is left alone).
+     */
+    void step(float[] start, float[] piece, long offset) {
+        int end = (int) Math.min(velocity.length, offset + piece.length);
+        for (int i = (int) offset; i < end; i++) {
+            int j = i - (int) offset;
+            velocity[i] = beta * velocity[i] + (start[i] - piece[j]) / rate;
+            piece[j] = start[i] - rate * velocity[i];
         }
     }
 }

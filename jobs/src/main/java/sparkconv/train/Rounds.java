@@ -30,7 +30,9 @@ import sparkconv.spark.WorkerThreads;
  *       where it can run ({@link #inOneJob}); Spark's job and task launch was ~15% of a LeNet-5 round on
  *       {@code local[2]} (bench/RESULTS.md, "rounds").</li>
  *   <li>{@link JobPerRound}: one Spark job per round ({@link KeptNetworkWorker#call}), the driver averaging the workers'
- *       results and taking the outer step: more workers than task slots, dynamic allocation, parameters other than floats.</li>
+ *       results and taking the outer step: more workers than task slots, dynamic allocation, parameters other than floats.
+ *       A round's exchange in a barrier stage moves in pieces ({@link #EXCHANGE_PIECE_BYTES}), so a model's size
+ *       does not decide the way.</li>
  *   <li>{@link Dl4jWorkers}: dl4j-spark's own worker and split into rounds, with {@code --stats} (its per-event
  *       statistics are collected there only); the outer step follows its average ({@link AveragingMaster}).</li>
  * </ul>
@@ -42,12 +44,18 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
     void run(DriverNetwork driver, JavaRDD<String> paths, int firstRound, int count);
 
     /**
-     * The largest parameters + updater state a round in one job exchanges: a worker holds about four copies of it on the
-     * heap during a round (its vector, its slices as blocks, the fetched slices, the average), so 64 MiB keeps that near
-     * 256 MiB (candle-cnn-60: ~51 MiB). AlexNet's 476 MiB runs a job per round instead, as before {@link PeerAverage}:
-     * its minibatch takes seconds, so a job's ~25 ms costs it nothing, and docs/memory.md's rows measure that path.
+     * The most parameters + updater state a barrier stage's round exchanges at once: a worker holds about four pieces on
+     * the heap during an exchange (its piece, its slices as blocks, the fetched slices, the average), so 64 MiB keeps
+     * that near 256 MiB whatever the model. LeNet-5 (0.9 MiB with Nesterov state) and candle-cnn-60 (~51 MiB) move in
+     * one piece, AlexNet's 476 MiB in eight ({@link KeptNetworkWorker#exchange}).
      */
-    long MAX_EXCHANGE_BYTES = 64L << 20;
+    long EXCHANGE_PIECE_BYTES = 64L << 20;
+
+    /**
+     * A thread-local Spark property (set on the driver's thread before training) that makes the pieces smaller, in
+     * bytes: how the tests run a small model's exchange in many pieces.
+     */
+    String EXCHANGE_PIECE_PROPERTY = "sparkconv.exchange.pieceBytes";
 
     /**
      * How a chunk's rounds run: on dl4j-spark's workers ({@code dl4j}, given) with {@code --stats} or shards not read by
@@ -70,7 +78,8 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
                 master.describeJob(jsc, firstRound, count);
                 try {
                     KeptNetworkWorker worker = master.keptNetworkWorker(driver, loader)
-                            .exchanging(count, master.getAveragingFrequency(), master.clock(jsc), master.broadcastOuterStep(driver));
+                            .exchanging(count, master.getAveragingFrequency(), master.clock(jsc), master.broadcastOuterStep(driver),
+                                    pieceFloats(jsc));
                     var results = paths.rdd().barrier().mapPartitions(new Task(worker), false,
                             scala.reflect.ClassTag$.MODULE$.apply(KeptNetworkWorker.Exchanged.class));
                     List<KeptNetworkWorker.Exchanged> first = JavaRDD.fromRDD(results, results.elementClassTag()).collect();
@@ -289,19 +298,21 @@ sealed interface Rounds permits Rounds.InBarrierStage, Rounds.JobPerRound, Round
     }
 
     /**
-     * Whether a chunk's rounds can run in one barrier stage: float parameters ({@link PeerAverage} exchanges floats) of
-     * at most {@link #MAX_EXCHANGE_BYTES} with their updater state, a slot for every task at once, and no dynamic
-     * allocation (barrier stages refuse it).
+     * Whether a chunk's rounds can run in one barrier stage: float parameters and updater state ({@link PeerAverage}
+     * exchanges floats), a slot for every task at once, and no dynamic allocation (barrier stages refuse it).
      */
     private static boolean inOneJob(JavaSparkContext jsc, DriverNetwork driver, int tasks) {
         if (jsc.getConf().getBoolean("spark.dynamicAllocation.enabled", false) || tasks > WorkerThreads.slots(jsc)) {
             return false;
         }
-        INDArray params = driver.model().params();
         INDArray state = driver.updaterState();
-        long bytes = Float.BYTES * (params.length() + (state == null ? 0 : state.length()));
-        return params.dataType() == DataType.FLOAT && (state == null || state.dataType() == DataType.FLOAT)
-                && bytes <= MAX_EXCHANGE_BYTES;
+        return driver.model().params().dataType() == DataType.FLOAT && (state == null || state.dataType() == DataType.FLOAT);
+    }
+
+    /** Floats per piece of a barrier round's exchange: {@link #EXCHANGE_PIECE_BYTES}, or the thread's property. */
+    private static int pieceFloats(JavaSparkContext jsc) {
+        String bytes = jsc.getLocalProperty(EXCHANGE_PIECE_PROPERTY);
+        return (int) ((bytes == null ? EXCHANGE_PIECE_BYTES : Long.parseLong(bytes)) / Float.BYTES);
     }
 
     /** Attempts per task before Spark fails a job: {@code local[N, F]}'s F (1 for {@code local[N]}), else the setting. */

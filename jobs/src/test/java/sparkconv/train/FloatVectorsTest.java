@@ -51,6 +51,26 @@ class FloatVectorsTest {
         assertArrayEquals(random(17, 3), values(FloatVectors.vector(random(17, 3))));
     }
 
+    /**
+     * A range of a dense vector (a network's parameters: one [1, n] array) is a view: writes land there and nowhere
+     * else. A strided array has no such range.
+     */
+    @Test
+    void aRangeOfAVectorIsAViewOfItsElements() {
+        INDArray vector = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 40); // as DL4J makes a network's
+        FloatVectors.write(random(40, 5), 0, vector);
+        float[] before = values(vector);
+        INDArray range = FloatVectors.range(vector, 13, 5);
+        assertArrayEquals(java.util.Arrays.copyOfRange(before, 13, 18), values(range));
+        FloatVectors.write(new float[] {1, 2, 3, 4, 5}, 0, range);
+        float[] expected = before.clone();
+        System.arraycopy(new float[] {1, 2, 3, 4, 5}, 0, expected, 13, 5);
+        assertArrayEquals(expected, values(vector));
+        INDArray matrix = vector.reshape(4, 10);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FloatVectors.range(matrix.getColumn(2), 0, 2), "a strided column is not one run");
+    }
+
     @Test
     void aRowOfAMatrixIsWrittenInPlaceAndAloneOfItsRows() {
         INDArray matrix = Nd4j.createFromArray(random(40, 4)).reshape(4, 10);

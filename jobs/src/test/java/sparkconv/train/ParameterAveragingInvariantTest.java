@@ -176,6 +176,36 @@ class ParameterAveragingInvariantTest {
     }
 
     /**
+     * A barrier round's exchange in pieces ({@link Rounds#EXCHANGE_PIECE_BYTES}: AlexNet's 476 MiB moves in eight) is the
+     * whole vector's exchange: the same model, bit for bit, with pieces that end anywhere in the parameters and in the
+     * updater state, under plain averaging, an outer step, and an outer step that resets the workers' state.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"local", "slowmo", "slowmo-reset:0.7"})
+    void aRoundExchangedInPiecesIsTheWholeVectorsExchange(String text) {
+        JavaSparkContext jsc = SparkSessions.javaContext(LocalSpark.get());
+        TrainOptions options = options("nesterovs", 2).withPolicy(AveragingPolicy.parse(text));
+        MultiLayerNetwork start = newNetwork("nesterovs");
+        int piece = 389; // floats: a prime, so the pieces' ends fall anywhere
+        long floats = start.params().length() + start.getUpdater().getStateViewArray().length();
+        assertTrue(floats > 20L * piece && start.params().length() % piece != 0, "many pieces, one across the boundary: " + floats);
+        MultiLayerNetwork whole = start.clone();
+        new SparkTrainer(jsc, line -> { }).train(whole, shards, manifest, options);
+        MultiLayerNetwork pieces = start.clone();
+        jsc.setLocalProperty(Rounds.EXCHANGE_PIECE_PROPERTY, String.valueOf(piece * Float.BYTES));
+        try {
+            new SparkTrainer(jsc, line -> { }).train(pieces, shards, manifest, options);
+        } finally {
+            jsc.setLocalProperty(Rounds.EXCHANGE_PIECE_PROPERTY, null);
+        }
+        assertTrue(whole.params().sub(start.params()).amaxNumber().doubleValue() > 1e-3, "the rounds trained");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(whole.params().toFloatVector(), pieces.params().toFloatVector(),
+                text + ": parameters");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(whole.getUpdater().getStateViewArray().toFloatVector(),
+                pieces.getUpdater().getStateViewArray().toFloatVector(), text + ": updater state");
+    }
+
+    /**
      * More workers than task slots ({@code local[2]}) cannot run as one barrier stage: each round is a Spark job of
      * its own, on the same kept networks, and averages the same way.
      */
