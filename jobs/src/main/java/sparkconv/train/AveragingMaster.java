@@ -126,8 +126,8 @@ public final class AveragingMaster extends ParameterAveragingTrainingMaster {
 
     /** A barrier stage's result (the first task's): its last average becomes the driver's, its velocity the next start. */
     void adopt(DriverNetwork driver, KeptNetworkWorker.Exchanged exchanged) {
-        driver.setAverage(FloatVectors.vector(exchanged.params()),
-                exchanged.updaterState() == null ? null : FloatVectors.vector(exchanged.updaterState()), exchanged.score());
+        INDArray[] average = exchanged.take();
+        driver.setAverage(average[0], average[1], exchanged.score());
         if (exchanged.velocity() != null) {
             velocity = exchanged.velocity();
         }

@@ -56,14 +56,28 @@ final class FloatVectors {
     }
 
     /**
-     * Elements {@code from} to {@code from + n} of {@code array} in C order, as a view of its memory (writes to it land in
-     * {@code array}); {@code array} must be one dense run, as a network's parameter and updater-state vectors are.
+     * Elements {@code from .. from + n - 1} of a dense vector (a network's parameters or updater state: one run of
+     * floats) into {@code into} from {@code at}, in bulk. A view made for the range would not do: ND4J gives a view at an
+     * offset a buffer of its own, which {@link #memory} cannot place, and the element-wise path took seconds a round
+     * for AlexNet.
      */
-    static INDArray range(INDArray array, long from, int n) {
-        if (memory(array) == null) {
-            throw new IllegalArgumentException("not a dense float vector: " + array.shapeInfoToString());
+    static void readRange(INDArray array, long from, float[] into, int at, int n) {
+        rangeOf(array, from, n).get(into, at, n);
+    }
+
+    /** {@code n} floats of {@code values} from {@code at} become elements {@code from ..} of a dense vector, in bulk. */
+    static void writeRange(float[] values, int at, INDArray array, long from, int n) {
+        rangeOf(array, from, n).put(values, at, n);
+    }
+
+    private static FloatBuffer rangeOf(INDArray array, long from, int n) {
+        FloatBuffer memory = memory(array);
+        if (memory == null || from < 0 || from + n > array.length()) {
+            throw new IllegalArgumentException("elements " + from + ".." + (from + n) + " of " + array.shapeInfoToString()
+                    + " are not one dense run of floats");
         }
-        return Nd4j.create(array.data(), new long[] {n}, new long[] {1}, array.offset() + from, 'c', DataType.FLOAT);
+        memory.position(memory.position() + Math.toIntExact(from));
+        return memory;
     }
 
     /** The array's own memory positioned at its first element, or null when its elements are not one dense C-order run. */

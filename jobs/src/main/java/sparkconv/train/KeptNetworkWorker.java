@@ -179,10 +179,50 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     }
 
     /**
-     * What the first task of a barrier stage returns: the last round's average (parameters, updater state or null, score)
-     * and the outer step's velocity (or null).
+     * What the first task of a barrier stage returns: the last round's average (parameters, updater state or null), its
+     * score and the outer step's velocity (or null).
      */
-    record Exchanged(float[] params, float[] updaterState, double score, float[] velocity) implements java.io.Serializable {
+    sealed interface Exchanged extends java.io.Serializable permits Copied, InThisJvm {
+        double score();
+
+        float[] velocity();
+
+        /** The average's parameters and updater state (null: not averaged), for the driver to copy into its network. */
+        INDArray[] take();
+    }
+
+    /** From an executor: copies of the kept network's arrays, which Spark sends to the driver. */
+    record Copied(float[] params, float[] updaterState, double score, float[] velocity) implements Exchanged {
+        @Override
+        public INDArray[] take() {
+            return new INDArray[] {FloatVectors.vector(params), updaterState == null ? null : FloatVectors.vector(updaterState)};
+        }
+    }
+
+    /**
+     * In local mode (the tasks run in the driver's JVM): the kept network's own arrays, found by id as a round's start is
+     * ({@link RoundStart.Local}). The network stays unused until the driver's next stage, which starts after the driver
+     * copied them. Copies returned as a task result sat on the heap three times (the copy, Spark's serialised result,
+     * the driver's deserialised copy: 476 MiB each for AlexNet with Nesterov state).
+     */
+    record InThisJvm(long id, double score, float[] velocity) implements Exchanged {
+        private static final Map<Long, INDArray[]> ARRAYS = new java.util.concurrent.ConcurrentHashMap<>();
+        private static final AtomicInteger IDS = new AtomicInteger();
+
+        static InThisJvm of(INDArray params, INDArray updaterState, double score, float[] velocity) {
+            InThisJvm handed = new InThisJvm(IDS.incrementAndGet(), score, velocity);
+            ARRAYS.put(handed.id, new INDArray[] {params, updaterState});
+            return handed;
+        }
+
+        @Override
+        public INDArray[] take() {
+            INDArray[] arrays = ARRAYS.remove(id);
+            if (arrays == null) {
+                throw new IllegalStateException("a barrier stage's average " + id + " was taken twice");
+            }
+            return arrays;
+        }
     }
 
     /**
@@ -257,10 +297,13 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 return Collections.emptyIterator();
             }
             double lastScore = score;
-            return List.of(onThread(kept, () -> {
+            float[] velocity = step == null ? null : step.velocity();
+            return List.<Exchanged>of(onThread(kept, () -> {
                 INDArray state = saveUpdater ? updaterState(kept.net) : null;
-                return new Exchanged(FloatVectors.copy(kept.net.params(), 0), state == null ? null : FloatVectors.copy(state, 0), lastScore,
-                        step == null ? null : step.velocity());
+                return broadcast instanceof RoundStart.Local
+                        ? InThisJvm.of(kept.net.params(), state, lastScore, velocity)
+                        : new Copied(FloatVectors.copy(kept.net.params(), 0), state == null ? null : FloatVectors.copy(state, 0),
+                                lastScore, velocity);
             })).iterator();
         } finally {
             if (peers != null) {
@@ -301,7 +344,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
             int n = (int) Math.min(pieceFloats, total - from);
             float[] mine = score == null ? null : onThread(kept, () -> {
                 float[] piece = new float[n];
-                visit(kept.net, offset, n, (range, at, state) -> FloatVectors.read(range, piece, at));
+                visit(kept.net, offset, n, (array, first, count, at, state) -> FloatVectors.readRange(array, first, piece, at, count));
                 return piece;
             });
             long waiting = System.nanoTime();
@@ -318,11 +361,11 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                     System.arraycopy(piece, 0, roundStart, (int) offset, (int) Math.min(n, p - offset));
                 }
                 boolean resetState = step != null && step.resetLocal();
-                visit(kept.net, offset, n, (range, at, state) -> {
+                visit(kept.net, offset, n, (array, first, count, at, state) -> {
                     if (state && resetState) {
-                        range.assign(0);
+                        FloatVectors.writeRange(new float[count], 0, array, first, count);
                     } else {
-                        FloatVectors.write(piece, at, range);
+                        FloatVectors.writeRange(piece, at, array, first, count);
                     }
                 });
                 return null;
@@ -334,26 +377,26 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     }
 
     /**
-     * What {@link #visit} gives for each array a piece covers: a view of it, where the view starts in the piece, and
-     * whether it is updater state (else parameters).
+     * What {@link #visit} gives for each array a piece covers: the array, the first of its elements and how many the piece
+     * covers, where they start in the piece, and whether the array is updater state (else parameters).
      */
     private interface PieceRange {
-        void accept(INDArray range, int at, boolean state);
+        void accept(INDArray array, long from, int count, int at, boolean state);
     }
 
     /**
      * The parts of the network's parameter vector followed by its updater state (when averaged) that elements
-     * {@code offset} to {@code offset + n} of their concatenation cover, as views, in order.
+     * {@code offset} to {@code offset + n} of their concatenation cover, in order.
      */
     private void visit(Model net, long offset, int n, PieceRange action) {
         INDArray params = net.params();
         long p = params.length();
         if (offset < p) {
-            action.accept(FloatVectors.range(params, offset, (int) Math.min(n, p - offset)), 0, false);
+            action.accept(params, offset, (int) Math.min(n, p - offset), 0, false);
         }
         if (offset + n > p) {
             long from = Math.max(0, offset - p);
-            action.accept(FloatVectors.range(updaterState(net), from, (int) (offset + n - p - from)), (int) (p + from - offset), true);
+            action.accept(updaterState(net), from, (int) (offset + n - p - from), (int) (p + from - offset), true);
         }
     }
 

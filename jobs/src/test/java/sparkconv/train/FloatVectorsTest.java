@@ -52,23 +52,26 @@ class FloatVectorsTest {
     }
 
     /**
-     * A range of a dense vector (a network's parameters: one [1, n] array) is a view: writes land there and nowhere
-     * else. A strided array has no such range.
+     * A range of a dense vector (a network's parameters: one [1, n] array) is read and written in place: the writes land
+     * there and nowhere else. A strided array has no such range, nor has a range past the end.
      */
     @Test
-    void aRangeOfAVectorIsAViewOfItsElements() {
+    void aRangeOfAVectorIsReadAndWrittenInPlace() {
         INDArray vector = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 40); // as DL4J makes a network's
         FloatVectors.write(random(40, 5), 0, vector);
         float[] before = values(vector);
-        INDArray range = FloatVectors.range(vector, 13, 5);
-        assertArrayEquals(java.util.Arrays.copyOfRange(before, 13, 18), values(range));
-        FloatVectors.write(new float[] {1, 2, 3, 4, 5}, 0, range);
+        float[] into = new float[7];
+        FloatVectors.readRange(vector, 13, into, 2, 5);
+        assertArrayEquals(java.util.Arrays.copyOfRange(before, 13, 18), java.util.Arrays.copyOfRange(into, 2, 7));
+        FloatVectors.writeRange(new float[] {9, 1, 2, 3, 4, 5}, 1, vector, 13, 5);
         float[] expected = before.clone();
         System.arraycopy(new float[] {1, 2, 3, 4, 5}, 0, expected, 13, 5);
         assertArrayEquals(expected, values(vector));
         INDArray matrix = vector.reshape(4, 10);
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> FloatVectors.range(matrix.getColumn(2), 0, 2), "a strided column is not one run");
+                () -> FloatVectors.readRange(matrix.getColumn(2), 0, new float[2], 0, 2), "a strided column is not one run");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FloatVectors.writeRange(new float[4], 0, vector, 38, 4), "past the end");
     }
 
     @Test
