@@ -9,6 +9,12 @@ import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,14 +54,21 @@ public final class LayerProfile {
             y.putScalar(i, i % classes, 1f);
         }
         DataSet ds = new DataSet(x, y);
-        double peak = GemmPeak.best(1024);
+        double peak = GemmPeak.best(2048); // the size where ND4J's gemm peaks here (bench/run train's gemm table)
 
         int n = net.getnLayers();
         long[][] forward = new long[n][repeats];
         long[][] backward = new long[n][repeats];
         long[] step = new long[repeats];
-        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        // One workspace for every array of a repetition, reset at its end, as fit's workspaces are: without one, each op's
+        // output is fresh memory (ND4J frees arrays outside workspaces only when the collector finds them), and the page
+        // faults of touching it made the memory-bound layers (batch norm, activations) several times slower than in fit.
+        WorkspaceConfiguration wsConf = WorkspaceConfiguration.builder().policyAllocation(AllocationPolicy.OVERALLOCATE)
+                .policyLearning(LearningPolicy.FIRST_LOOP).policyReset(ResetPolicy.BLOCK_LEFT).policySpill(SpillPolicy.REALLOCATE)
+                .build();
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder().defaultWorkspace("SPARKCONV_LAYER_PROFILE", wsConf).build();
         for (int r = -2; r < repeats; r++) { // two warm-ups: oneDNN builds its primitives on first use
+          try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(wsConf, "SPARKCONV_LAYER_PROFILE")) {
             INDArray a = x;
             for (int i = 0; i < n; i++) {
                 InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
@@ -83,6 +96,7 @@ public final class LayerProfile {
                     epsilon = pre.backprop(epsilon, batch, mgr);
                 }
             }
+          }
             long t0 = System.nanoTime();
             net.fit(ds);
             if (r >= 0) {

@@ -98,48 +98,72 @@ final class PeerAverage implements AutoCloseable {
             return null; // no task had minibatches this round: nothing moved
         }
         int n = present.size();
-        // Reduce-scatter: this task's slice of every present task's vector, summed in task order.
-        List<CompletableFuture<ByteBuffer>> slices = new ArrayList<>();
+        // Reduce-scatter: this task's slice of every present task's vector, summed in task order. This task's own slice
+        // is read from its vector and the blocks of tasks in this executor in place (no copies: for AlexNet's pieces of
+        // 64 MiB the copies were most of a round's exchange).
+        List<CompletableFuture<Block>> slices = new ArrayList<>();
         for (int t : present) {
-            slices.add(t == me ? CompletableFuture.completedFuture(bytes(values, from(me, values.length), from(me + 1, values.length)))
-                    : fetch(t, block(r, "part", t, me)));
+            slices.add(t == me ? null : fetch(t, block(r, "part", t, me)));
         }
         float[] slice = null;
         float[] next = null;
-        for (CompletableFuture<ByteBuffer> part : slices) {
-            FloatBuffer in = get(part).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-            if (slice == null) {
-                slice = new float[in.remaining()];
-                in.get(slice);
+        for (int i = 0; i < present.size(); i++) {
+            FloatBuffer in;
+            Block fetched = null;
+            if (present.get(i) == me) {
+                int start = from(me, values.length);
+                in = FloatBuffer.wrap(values, start, from(me + 1, values.length) - start);
             } else {
-                // A bulk copy, then a loop over arrays (which the JIT vectorises): reading the buffer float by float
-                // was most of a round's CPU in local mode.
-                next = next == null ? new float[slice.length] : next;
-                in.get(next);
-                for (int i = 0; i < slice.length; i++) {
-                    slice[i] += next[i];
+                fetched = get(slices.get(i));
+                in = fetched.bytes().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            }
+            try {
+                if (slice == null) {
+                    slice = new float[in.remaining()];
+                    in.get(slice);
+                } else {
+                    // A bulk copy, then a loop over arrays (which the JIT vectorises): reading the buffer float by
+                    // float was most of a round's CPU in local mode.
+                    next = next == null ? new float[slice.length] : next;
+                    in.get(next);
+                    for (int k = 0; k < slice.length; k++) {
+                        slice[k] += next[k];
+                    }
+                }
+            } finally {
+                if (fetched != null) {
+                    fetched.release().run();
                 }
             }
         }
-        for (int i = 0; i < slice.length; i++) {
-            slice[i] /= n;
+        for (int k = 0; k < slice.length; k++) {
+            slice[k] /= n;
         }
         averages.add(put(block(r, "avg", me, me), slice, 0, slice.length));
         sync.exchange("");
         remove(parts); // every task has summed its slice
         // All-gather: every task's averaged slice, in slice order.
-        List<CompletableFuture<ByteBuffer>> fetched = new ArrayList<>();
+        List<CompletableFuture<Block>> fetched = new ArrayList<>();
         for (int t = 0; t < tasks; t++) {
-            fetched.add(t == me ? CompletableFuture.completedFuture(bytes(slice, 0, slice.length)) : fetch(t, block(r, "avg", t, t)));
+            fetched.add(t == me ? null : fetch(t, block(r, "avg", t, t)));
         }
-        List<ByteBuffer> averaged = new ArrayList<>();
-        for (CompletableFuture<ByteBuffer> a : fetched) {
-            averaged.add(get(a).order(ByteOrder.LITTLE_ENDIAN));
+        List<Block> averaged = new ArrayList<>();
+        int length = 0;
+        for (int t = 0; t < tasks; t++) {
+            Block a = t == me ? null : get(fetched.get(t));
+            averaged.add(a);
+            length += a == null ? slice.length : a.bytes().remaining() / Float.BYTES;
         }
-        float[] average = new float[averaged.stream().mapToInt(b -> b.remaining() / Float.BYTES).sum()];
+        float[] average = new float[length];
         FloatBuffer out = FloatBuffer.wrap(average);
-        for (ByteBuffer a : averaged) {
-            out.put(a.asFloatBuffer());
+        for (int t = 0; t < tasks; t++) {
+            Block a = averaged.get(t);
+            if (a == null) {
+                out.put(slice);
+            } else {
+                out.put(a.bytes().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+                a.release().run();
+            }
         }
         return new Average(average, scores / n);
     }
@@ -181,29 +205,29 @@ final class PeerAverage implements AutoCloseable {
         ids.clear();
     }
 
+    /** A block's bytes and what gives them back to their block manager once read (a read lock, or nothing). */
+    private record Block(ByteBuffer bytes, Runnable release) {
+    }
+
     /**
      * Task {@code t}'s block {@code id}: read in place when that task runs in this executor (local mode, or an executor
-     * with several task slots), else fetched from its executor's block manager. In place saves the transfer service's
-     * round trips, which at {@code local[16]} more than doubled the CPU of a LeNet-5 epoch at batch 16 (2·(W−1) fetches
-     * per task and round).
+     * with several task slots), else fetched from its executor's block manager (a copy: the transfer's buffer is released
+     * when its callback returns). In place saves the transfer service's round trips, which at {@code local[16]} more than
+     * doubled the CPU of a LeNet-5 epoch at batch 16 (2·(W−1) fetches per task and round), and a copy of the block.
      */
-    private CompletableFuture<ByteBuffer> fetch(int t, BlockId id) throws java.io.IOException {
+    private CompletableFuture<Block> fetch(int t, BlockId id) throws java.io.IOException {
         BlockManagerId peer = peers[t];
         if (peer.executorId().equals(blocks.blockManagerId().executorId())) {
             ManagedBuffer local = blocks.getLocalBlockData(id);
-            try {
-                return CompletableFuture.completedFuture(copy(local));
-            } finally {
-                local.release();
-            }
+            return CompletableFuture.completedFuture(new Block(local.nioByteBuffer(), local::release));
         }
-        CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
+        CompletableFuture<Block> result = new CompletableFuture<>();
         blocks.blockTransferService().fetchBlocks(peer.host(), peer.port(), peer.executorId(), new String[] {id.name()},
                 new BlockFetchingListener() {
                     @Override
                     public void onBlockFetchSuccess(String blockId, ManagedBuffer data) {
                         try {
-                            result.complete(copy(data)); // the buffer is released when this returns
+                            result.complete(new Block(copy(data), () -> { })); // the buffer is released when this returns
                         } catch (Exception e) {
                             result.completeExceptionally(e);
                         }
@@ -230,7 +254,7 @@ final class PeerAverage implements AutoCloseable {
         return copy;
     }
 
-    private static ByteBuffer get(CompletableFuture<ByteBuffer> f) throws Exception {
+    private static Block get(CompletableFuture<Block> f) throws Exception {
         try {
             return f.get();
         } catch (ExecutionException e) {
