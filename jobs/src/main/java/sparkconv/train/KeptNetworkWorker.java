@@ -274,18 +274,24 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         try {
             peers = new PeerAverage(new AllGather());
             double score = Double.NaN;
-            long[] lengths = null;
+            long[] lengths = {-1, -1}; // parameters, averaged updater state: known once the network is
             for (int r = 0; r < rounds; r++) {
                 List<String> mine = RoundLayout.workerRound(all, r, frequency);
                 boolean first = r == 0;
                 long start = System.nanoTime();
-                Double fitted = onThread(kept, () -> fitted(first ? start(kept, tuple) : kept.net, worker, mine));
-                if (lengths == null) {
-                    lengths = onThread(kept, () -> {
-                        INDArray state = saveUpdater ? updaterState(kept.net) : null;
-                        return new long[] {kept.net.params().length(), state == null ? 0 : state.length()};
-                    });
-                }
+                // the first piece is read out on the same trip to the network's thread as the fit (a trip costs a
+                // wake-up, and a LeNet-5 round is ~10 ms)
+                Fitted fitted = onThread(kept, () -> {
+                    Model net = first ? start(kept, tuple) : kept.net;
+                    if (lengths[0] < 0) {
+                        INDArray state = saveUpdater ? updaterState(net) : null;
+                        lengths[0] = net.params().length();
+                        lengths[1] = state == null ? 0 : state.length();
+                    }
+                    Double fittedScore = fitted(net, worker, mine);
+                    return new Fitted(fittedScore, fittedScore == null ? null
+                            : piece(net, 0, (int) Math.min(pieceFloats, lengths[0] + lengths[1])));
+                });
                 long[] spent = new long[2];
                 score = exchange(kept, fitted, lengths, peers, step, roundStart, spent);
                 clock.add(System.nanoTime() - start - spent[0] - spent[1], spent[0], spent[1]);
@@ -313,6 +319,20 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         }
     }
 
+    /**
+     * A round's end on a task: its score (null: it had no minibatches this round and sends nothing) and the first piece
+     * of what it sends.
+     */
+    private record Fitted(Double score, float[] firstPiece) {
+    }
+
+    /** Elements {@code offset ..} of the network's parameters followed by its averaged updater state. */
+    private float[] piece(Model net, long offset, int n) {
+        float[] piece = new float[n];
+        visit(net, offset, n, (array, first, count, at, state) -> FloatVectors.readRange(array, first, piece, at, count));
+        return piece;
+    }
+
     /** A round's minibatches fitted: the network's score, or null when this task has no more minibatches. */
     private Double fitted(Model net, int worker, List<String> minibatches) throws Exception {
         if (minibatches.isEmpty()) {
@@ -325,8 +345,8 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     /**
      * The tasks' average of their parameters then updater state ({@link PeerAverage}: in task order, so every task has
      * the same floats) assigned to this task's network, after the outer step on the parameters if {@code step} is given
-     * (from {@code roundStart}, which becomes the next round's start); {@code score} is this task's (null: it fitted
-     * nothing this round and sends nothing), {@code lengths} the network's parameters and averaged updater state. Returns the average score, NaN when no task had minibatches (nothing moved).
+     * (from {@code roundStart}, which becomes the next round's start); {@code fitted} is this task's round,
+     * {@code lengths} the network's parameters and averaged updater state. Returns the average score, NaN when no task had minibatches (nothing moved).
      * <p>
      * The vector moves in pieces of at most {@link #pieceFloats}, each read out of the network, averaged and written
      * back before the next: a worker holds a few pieces on the heap at a time (its piece, its slices as blocks, the
@@ -334,19 +354,16 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * element's average and outer step are computed as for the whole vector, so the pieces give the same floats. Time
      * waiting for the others goes to {@code spent[0]}, assigning to {@code spent[1]}.
      */
-    private double exchange(Kept kept, Double score, long[] lengths, PeerAverage peers, OuterMomentum step, float[] roundStart,
+    private double exchange(Kept kept, Fitted fitted, long[] lengths, PeerAverage peers, OuterMomentum step, float[] roundStart,
                             long[] spent) throws Exception {
+        Double score = fitted.score();
         long p = lengths[0];
         long total = p + lengths[1];
         double averageScore = Double.NaN;
         for (long from = 0; from < total; from += pieceFloats) {
             long offset = from;
             int n = (int) Math.min(pieceFloats, total - from);
-            float[] mine = score == null ? null : onThread(kept, () -> {
-                float[] piece = new float[n];
-                visit(kept.net, offset, n, (array, first, count, at, state) -> FloatVectors.readRange(array, first, piece, at, count));
-                return piece;
-            });
+            float[] mine = score == null ? null : offset == 0 ? fitted.firstPiece() : onThread(kept, () -> piece(kept.net, offset, n));
             long waiting = System.nanoTime();
             PeerAverage.Average average = peers.average(mine, score == null ? 0 : score);
             long assigning = System.nanoTime();
