@@ -30,7 +30,9 @@ import sparkconv.models.ModelZoo;
  * measured in the same JVM, and the helper that ran it ({@code MKLDNNConvHelper} etc.; "DL4J" when none: DL4J's own
  * Java-side implementation). The last lines compare the layers' sum with a whole {@code fit} step (the difference is the
  * updater, the loss and DL4J's workspaces). Random inputs of the model's designed shape; one OpenMP team of
- * OMP_NUM_THREADS.
+ * OMP_NUM_THREADS. The peak is ND4J's (OpenBLAS) gemm: oneDNN's own kernels can pass it (AVX-512 where the CPU has it),
+ * and {@code describe}'s count includes a padded convolution's multiplications by the padding, so a fraction above 1
+ * says "faster than the gemm", not more than the machine.
  *
  * <p>Usage: {@code LayerProfile MODEL [BATCH] [REPEATS]}.
  */
@@ -68,35 +70,35 @@ public final class LayerProfile {
                 .build();
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder().defaultWorkspace("SPARKCONV_LAYER_PROFILE", wsConf).build();
         for (int r = -2; r < repeats; r++) { // two warm-ups: oneDNN builds its primitives on first use
-          try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(wsConf, "SPARKCONV_LAYER_PROFILE")) {
-            INDArray a = x;
-            for (int i = 0; i < n; i++) {
-                InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
-                if (pre != null) {
-                    a = pre.preProcess(a, batch, mgr);
+            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(wsConf, "SPARKCONV_LAYER_PROFILE")) {
+                INDArray a = x;
+                for (int i = 0; i < n; i++) {
+                    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
+                    if (pre != null) {
+                        a = pre.preProcess(a, batch, mgr);
+                    }
+                    long t0 = System.nanoTime();
+                    a = net.getLayer(i).activate(a, true, mgr);
+                    Nd4j.getExecutioner().commit();
+                    if (r >= 0) {
+                        forward[i][r] = System.nanoTime() - t0;
+                    }
                 }
-                long t0 = System.nanoTime();
-                a = net.getLayer(i).activate(a, true, mgr);
-                Nd4j.getExecutioner().commit();
-                if (r >= 0) {
-                    forward[i][r] = System.nanoTime() - t0;
+                ((IOutputLayer) net.getOutputLayer()).setLabels(y);
+                INDArray epsilon = null;
+                for (int i = n - 1; i >= 0; i--) {
+                    long t0 = System.nanoTime();
+                    epsilon = net.getLayer(i).backpropGradient(epsilon, mgr).getSecond();
+                    Nd4j.getExecutioner().commit();
+                    if (r >= 0) {
+                        backward[i][r] = System.nanoTime() - t0;
+                    }
+                    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
+                    if (pre != null && epsilon != null) {
+                        epsilon = pre.backprop(epsilon, batch, mgr);
+                    }
                 }
             }
-            ((IOutputLayer) net.getOutputLayer()).setLabels(y);
-            INDArray epsilon = null;
-            for (int i = n - 1; i >= 0; i--) {
-                long t0 = System.nanoTime();
-                epsilon = net.getLayer(i).backpropGradient(epsilon, mgr).getSecond();
-                Nd4j.getExecutioner().commit();
-                if (r >= 0) {
-                    backward[i][r] = System.nanoTime() - t0;
-                }
-                InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
-                if (pre != null && epsilon != null) {
-                    epsilon = pre.backprop(epsilon, batch, mgr);
-                }
-            }
-          }
             long t0 = System.nanoTime();
             net.fit(ds);
             if (r >= 0) {

@@ -32,7 +32,7 @@ final class MemorySizing {
         b.append(String.format(Locale.ROOT, "memory to train %s at batch %d (%s, %d minibatches read ahead), predicted (docs/memory.md):%n",
                 model, batch, updater, prefetch));
         b.append(String.format(Locale.ROOT, "  per worker: network %s (%,d parameters, %,d of updater state), training step %s "
-                        + "(%,d floats per example), minibatches %s, averaging copies %s%n", mib(one.workerNetwork()), s.parameters(),
+                        + "(%,d floats per example), minibatches %s, averaging copies %s (on an executor; none in local mode)%n", mib(one.workerNetwork()), s.parameters(),
                 s.updaterState(), mib(one.workerStep()), s.stepPerExample(), mib(one.workerData()), mib(one.workerExchange())));
         b.append(String.format(Locale.ROOT, "  per JVM: base %s; the driver's copies %s%n", mib(local.baseOffHeap()),
                 mib(local.driverOffHeap())));

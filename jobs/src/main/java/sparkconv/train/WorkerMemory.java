@@ -33,15 +33,19 @@ public final class WorkerMemory {
     static final double STEP_FACTOR = 0.75;
     /**
      * Off-heap copies of parameters and updater state the driver holds at its peak (its network with gradients, the
-     * evaluation networks, what Spark's transfer of the results holds): fitted to alexnet at batch 32 with 1 and 2
-     * workers after the round's copies were cut, where it is the same with either (docs/memory.md, "Copies cut").
+     * evaluation networks): fitted to alexnet at batch 32 with 1 and 2 workers once every round ran in a barrier stage
+     * and its average reached the driver inside the JVM (3.2 and 3.6 copies; docs/memory.md, "Every model's rounds in
+     * one job").
      */
-    static final double DRIVER_COPIES = 5.5;
+    static final double DRIVER_COPIES = 3.4;
     /**
-     * Heap copies the driver holds per worker beyond the first (serialised results, Kryo's buffers): alexnet's second
-     * worker added 3.0 copies, 1 counted (docs/memory.md).
+     * Heap copies the driver holds (the evaluation network's broadcast, a checkpoint's or model's serialised bytes): the
+     * live heap sampled after full collections at alexnet's peak held 0.5 (P + U) beyond the workers' terms; a
+     * checkpoint's bytes are a whole copy while they are written, so one is counted.
      */
-    static final double DRIVER_HEAP_COPIES_PER_WORKER = 2.0;
+    static final double DRIVER_HEAP_COPIES = 1.0;
+    /** Heap copies a worker holds during an exchange, of a piece ({@link Rounds#EXCHANGE_PIECE_BYTES}) at most. */
+    static final int EXCHANGE_HEAP_PIECES = 4;
     /** Resident memory of a training JVM beyond its heap before any model (JVM, Spark, libnd4j and oneDNN code; measured). */
     static final long BASE_OFF_HEAP = 192L << 20;
     /** Live heap of a training JVM (Spark driver or executor) before any model (measured: 40-80 MiB). */
@@ -138,16 +142,15 @@ public final class WorkerMemory {
         long network = f * (2 * p + u); // parameters, their gradients, updater state
         long step = (long) Math.ceil(STEP_FACTOR * f * batch * s.stepPerExample());
         long data = f * (prefetch + 2L) * batch * (s.inputPerExample() + s.classes()); // read ahead, in use, being read
-        // an executor's copy of the round's start (its broadcast, deserialised); in local mode, where the tasks read the
-        // driver's own start, the driver's deserialised copy of this worker's result (the first one is the sum). The
-        // result itself is the kept network's arrays, not a copy (a task per slot).
-        long exchange = f * (p + u);
-        long extra = driver ? Math.max(0, workers - 1) : 0;
+        // an executor's copy of the round's start (its broadcast, deserialised); in local mode the tasks read the
+        // driver's own start and hand their average back inside the JVM (RoundStart.Local, KeptNetworkWorker.InThisJvm)
+        long exchange = driver ? 0 : f * (p + u);
         long driverOff = driver ? (long) Math.ceil(DRIVER_COPIES * f * (p + u)) : 0;
-        // serialised on the heap: each worker's result; on an executor the broadcast's blocks, on the driver the
-        // evaluation network's broadcast and a checkpoint's or model's serialised parameters and updater state
-        long live = BASE_HEAP + f * (workers + (driver ? 2L : 1L)) * (p + u)
-                + (long) Math.ceil(DRIVER_HEAP_COPIES_PER_WORKER * f * extra * (p + u));
+        // on the heap: each worker's exchange, a few pieces at most; on an executor the broadcast's blocks and the first
+        // task's copy of the stage's last average as Spark serialises it (2); on the driver its serialised copies
+        long pieces = EXCHANGE_HEAP_PIECES * Math.min(f * (p + u), Rounds.EXCHANGE_PIECE_BYTES);
+        long live = BASE_HEAP + workers * pieces
+                + (long) Math.ceil((driver ? DRIVER_HEAP_COPIES : 3) * f * (p + u));
         long heap = (long) Math.ceil(HEAP_HEADROOM * live);
         return new Need(s, batch, workers, updater, driver, network, step, data, exchange, driverOff, BASE_OFF_HEAP,
                 live, heap);
