@@ -380,10 +380,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 boolean resetState = step != null && step.resetLocal();
                 visit(kept.net, offset, n, (array, first, count, at, state) -> {
                     if (state && resetState) {
-                        FloatVectors.writeRange(new float[count], 0, array, first, count);
-                    } else {
-                        FloatVectors.writeRange(piece, at, array, first, count);
+                        java.util.Arrays.fill(piece, at, at + count, 0f); // the workers' state restarts from zero
                     }
+                    FloatVectors.writeRange(piece, at, array, first, count);
                 });
                 return null;
             });
