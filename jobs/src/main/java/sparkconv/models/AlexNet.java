@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.nd4j.linalg.activations.Activation;
@@ -62,9 +61,9 @@ final class AlexNet {
                 .convolutionMode(ConvolutionMode.Truncate).activation(Activation.RELU).build();
     }
 
-    /** The paper's k=2, n=5, alpha=1e-4, beta=0.75 (DL4J's defaults). */
-    private static LocalResponseNormalization lrn() {
-        return new LocalResponseNormalization.Builder().k(2).n(5).alpha(1e-4).beta(0.75).build();
+    /** The paper's k=2, n=5, alpha=1e-4, beta=0.75 (DL4J's defaults), fused and with the exact gradient. */
+    private static FusedLocalResponseNormalization lrn() {
+        return new FusedLocalResponseNormalization(2, 5, 1e-4, 0.75);
     }
 
     private static SubsamplingLayer overlappingPool() {

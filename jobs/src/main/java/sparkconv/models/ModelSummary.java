@@ -170,7 +170,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             case "ActivationLayer" -> "act";
             case "Deconvolution2D" -> "deconv";
             case "CnnLossLayer" -> "pixel-softmax";
-            case "LocalResponseNormalization" -> "lrn";
+            case "LocalResponseNormalization", "FusedLocalResponseNormalization" -> "lrn";
             default -> n;
         };
     }

@@ -14,6 +14,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import sparkconv.models.FloatVectors;
 import sparkconv.shards.ShardFiles;
 
 /**

@@ -33,6 +33,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 
+import sparkconv.models.FloatVectors;
 import sparkconv.shards.ShardFiles;
 
 /**

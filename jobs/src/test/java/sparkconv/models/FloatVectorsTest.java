@@ -1,4 +1,4 @@
-package sparkconv.train;
+package sparkconv.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 

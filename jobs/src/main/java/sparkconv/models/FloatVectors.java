@@ -1,4 +1,4 @@
-package sparkconv.train;
+package sparkconv.models;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -9,32 +9,33 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Copies between a network's flat parameter or updater-state vector and a Java float array, in bulk. ND4J's own
+ * Copies between ND4J arrays (a network's flat parameter or updater-state vector, a layer's activations) and Java
+ * float arrays, in bulk. ND4J's own
  * {@code toFloatVector()} and {@code Nd4j.createFromArray(float[])} move one element per call: for LeNet-5's 123,412
  * floats of parameters and Nesterov state that was ~30% of a worker's time in a {@code sync} round (a JFR profile of
  * {@code local[2]}, two workers: 2026-12-07). A dense float array is copied through its memory as a {@link FloatBuffer};
  * anything else (a strided view, another data type) takes ND4J's element-wise path.
  */
-final class FloatVectors {
+public final class FloatVectors {
     private FloatVectors() {
     }
 
     /** {@code array}'s values in C order followed by {@code extra} zeros. */
-    static float[] copy(INDArray array, int extra) {
+    public static float[] copy(INDArray array, int extra) {
         float[] out = new float[Math.toIntExact(array.length()) + extra];
         read(array, out, 0);
         return out;
     }
 
     /** A new dense float vector holding {@code values}. */
-    static INDArray vector(float[] values) {
+    public static INDArray vector(float[] values) {
         INDArray array = Nd4j.createUninitialized(DataType.FLOAT, values.length);
         write(values, 0, array);
         return array;
     }
 
     /** {@code array}'s values in C order into {@code into} from {@code at}. */
-    static void read(INDArray array, float[] into, int at) {
+    public static void read(INDArray array, float[] into, int at) {
         FloatBuffer memory = memory(array);
         if (memory != null) {
             memory.get(into, at, Math.toIntExact(array.length()));
@@ -45,7 +46,7 @@ final class FloatVectors {
     }
 
     /** {@code array.length()} floats of {@code from} from {@code at} become {@code array}'s values (C order). */
-    static void write(float[] from, int at, INDArray array) {
+    public static void write(float[] from, int at, INDArray array) {
         int n = Math.toIntExact(array.length());
         FloatBuffer memory = memory(array);
         if (memory != null) {
@@ -56,17 +57,17 @@ final class FloatVectors {
     }
 
     /**
-     * Elements {@code from .. from + n - 1} of a dense vector (a network's parameters or updater state: one run of
-     * floats) into {@code into} from {@code at}, in bulk. A view made for the range would not do: ND4J gives a view at an
+     * Elements {@code from .. from + n - 1} (in C order) of a dense float array (a network's parameters or updater state,
+     * one sample of a layer's activations) into {@code into} from {@code at}, in bulk. A view made for the range would not do: ND4J gives a view at an
      * offset a buffer of its own, which {@link #memory} cannot place, and the element-wise path took seconds a round
      * for AlexNet.
      */
-    static void readRange(INDArray array, long from, float[] into, int at, int n) {
+    public static void readRange(INDArray array, long from, float[] into, int at, int n) {
         rangeOf(array, from, n).get(into, at, n);
     }
 
-    /** {@code n} floats of {@code values} from {@code at} become elements {@code from ..} of a dense vector, in bulk. */
-    static void writeRange(float[] values, int at, INDArray array, long from, int n) {
+    /** {@code n} floats of {@code values} from {@code at} become elements {@code from ..} of a dense float array, in bulk. */
+    public static void writeRange(float[] values, int at, INDArray array, long from, int n) {
         rangeOf(array, from, n).put(values, at, n);
     }
 
@@ -78,6 +79,11 @@ final class FloatVectors {
         }
         memory.position(memory.position() + Math.toIntExact(from));
         return memory;
+    }
+
+    /** Whether {@code array} is one dense C-order run of floats, which every bulk copy here reads or writes in place. */
+    public static boolean dense(INDArray array) {
+        return memory(array) != null;
     }
 
     /** The array's own memory positioned at its first element, or null when its elements are not one dense C-order run. */
