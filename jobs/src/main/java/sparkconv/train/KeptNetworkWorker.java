@@ -271,6 +271,7 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                 outer.getValue().velocity().clone(), outer.getValue().resetLocal());
         float[] roundStart = step == null ? null : FloatVectors.copy(tuple.getParameters(), 0);
         Kept kept = borrow();
+        ReusedFloats pieces = new ReusedFloats();
         PeerAverage peers = null;
         try {
             peers = new PeerAverage(new AllGather());
@@ -291,10 +292,10 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
                     }
                     Double fittedScore = fitted(net, worker, mine);
                     return new Fitted(fittedScore, fittedScore == null ? null
-                            : piece(net, 0, (int) Math.min(pieceFloats, lengths[0] + lengths[1])));
+                            : piece(net, 0, pieces.of((int) Math.min(pieceFloats, lengths[0] + lengths[1]))));
                 });
                 long[] spent = new long[2];
-                score = exchange(kept, fitted, lengths, peers, step, roundStart, spent);
+                score = exchange(kept, fitted, lengths, peers, pieces, step, roundStart, spent);
                 clock.add(System.nanoTime() - start - spent[0] - spent[1], spent[0], spent[1]);
             }
             PeerAverage done = peers;
@@ -327,10 +328,9 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
     private record Fitted(Double score, float[] firstPiece) {
     }
 
-    /** Elements {@code offset ..} of the network's parameters followed by its averaged updater state. */
-    private float[] piece(Model net, long offset, int n) {
-        float[] piece = new float[n];
-        visit(net, offset, n, (array, first, count, at, state) -> FloatVectors.readRange(array, first, piece, at, count));
+    /** Elements {@code offset ..} of the network's parameters followed by its averaged updater state, into {@code piece}. */
+    private float[] piece(Model net, long offset, float[] piece) {
+        visit(net, offset, piece.length, (array, first, count, at, state) -> FloatVectors.readRange(array, first, piece, at, count));
         return piece;
     }
 
@@ -350,13 +350,14 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
      * {@code lengths} the network's parameters and averaged updater state. Returns the average score, NaN when no task had minibatches (nothing moved).
      * <p>
      * The vector moves in pieces of at most {@link #pieceFloats}, each read out of the network, averaged and written
-     * back before the next: a worker holds a few pieces on the heap at a time (its piece, its slices as blocks, the
-     * fetched slices, the average) rather than as many copies of the model (AlexNet with Nesterov state: 476 MiB). Every
+     * back before the next: a worker holds a few pieces on the heap (its piece, its slices as blocks, the fetched
+     * slices, the average; reused from piece to piece, {@code pieces} and {@link PeerAverage}'s) rather than as many
+     * copies of the model (AlexNet with Nesterov state: 476 MiB). Every
      * element's average and outer step are computed as for the whole vector, so the pieces give the same floats. Time
      * waiting for the others goes to {@code spent[0]}, assigning to {@code spent[1]}.
      */
-    private double exchange(Kept kept, Fitted fitted, long[] lengths, PeerAverage peers, OuterMomentum step, float[] roundStart,
-                            long[] spent) throws Exception {
+    private double exchange(Kept kept, Fitted fitted, long[] lengths, PeerAverage peers, ReusedFloats pieces, OuterMomentum step,
+                            float[] roundStart, long[] spent) throws Exception {
         Double score = fitted.score();
         long p = lengths[0];
         long total = p + lengths[1];
@@ -364,7 +365,8 @@ final class KeptNetworkWorker implements FlatMapFunction<Iterator<String>, Param
         for (long from = 0; from < total; from += pieceFloats) {
             long offset = from;
             int n = (int) Math.min(pieceFloats, total - from);
-            float[] mine = score == null ? null : offset == 0 ? fitted.firstPiece() : onThread(kept, () -> piece(kept.net, offset, n));
+            float[] mine = score == null ? null
+                    : offset == 0 ? fitted.firstPiece() : onThread(kept, () -> piece(kept.net, offset, pieces.of(n)));
             long waiting = System.nanoTime();
             PeerAverage.Average average = peers.average(mine, score == null ? 0 : score);
             long assigning = System.nanoTime();

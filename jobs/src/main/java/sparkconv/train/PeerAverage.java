@@ -47,8 +47,13 @@ final class PeerAverage implements AutoCloseable {
     /** This task's slices of its vector for the others to sum: removed once every task has summed its slice. */
     private final List<BlockId> parts = new ArrayList<>();
     /** This task's averaged slice: removed once every task has assembled the average (at the next sync). */
-    private final List<BlockId> averages = new ArrayList<>();
+    private final List<BlockId> averageBlocks = new ArrayList<>();
     private int round;
+    /** This task's reused arrays and block buffers (the blocks' buffers are free again once their blocks are removed). */
+    private final ReusedFloats ownSlices = new ReusedFloats();
+    private final ReusedFloats fetchedSlices = new ReusedFloats();
+    private final ReusedFloats averages = new ReusedFloats();
+    private final java.util.Map<String, ByteBuffer> blockBuffers = new java.util.HashMap<>();
 
     /** An average over the tasks that sent a vector this round, in task order, and their mean score. */
     record Average(float[] values, double score) {
@@ -77,15 +82,19 @@ final class PeerAverage implements AutoCloseable {
     Average average(float[] values, double score) throws Exception {
         int r = round++;
         int tasks = peers.length;
+        if (tasks == 1) {
+            return values == null ? null : new Average(values, score); // x / 1 == x: nothing to exchange
+        }
         if (values != null) {
             for (int owner = 0; owner < tasks; owner++) {
                 if (owner != me) { // this task sums its own slice from values
-                    parts.add(put(block(r, "part", me, owner), values, from(owner, values.length), from(owner + 1, values.length)));
+                    parts.add(put(block(r, "part", me, owner), "part-" + owner, values, from(owner, values.length),
+                            from(owner + 1, values.length)));
                 }
             }
         }
         String[] headers = sync.exchange(values == null ? ABSENT : Long.toHexString(Double.doubleToRawLongBits(score)));
-        remove(averages); // every task has assembled round r - 1's average
+        remove(averageBlocks); // every task has assembled round r - 1's average
         List<Integer> present = new ArrayList<>();
         double scores = 0;
         for (int t = 0; t < tasks; t++) {
@@ -119,12 +128,12 @@ final class PeerAverage implements AutoCloseable {
             }
             try {
                 if (slice == null) {
-                    slice = new float[in.remaining()];
+                    slice = ownSlices.of(in.remaining());
                     in.get(slice);
                 } else {
                     // A bulk copy, then a loop over arrays (which the JIT vectorises): reading the buffer float by
                     // float was most of a round's CPU in local mode.
-                    next = next == null ? new float[slice.length] : next;
+                    next = next == null ? fetchedSlices.of(slice.length) : next;
                     in.get(next);
                     for (int k = 0; k < slice.length; k++) {
                         slice[k] += next[k];
@@ -139,7 +148,7 @@ final class PeerAverage implements AutoCloseable {
         for (int k = 0; k < slice.length; k++) {
             slice[k] /= n;
         }
-        averages.add(put(block(r, "avg", me, me), slice, 0, slice.length));
+        averageBlocks.add(put(block(r, "avg", me, me), "avg", slice, 0, slice.length));
         sync.exchange("");
         remove(parts); // every task has summed its slice
         // All-gather: every task's averaged slice, in slice order.
@@ -154,7 +163,7 @@ final class PeerAverage implements AutoCloseable {
             averaged.add(a);
             length += a == null ? slice.length : a.bytes().remaining() / Float.BYTES;
         }
-        float[] average = new float[length];
+        float[] average = averages.of(length);
         FloatBuffer out = FloatBuffer.wrap(average);
         for (int t = 0; t < tasks; t++) {
             Block a = averaged.get(t);
@@ -178,7 +187,7 @@ final class PeerAverage implements AutoCloseable {
     /** Removes this task's blocks without waiting for the others: for a task that failed (the stage fails with it). */
     void abandon() {
         remove(parts);
-        remove(averages);
+        remove(averageBlocks);
     }
 
     /** Start of task {@code owner}'s slice of a vector of {@code length}: equal slices, the remainder spread. */
@@ -190,8 +199,15 @@ final class PeerAverage implements AutoCloseable {
         return TestBlockId.apply(prefix + "-" + round + "-" + kind + "-" + from + "-" + owner);
     }
 
-    private BlockId put(BlockId id, float[] values, int start, int end) {
-        ByteBuffer bytes = bytes(values, start, end);
+    /**
+     * Stores {@code values[start..end)} as block {@code id} in the buffer kept for {@code use} and that length: the block
+     * holds the buffer itself, which is free again once the block is removed (every reader is done by then).
+     */
+    private BlockId put(BlockId id, String use, float[] values, int start, int end) {
+        ByteBuffer bytes = blockBuffers.computeIfAbsent(use + " " + (end - start),
+                k -> ByteBuffer.allocate((end - start) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
+        bytes.clear();
+        bytes.asFloatBuffer().put(values, start, end - start);
         // Memory first; a block that does not fit spills to disk (encrypted there with spark.io.encryption.enabled).
         if (!blocks.putBytes(id, new ChunkedByteBuffer(bytes), StorageLevel.MEMORY_AND_DISK_SER(), false,
                 ClassTag$.MODULE$.Nothing())) {
@@ -239,12 +255,6 @@ final class PeerAverage implements AutoCloseable {
                     }
                 }, null);
         return result;
-    }
-
-    private static ByteBuffer bytes(float[] values, int start, int end) {
-        ByteBuffer bytes = ByteBuffer.allocate((end - start) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values, start, end - start);
-        return bytes;
     }
 
     private static ByteBuffer copy(ManagedBuffer data) throws java.io.IOException {
