@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.nd4j.linalg.activations.Activation;
 
@@ -67,8 +66,7 @@ final class AlexNet {
     }
 
     private static SubsamplingLayer overlappingPool() {
-        return new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2)
-                .convolutionMode(ConvolutionMode.Truncate).build();
+        return new VectorisedMaxPooling(new int[] {3, 3}, new int[] {2, 2});
     }
 
     private static DenseLayer dense(int units) {

@@ -5,7 +5,6 @@ import java.nio.FloatBuffer;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -86,10 +85,28 @@ public final class FloatVectors {
         return memory(array) != null;
     }
 
+    /**
+     * Whether the elements lie in C order without gaps: each dimension's stride is the product of the later sizes.
+     * Dimensions of size 1 may have any stride (ND4J's own {@code Shape.hasDefaultStridesForShape} says no to
+     * [3, 5, 1, 9] with strides [45, 9, 9, 1]).
+     */
+    private static boolean cContiguous(INDArray array) {
+        long[] shape = array.shape();
+        long[] stride = array.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
     /** The array's own memory positioned at its first element, or null when its elements are not one dense C-order run. */
     private static FloatBuffer memory(INDArray array) {
-        if (array.dataType() != DataType.FLOAT || array.isEmpty() || array.ordering() != 'c'
-                || !Shape.hasDefaultStridesForShape(array) || array.offset() + array.length() > array.data().length()) {
+        if (array.dataType() != DataType.FLOAT || array.isEmpty() || !cContiguous(array)
+                || array.offset() + array.length() > array.data().length()) {
             return null;
         }
         FloatBuffer memory = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();

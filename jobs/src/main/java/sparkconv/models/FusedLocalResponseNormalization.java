@@ -14,7 +14,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Local response normalisation across channels (Krizhevsky et al. 2012), DL4J's configuration and forward pass,
@@ -70,7 +69,8 @@ public class FusedLocalResponseNormalization extends LocalResponseNormalization 
                 return super.activate(training, workspaceMgr);
             }
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, input.dataType(), input.shape(), 'c');
-            run(out, (kernel, x, g, result) -> kernel.forward(x, result), floats(input), null);
+            Kernel kernel = kernel();
+            PerSample.run(input, null, out, (x, g, y) -> kernel.forward(x, y));
             return out;
         }
 
@@ -81,40 +81,12 @@ public class FusedLocalResponseNormalization extends LocalResponseNormalization 
                 return super.backpropGradient(epsilon, workspaceMgr);
             }
             INDArray gradient = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(), 'c');
-            run(gradient, Kernel::backward, floats(input), floats(epsilon));
+            PerSample.run(input, epsilon, gradient, kernel()::backward);
             return new Pair<>(new DefaultGradient(), gradient);
         }
 
-        private interface Pass {
-            void apply(Kernel kernel, float[] x, float[] g, float[] result);
-        }
-
-        /** {@code pass} over each sample of {@code x} (and {@code g}), into {@code result}. */
-        private void run(INDArray result, Pass pass, INDArray x, INDArray g) {
-            long[] shape = x.shape();
-            int channels = Math.toIntExact(shape[1]);
-            int sample = Math.toIntExact(shape[1] * shape[2] * shape[3]);
-            Kernel kernel = new Kernel(layerConf(), channels, sample / channels);
-            INDArray into = FloatVectors.dense(result) ? result : Nd4j.createUninitialized(DataType.FLOAT, shape);
-            float[] xs = new float[sample];
-            float[] gs = g == null ? null : new float[sample];
-            float[] out = new float[sample];
-            for (long n = 0; n < shape[0]; n++) {
-                FloatVectors.readRange(x, n * sample, xs, 0, sample);
-                if (g != null) {
-                    FloatVectors.readRange(g, n * sample, gs, 0, sample);
-                }
-                pass.apply(kernel, xs, gs, out);
-                FloatVectors.writeRange(out, 0, into, n * sample, sample);
-            }
-            if (into != result) {
-                result.assign(into);
-            }
-        }
-
-        /** {@code array} as one dense run of floats: itself when it is one, else a float copy in C order. */
-        private static INDArray floats(INDArray array) {
-            return FloatVectors.dense(array) ? array : array.castTo(DataType.FLOAT).dup('c');
+        private Kernel kernel() {
+            return new Kernel(layerConf(), Math.toIntExact(input.size(1)), Math.toIntExact(input.size(2) * input.size(3)));
         }
     }
 

@@ -163,7 +163,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
         String n = layer.getClass().getSimpleName();
         return switch (n) {
             case "ConvolutionLayer", "InputConvolutionLayer" -> "conv";
-            case "SubsamplingLayer" -> "pool";
+            case "SubsamplingLayer", "VectorisedMaxPooling" -> "pool";
             case "DenseLayer" -> "dense";
             case "OutputLayer" -> "output";
             case "BatchNormalization" -> "bnorm";

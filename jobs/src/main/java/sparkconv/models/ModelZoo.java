@@ -167,7 +167,7 @@ public final class ModelZoo {
     }
 
     private static SubsamplingLayer maxPool(int k) {
-        return new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(k, k).stride(k, k).build();
+        return new VectorisedMaxPooling(new int[] {k, k}, new int[] {k, k});
     }
 
     private static SubsamplingLayer avgPool(int k) {

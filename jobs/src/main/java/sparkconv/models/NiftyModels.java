@@ -9,8 +9,6 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -82,7 +80,7 @@ public final class NiftyModels {
             list.layer(b == 0 ? new InputConvolutionLayer(conv) : conv.build())
                     .layer(new BatchNormalization.Builder().build())
                     .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
-                    .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 1).stride(2, 1).build());
+                    .layer(new VectorisedMaxPooling(new int[] {2, 1}, new int[] {2, 1}));
         }
         list.layer(output(numClasses));
     }
@@ -93,7 +91,7 @@ public final class NiftyModels {
                 .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
                 .layer(new ConvolutionLayer.Builder(1, 3).stride(1, 1).nOut(16).convolutionMode(ConvolutionMode.Truncate)
                         .activation(Activation.LEAKYRELU).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(1, 2).stride(1, 2).build())
+                .layer(new VectorisedMaxPooling(new int[] {1, 2}, new int[] {1, 2}))
                 .layer(new DenseLayer.Builder().nOut(32).activation(Activation.LEAKYRELU).build())
                 .layer(output(numClasses));
     }

@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -24,7 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The zoo's training path (first convolution without an input gradient, vectorised ReLU backprop, cached
+ * The zoo's training path (first convolution without an input gradient, vectorised ReLU backprop, Java max pooling, cached
  * pre-activations) must give DL4J's stock gradients, and the network must stay an ordinary NCHW network (JSON, stored
  * zips, outputs).
  */
@@ -52,7 +53,8 @@ class InputConvolutionLayerTest {
         assertTrue(json.contains(VectorisedReLU.class.getName()));
         MultiLayerNetwork stock = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json
                 .replace(InputConvolutionLayer.class.getName(), ConvolutionLayer.class.getName())
-                .replace(VectorisedReLU.class.getName(), ActivationReLU.class.getName())));
+                .replace(VectorisedReLU.class.getName(), ActivationReLU.class.getName())
+                .replace(VectorisedMaxPooling.class.getName(), SubsamplingLayer.class.getName())));
         stock.init(fast.params().dup(), false);
         assertEquals(ConvolutionLayer.class, stock.getLayerWiseConfigurations().getConf(0).getLayer().getClass());
         assertFalse(stock.getLayerWiseConfigurations().toJson().contains("sparkconv"));
