@@ -79,7 +79,7 @@ public final class NiftyModels {
             }
             list.layer(b == 0 ? new InputConvolutionLayer(conv) : conv.build())
                     .layer(new BatchNormalization.Builder().build())
-                    .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
+                    .layer(new ActivationLayer.Builder().activation(new VectorisedLeakyReLU()).build())
                     .layer(new VectorisedMaxPooling(new int[] {2, 1}, new int[] {2, 1}));
         }
         list.layer(output(numClasses));
@@ -88,11 +88,11 @@ public final class NiftyModels {
     private static void conv1d(NeuralNetConfiguration.ListBuilder list, int numClasses) {
         list.layer(new ConvolutionLayer.Builder(1, 3).stride(1, 1).nOut(8).convolutionMode(ConvolutionMode.Truncate)
                         .activation(Activation.IDENTITY).weightInit(new ChapterFilterInit()).build())
-                .layer(new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build())
+                .layer(new ActivationLayer.Builder().activation(new VectorisedLeakyReLU()).build())
                 .layer(new ConvolutionLayer.Builder(1, 3).stride(1, 1).nOut(16).convolutionMode(ConvolutionMode.Truncate)
-                        .activation(Activation.LEAKYRELU).build())
+                        .activation(new VectorisedLeakyReLU()).build())
                 .layer(new VectorisedMaxPooling(new int[] {1, 2}, new int[] {1, 2}))
-                .layer(new DenseLayer.Builder().nOut(32).activation(Activation.LEAKYRELU).build())
+                .layer(new DenseLayer.Builder().nOut(32).activation(new VectorisedLeakyReLU()).build())
                 .layer(output(numClasses));
     }
 
