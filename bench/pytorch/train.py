@@ -53,7 +53,8 @@ def model(name, classes=10, shape=(28, 28)):
         layers, flat = candle_cnn((64, 128, 256, 512), True, classes, shape[0])
         return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(flat * shape[1], classes))
     if name == "alexnet":  # sparkconv's ImageNet layout (227x227x3, ungrouped convolutions): 62.4M parameters for 1000 classes
-        lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)
+        # PyTorch divides alpha by the window (5); DL4J does not: 5e-4 here is DL4J's alpha 1e-4
+        lrn = lambda: nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2)
         conv = lambda i, o, k, s=1, p=0: [nn.Conv2d(i, o, k, stride=s, padding=p), nn.ReLU()]
         return nn.Sequential(
             *conv(3, 96, 11, 4), lrn(), nn.MaxPool2d(3, 2), *conv(96, 256, 5, p=2), lrn(), nn.MaxPool2d(3, 2),
