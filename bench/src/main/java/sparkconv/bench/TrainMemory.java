@@ -8,6 +8,7 @@ import java.util.Random;
 
 import org.apache.spark.sql.SparkSession;
 import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.memory.enums.AllocationKind;
 
 import sparkconv.data.ImageSet;
 import sparkconv.models.ModelZoo;
@@ -47,10 +48,10 @@ public final class TrainMemory {
         sampler.join();
         System.out.printf("MEMORY %s: exit %d, %.0f s; peak RSS %,d MiB, peak heap used %,d MiB, peak live heap %,d MiB (-Xmx %,d MiB),"
                         + " peak heap committed %,d MiB, peak resident beyond the heap %,d MiB, peak ND4J allocated %,d MiB, peak JavaCPP totalBytes %,d MiB,"
-                        + " peak physicalBytes %,d MiB%n", String.join(" ", train), code,
+                        + " peak physicalBytes %,d MiB; peak ND4J workspaces %,d MiB, peak ND4J other %,d MiB%n", String.join(" ", train), code,
                 (System.nanoTime() - start) / 1e9, MemoryBench.peakRssKib() >> 10, sampler.heap >> 20, live.peak >> 20,
                 Runtime.getRuntime().maxMemory() >> 20, sampler.heapCommitted >> 20, sampler.beyondHeap >> 20, sampler.nd4j >> 20,
-                sampler.offHeap >> 20, sampler.physical >> 20);
+                sampler.offHeap >> 20, sampler.physical >> 20, sampler.workspaces >> 20, sampler.general >> 20);
         System.exit(code);
     }
 
@@ -91,6 +92,9 @@ public final class TrainMemory {
         volatile long heapCommitted;
         /** ND4J's own count of the bytes it allocated (workspaces and buffers). */
         volatile long nd4j;
+        /** ND4J's count split: workspace blocks (the training steps' and evaluations'), and everything else. */
+        volatile long workspaces;
+        volatile long general;
 
         Sampler() {
             setDaemon(true);
@@ -108,7 +112,10 @@ public final class TrainMemory {
                 heapCommitted = Math.max(heapCommitted, committed);
                 beyondHeap = Math.max(beyondHeap, rss - committed);
                 try {
-                    nd4j = Math.max(nd4j, org.nd4j.linalg.api.memory.AllocationsTracker.getInstance().bytesOnDevice(0));
+                    var tracker = org.nd4j.linalg.api.memory.AllocationsTracker.getInstance();
+                    nd4j = Math.max(nd4j, tracker.bytesOnDevice(0));
+                    workspaces = Math.max(workspaces, tracker.bytesOnDevice(AllocationKind.WORKSPACE, 0));
+                    general = Math.max(general, tracker.bytesOnDevice(AllocationKind.GENERAL, 0));
                 } catch (RuntimeException | LinkageError e) {
                     nd4j = -1;
                 }

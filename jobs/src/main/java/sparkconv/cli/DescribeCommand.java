@@ -61,6 +61,10 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--prefetch", description = "with --batch: minibatches each worker reads ahead (default: train's)")
     Integer prefetch;
 
+    @Option(names = "--averaging-policy", description = "with --batch: train's policy (sync cuts each minibatch among the "
+            + "workers, and a worker's step holds its piece) (default: train's)")
+    String averagingPolicy;
+
     @Override
     public Integer call() {
         ModelSummary summary;
@@ -87,7 +91,9 @@ final class DescribeCommand implements Callable<Integer> {
             int ahead = prefetch != null ? prefetch : Integer.parseInt(defaults.getProperty("train.prefetch").trim());
             ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
             var shape = MemorySizing.shape(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model), u);
-            System.out.print(MemorySizing.table(what.model, shape, u, batch, workers, ahead));
+            var policy = sparkconv.train.AveragingPolicy.parse(averagingPolicy != null ? averagingPolicy
+                    : defaults.getProperty("train.averaging-policy").trim());
+            System.out.print(MemorySizing.table(what.model, shape, u, batch, policy, workers, ahead));
         }
         return 0;
     }

@@ -9,6 +9,7 @@ import org.apache.spark.SparkConf;
 import sparkconv.SparkconvException;
 import sparkconv.spark.WorkerThreads;
 import sparkconv.models.ModelZoo;
+import sparkconv.train.AveragingPolicy;
 import sparkconv.train.WorkerMemory;
 
 /**
@@ -24,18 +25,21 @@ final class MemorySizing {
     private MemorySizing() {
     }
 
-    static String table(String model, WorkerMemory.Shape s, String updater, int batch, int workers, int prefetch) {
-        WorkerMemory.Need executor = WorkerMemory.need(s, updater, batch, workers, prefetch, false);
-        WorkerMemory.Need local = WorkerMemory.need(s, updater, batch, workers, prefetch, true);
-        WorkerMemory.Need one = WorkerMemory.need(s, updater, batch, 1, prefetch, false);
+    static String table(String model, WorkerMemory.Shape s, String updater, int batch, AveragingPolicy policy, int workers, int prefetch) {
+        WorkerMemory.Need executor = WorkerMemory.need(s, updater, batch, policy, workers, prefetch, false);
+        WorkerMemory.Need local = WorkerMemory.need(s, updater, batch, policy, workers, prefetch, true);
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "memory to train %s at batch %d (%s, %d minibatches read ahead), predicted (docs/memory.md):%n",
-                model, batch, updater, prefetch));
+        b.append(String.format(Locale.ROOT, "memory to train %s at batch %d (%s, averaging policy %s, %d minibatches read ahead), predicted "
+                + "(docs/memory.md):%n", model, batch, updater, policy.kind(), prefetch));
+        int m = executor.minibatch();
         b.append(String.format(Locale.ROOT, "  per worker: network %s (%,d parameters, %,d of updater state), training step %s "
-                        + "(%,d floats per example), minibatches %s, averaging copies %s (on an executor; none in local mode)%n", mib(one.workerNetwork()), s.parameters(),
-                s.updaterState(), mib(one.workerStep()), s.stepPerExample(), mib(one.workerData()), mib(one.workerExchange())));
-        b.append(String.format(Locale.ROOT, "  per JVM: base %s; the driver's copies %s%n", mib(local.baseOffHeap()),
-                mib(local.driverOffHeap())));
+                        + "at %d examples a step (DL4J's workspaces: activations kept for backprop %s, two gradient buffers %s, "
+                        + "working memory %s), minibatches %s, evaluation %s, averaging copies %s (on an executor; none in local mode)%n",
+                mib(executor.workerNetwork()), s.parameters(), s.updaterState(), mib(executor.workerStep()), m, mib(s.keptForBackprop(m)),
+                mib(s.gradientBuffers(m)), mib(s.working(m)), mib(executor.workerData()), mib(executor.workerEvaluation()),
+                mib(executor.workerExchange())));
+        b.append(String.format(Locale.ROOT, "  per JVM: base %s (with its %d %s); the driver's copies %s%n",
+                mib(local.baseOffHeap()), workers, workers == 1 ? "worker" : "workers", mib(local.driverOffHeap())));
         b.append(String.format(Locale.ROOT, "  %-32s %10s %10s %10s%n", "JVM", "heap", "off-heap", "total"));
         b.append(row("executor, " + workers + (workers == 1 ? " worker" : " workers"), executor));
         b.append(row("local[" + workers + "] (driver and workers)", local));
@@ -60,14 +64,14 @@ final class MemorySizing {
      * Refuses a training run whose predicted need exceeds what it is configured with: in local mode this JVM's heap and
      * {@code maxphysicalbytes} (without one, the machine's memory), on a cluster the executors' memory and memory overhead.
      */
-    static void check(String model, WorkerMemory.Shape s, String updater, int batch, int workers, int prefetch, SparkConf conf,
+    static void check(String model, WorkerMemory.Shape s, String updater, int batch, AveragingPolicy policy, int workers, int prefetch, SparkConf conf,
                       long jvmMaxHeap, String maxPhysical, long machineMemory) {
         String master = conf.get("spark.master", "local[*]");
         String what = String.format(Locale.ROOT, "%s at batch %d", model, batch);
         String hint = String.format(Locale.ROOT, " (sparkconv describe --model %s --batch %d --workers %d shows the sizes)", model, batch, workers > 0 ? workers : 1);
         if (master.startsWith("local")) {
             int w = workers > 0 ? workers : Math.max(1, WorkerThreads.localCores(master) / WorkerThreads.perWorker(conf));
-            WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, w, prefetch, true);
+            WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, policy, w, prefetch, true);
             String who = String.format(Locale.ROOT, "%s with %d %s in this JVM", what, w, w == 1 ? "worker" : "workers");
             if (n.heap() > jvmMaxHeap) {
                 throw new SparkconvException(String.format(Locale.ROOT, "%s needs %s of heap and the JVM has %s (-Xmx): raise -Xmx "
@@ -91,7 +95,7 @@ final class MemorySizing {
         // an executor runs one worker per spark.task.cpus of its cores
         int slots = Math.max(1, conf.getInt("spark.executor.cores", 1) / WorkerThreads.perWorker(conf));
         int cores = workers > 0 ? Math.min(workers, slots) : slots;
-        WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, cores, prefetch, false);
+        WorkerMemory.Need n = WorkerMemory.need(s, updater, batch, policy, cores, prefetch, false);
         long memory = conf.getSizeAsBytes("spark.executor.memory", "1g");
         String who = String.format(Locale.ROOT, "%s with %d %s per executor", what, cores, cores == 1 ? "worker" : "workers");
         if (n.heap() > memory) {

@@ -71,7 +71,7 @@ final class TrainCommand implements Callable<Integer>, JobCommand<TrainOptions> 
             return; // a model that does not fit the shards' shape: the job says so in its own words
         }
         MemorySizing.check(params.model(), memory, updater,
-                manifest.batchSize(), params.workers(), params.prefetch(), sparkOptions.sparkConf(), Runtime.getRuntime().maxMemory(),
+                manifest.batchSize(), params.policy(), params.workers(), params.prefetch(), sparkOptions.sparkConf(), Runtime.getRuntime().maxMemory(),
                 System.getProperty("org.bytedeco.javacpp.maxphysicalbytes"),
                 ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                         .getTotalMemorySize());

@@ -31,6 +31,9 @@ import sparkconv.train.Checkpoints;
  * the defaults: QuickstartEndToEndTest.)
  */
 class TrainCommandTest {
+    /** train's default policy (conf/defaults.properties): a worker's step holds its piece of each shard. */
+    private static final sparkconv.train.AveragingPolicy SYNC = sparkconv.train.AveragingPolicy.parse("sync");
+
     @TempDir
     Path tmp;
 
@@ -68,13 +71,13 @@ class TrainCommandTest {
      */
     private static void refusesWhatCannotFit(String shards, String store) {
         var shape = sparkconv.train.WorkerMemory.shape("lenet5", new ModelZoo.Input(1, 28, 28), 10, "nesterovs");
-        var executor = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, 1, 2, false);
+        var executor = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, SYNC, 1, 2, false);
         assertOneLineError(run("train", "--shards", shards, "--store", store, "--epochs", "1", "--master", "yarn",
                         "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.memoryOverhead=100m"), 2,
                 "lenet5 at batch 64 with 1 worker per executor needs " + MemorySizing.mib(executor.offHeap())
                         + " off-heap per executor and spark.executor.memoryOverhead is 100 MiB: raise spark.executor.memoryOverhead to at least "
                         + MemorySizing.setting(executor.offHeap()) + " (sparkconv describe --model lenet5 --batch 64 --workers 1 shows the sizes)");
-        var local = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, 2, 2, true);
+        var local = sparkconv.train.WorkerMemory.need(shape, "nesterovs", 64, SYNC, 2, 2, true);
         String key = "org.bytedeco.javacpp.maxphysicalbytes";
         String was = System.getProperty(key);
         System.setProperty(key, "100m"); // read by the check only: JavaCPP read its limit when it loaded
@@ -91,13 +94,13 @@ class TrainCommandTest {
             }
         }
         // Without maxphysicalbytes (conf/jvm.properties ships 0: no check at each allocation) the machine's memory bounds it.
-        var tooSmall = assertThrows(sparkconv.SparkconvException.class, () -> MemorySizing.check("lenet5", shape, "nesterovs", 64, 2, 2,
+        var tooSmall = assertThrows(sparkconv.SparkconvException.class, () -> MemorySizing.check("lenet5", shape, "nesterovs", 64, SYNC, 2, 2,
                 new org.apache.spark.SparkConf().set("spark.master", "local[2]"), 1L << 30, "0", 100L << 20));
         assertEquals("lenet5 at batch 64 with 2 workers in this JVM needs " + MemorySizing.mib(local.total()) + " resident (heap "
                 + MemorySizing.mib(local.heap()) + " + off-heap " + MemorySizing.mib(local.offHeap()) + ") and this machine has "
                 + "100 MiB of memory: lower the batch or --workers, or train on a cluster (sparkconv describe --model lenet5 "
                 + "--batch 64 --workers 2 shows the sizes)", tooSmall.getMessage());
-        MemorySizing.check("lenet5", shape, "nesterovs", 64, 2, 2, new org.apache.spark.SparkConf().set("spark.master", "local[2]"),
+        MemorySizing.check("lenet5", shape, "nesterovs", 64, SYNC, 2, 2, new org.apache.spark.SparkConf().set("spark.master", "local[2]"),
                 1L << 30, null, 64L << 30);
         assertEquals(List.of("v1"), new ModelStore(store, new Configuration()).versionNames("fashion-mnist-lenet5"), "nothing published");
     }
