@@ -28,7 +28,7 @@ import sparkconv.models.ModelZoo;
  * gradients together: DL4J's oneDNN convolution helper computes both in one {@code conv2d_bp}), median of the timed
  * repetitions, the layer's FLOP from {@code describe}'s multiply-adds, the GFLOP/s and their fraction of the gemm peak
  * measured in the same JVM, and the helper that ran it ({@code MKLDNNConvHelper} etc.; "DL4J" when none: DL4J's own
- * Java-side implementation; "sparkconv" for a sparkconv layer without one, such as the fused LRN). The last lines compare the layers' sum with a whole {@code fit} step (the difference is the
+ * Java-side implementation; "sparkconv" for a sparkconv layer or helper, such as the fused LRN or the Java batch normalisation). The last lines compare the layers' sum with a whole {@code fit} step (the difference is the
  * updater, the loss and DL4J's workspaces). Random inputs of the model's designed shape; one OpenMP team of
  * OMP_NUM_THREADS. The peak is ND4J's (OpenBLAS) gemm: oneDNN's own kernels can pass it (AVX-512 where the CPU has it),
  * and {@code describe}'s count includes a padded convolution's multiplications by the padding, so a fraction above 1
@@ -116,8 +116,8 @@ public final class LayerProfile {
             ModelSummary.Row row = summary.rows().get(i);
             Layer layer = net.getLayer(i);
             LayerHelper helper = layer.getHelper();
-            String helperName = helper != null ? helper.getClass().getSimpleName()
-                    : layer.getClass().getName().startsWith("sparkconv.") ? "sparkconv" : "DL4J";
+            String helperName = helper != null && !helper.getClass().getName().startsWith("sparkconv.") ? helper.getClass().getSimpleName()
+                    : helper != null || layer.getClass().getName().startsWith("sparkconv.") ? "sparkconv" : "DL4J";
             double f = median(forward[i]) / 1e6;
             double b = median(backward[i]) / 1e6;
             layersMs += f + b;

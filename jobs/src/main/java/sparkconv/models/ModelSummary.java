@@ -166,7 +166,7 @@ public record ModelSummary(String name, String input, List<Row> rows, long total
             case "SubsamplingLayer", "VectorisedMaxPooling" -> "pool";
             case "DenseLayer" -> "dense";
             case "OutputLayer" -> "output";
-            case "BatchNormalization" -> "bnorm";
+            case "BatchNormalization", "VectorisedBatchNormalization" -> "bnorm";
             case "ActivationLayer" -> "act";
             case "Deconvolution2D" -> "deconv";
             case "CnnLossLayer" -> "pixel-softmax";

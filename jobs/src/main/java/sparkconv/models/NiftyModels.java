@@ -5,7 +5,6 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -78,7 +77,7 @@ public final class NiftyModels {
                 conv.stride(1, 1).convolutionMode(ConvolutionMode.Same);
             }
             list.layer(b == 0 ? new InputConvolutionLayer(conv) : conv.build())
-                    .layer(new BatchNormalization.Builder().build())
+                    .layer(new VectorisedBatchNormalization())
                     .layer(new ActivationLayer.Builder().activation(new VectorisedLeakyReLU()).build())
                     .layer(new VectorisedMaxPooling(new int[] {2, 1}, new int[] {2, 1}));
         }

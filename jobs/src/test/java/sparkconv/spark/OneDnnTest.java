@@ -22,6 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import sparkconv.models.Hyper;
 import sparkconv.models.InputConvolutionLayer;
 import sparkconv.models.ModelZoo;
+import sparkconv.models.VectorisedBatchNormalization;
 import sparkconv.models.VectorisedMaxPooling;
 
 /**
@@ -69,7 +70,8 @@ class OneDnnTest {
     /**
      * The 20- and 60-day chart CNNs' first convolution is dilated, which DL4J M2.1 cannot hand to oneDNN: that layer
      * runs DL4J's built-in convolution from the start (no failed attempt, no logged stack trace per network instance),
-     * every other convolution keeps its oneDNN helper, and no helper fails over.
+     * every other convolution keeps its oneDNN helper, each batch normalisation runs sparkconv's Java helper, and no
+     * helper fails over.
      */
     @ParameterizedTest
     @ValueSource(strings = {"candle-cnn-20", "candle-cnn-5"})
@@ -83,6 +85,7 @@ class OneDnnTest {
         net.output(batch.getFeatures());
         boolean dilated = model.equals("candle-cnn-20");
         int conv = 0;
+        int norms = 0;
         for (Layer layer : net.getLayers()) {
             if (layer instanceof ConvolutionLayer c) {
                 LayerHelper helper = c.getHelper() instanceof InputConvolutionLayer.WeightGradientsOnly first ? first.wrapped() : c.getHelper();
@@ -94,8 +97,14 @@ class OneDnnTest {
                 assertEquals(0, failures(c, ConvolutionLayer.class), model + " layer " + layer.getIndex() + " failed over");
                 conv++;
             }
+            if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization b) {
+                // the oneDNN helper's place is taken by sparkconv's Java pass (VectorisedBatchNormalization), on CPU only
+                assertInstanceOf(VectorisedBatchNormalization.JavaHelper.class, b.getHelper(), model + " layer " + layer.getIndex());
+                assertEquals(0, failures(b, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class));
+                norms++;
+            }
         }
-        assertTrue(conv >= 2, model + ": convolutions found " + conv);
+        assertTrue(conv >= 2 && norms == conv, model + ": convolutions found " + conv + ", batch normalisations " + norms);
     }
 
     private static int failures(Object layer, Class<?> type) throws Exception {
