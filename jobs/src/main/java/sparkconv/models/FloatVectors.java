@@ -80,6 +80,24 @@ public final class FloatVectors {
         return memory;
     }
 
+    /**
+     * Whether each plane ({@code [n][c][..][..]}) of a rank-4 float array is one dense C-order run, the planes at any
+     * strides: DL4J's own convolution path returns its output as a permuted view laid out [c][n][h][w].
+     */
+    public static boolean densePlanes(INDArray array) {
+        return array.rank() == 4 && array.dataType() == DataType.FLOAT && !array.isEmpty()
+                && (array.size(3) == 1 || array.stride(3) == 1) && (array.size(2) == 1 || array.stride(2) == array.size(3));
+    }
+
+    /** Plane {@code (n, c)} of a rank-4 array with {@link #densePlanes} into {@code into} from {@code at}, in bulk. */
+    public static void readPlane(INDArray array, long n, long c, float[] into, int at) {
+        int plane = Math.toIntExact(array.size(2) * array.size(3));
+        long first = array.offset() + n * array.stride(0) + c * array.stride(1);
+        FloatBuffer memory = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        memory.position(Math.toIntExact(first));
+        memory.get(into, at, plane);
+    }
+
     /** Whether {@code array} is one dense C-order run of floats, which every bulk copy here reads or writes in place. */
     public static boolean dense(INDArray array) {
         return memory(array) != null;

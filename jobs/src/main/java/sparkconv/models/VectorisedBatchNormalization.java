@@ -183,7 +183,11 @@ public class VectorisedBatchNormalization extends BatchNormalization {
         }
     }
 
-    /** An NCHW float array read and written a sample at a time: {@code channels} planes of {@code plane} floats each. */
+    /**
+     * An NCHW float array read and written a sample at a time: {@code channels} planes of {@code plane} floats each. The
+     * arrays read may be views whose planes are dense (DL4J's own convolution returns [c][n][h][w] memory as NCHW): they
+     * are read plane by plane in place, where a copy would add a layer's output to the step's workspace.
+     */
     static final class Planes {
         private final INDArray x;
         private final long samples;
@@ -191,14 +195,29 @@ public class VectorisedBatchNormalization extends BatchNormalization {
         private final int plane;
 
         Planes(INDArray x) {
-            this.x = FloatVectors.dense(x) ? x : x.dup('c');
+            this.x = readable(x);
             this.samples = x.size(0);
             this.channels = Math.toIntExact(x.size(1));
             this.plane = Math.toIntExact(x.size(2) * x.size(3));
         }
 
+        private static INDArray readable(INDArray a) {
+            return FloatVectors.dense(a) || FloatVectors.densePlanes(a) ? a : a.dup('c');
+        }
+
         private int sampleLength() {
             return channels * plane;
+        }
+
+        /** Sample {@code s} of {@code a} (this shape) into {@code into}. */
+        private void read(INDArray a, long s, float[] into) {
+            if (FloatVectors.dense(a)) {
+                FloatVectors.readRange(a, s * sampleLength(), into, 0, sampleLength());
+            } else {
+                for (int c = 0; c < channels; c++) {
+                    FloatVectors.readPlane(a, s, c, into, c * plane);
+                }
+            }
         }
 
         /** Per channel: the mean and the biased variance over the batch and the plane (double sums, two passes). */
@@ -207,7 +226,7 @@ public class VectorisedBatchNormalization extends BatchNormalization {
             float[] xs = new float[n];
             double[] sum = new double[channels];
             for (long s = 0; s < samples; s++) {
-                FloatVectors.readRange(x, s * n, xs, 0, n);
+                read(x, s, xs);
                 for (int c = 0; c < channels; c++) {
                     sum[c] += sum(xs, c * plane, plane);
                 }
@@ -219,7 +238,7 @@ public class VectorisedBatchNormalization extends BatchNormalization {
                 mean[c] = (float) (sum[c] / count);
             }
             for (long s = 0; s < samples; s++) {
-                FloatVectors.readRange(x, s * n, xs, 0, n);
+                read(x, s, xs);
                 for (int c = 0; c < channels; c++) {
                     squares[c] += squaredDeviations(xs, c * plane, plane, mean[c]);
                 }
@@ -236,7 +255,7 @@ public class VectorisedBatchNormalization extends BatchNormalization {
             int n = sampleLength();
             float[] xs = new float[n];
             for (long s = 0; s < samples; s++) {
-                FloatVectors.readRange(x, s * n, xs, 0, n);
+                read(x, s, xs);
                 for (int c = 0; c < channels; c++) {
                     float a = scale[c];
                     float b = shift[c];
@@ -250,15 +269,15 @@ public class VectorisedBatchNormalization extends BatchNormalization {
 
         /** Per channel: the sum of the output gradient, and of the output gradient times the normalised input. */
         float[][] gradientSums(INDArray epsilon, float[] mean, float[] invStd) {
-            INDArray dy = FloatVectors.dense(epsilon) ? epsilon : epsilon.dup('c');
+            INDArray dy = readable(epsilon);
             int n = sampleLength();
             float[] xs = new float[n];
             float[] gs = new float[n];
             double[] sumDy = new double[channels];
             double[] sumDyXhat = new double[channels];
             for (long s = 0; s < samples; s++) {
-                FloatVectors.readRange(x, s * n, xs, 0, n);
-                FloatVectors.readRange(dy, s * n, gs, 0, n);
+                read(x, s, xs);
+                read(dy, s, gs);
                 for (int c = 0; c < channels; c++) {
                     int from = c * plane;
                     sumDy[c] += sum(gs, from, plane);
@@ -280,14 +299,14 @@ public class VectorisedBatchNormalization extends BatchNormalization {
          */
         void inputGradient(INDArray epsilon, float[] mean, float[] invStd, float[] gamma, float[] dBeta, float[] dGamma,
                 INDArray out) {
-            INDArray dy = FloatVectors.dense(epsilon) ? epsilon : epsilon.dup('c');
+            INDArray dy = readable(epsilon);
             int n = sampleLength();
             float[] xs = new float[n];
             float[] gs = new float[n];
             double count = (double) samples * plane;
             for (long s = 0; s < samples; s++) {
-                FloatVectors.readRange(x, s * n, xs, 0, n);
-                FloatVectors.readRange(dy, s * n, gs, 0, n);
+                read(x, s, xs);
+                read(dy, s, gs);
                 for (int c = 0; c < channels; c++) {
                     // dx = a dy + b x + d, per channel
                     float a = gamma[c] * invStd[c];

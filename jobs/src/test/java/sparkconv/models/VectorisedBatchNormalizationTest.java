@@ -66,6 +66,27 @@ class VectorisedBatchNormalizationTest {
     }
 
     /**
+     * DL4J's own convolution path (a dilated first layer, as in the chart CNNs) hands the next layer a permuted view
+     * laid out [c][n][h][w]: its planes are read where they lie, not copied into the step's workspace.
+     */
+    @Test
+    void readsPlanesOfAPermutedViewInPlace() {
+        INDArray cnhw = Nd4j.linspace(DataType.FLOAT, 0, 2 * 3 * 4 * 5, 1).reshape('c', 3, 2, 4, 5);
+        INDArray nchw = cnhw.permute(1, 0, 2, 3);
+        assertTrue(FloatVectors.densePlanes(nchw) && !FloatVectors.dense(nchw));
+        float[] plane = new float[20];
+        FloatVectors.readPlane(nchw, 1, 2, plane, 0);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(nchw.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1),
+                org.nd4j.linalg.indexing.NDArrayIndex.point(2)).dup('c').ravel().toFloatVector(), plane, 0f);
+        MultiLayerNetwork stock = network(new BatchNormalization.Builder().build(), false);
+        MultiLayerNetwork java = network(new VectorisedBatchNormalization(), false);
+        java.setParams(stock.params().dup());
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 6, 11, 13).permute(1, 0, 2, 3);
+        close(stock.output(x, true), java.output(x, true), "a permuted input: training output");
+        close(stock.output(x, false), java.output(x, false), "a permuted input: inference output");
+    }
+
+    /**
      * Equal within float rounding: 2e-4 of the largest magnitude. The steps are plain SGD: a convolution's bias before
      * batch normalisation has a gradient of zero up to rounding, which Adam would turn into full steps in either
      * direction (with DL4J's own helper too).
