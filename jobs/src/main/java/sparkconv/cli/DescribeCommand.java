@@ -67,6 +67,8 @@ final class DescribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // the memory options are checked (and the table made) first: bad input is one line with nothing before it
+        String memory = batch == null ? "" : memoryTable();
         ModelSummary summary;
         if (what.layer) {
             summary = ModelSummary.singleConv(ModelZoo.Input.parse(input == null ? "32x32x3" : input), kernel, filters, stride, padding);
@@ -78,24 +80,27 @@ final class DescribeCommand implements Callable<Integer> {
         if (!what.layer) {
             System.out.print(sparkconv.models.TrainingDefaults.of(what.model).table());
         }
-        if (batch != null) {
-            if (what.layer) {
-                throw new sparkconv.SparkconvException("--batch needs --model (the memory of a whole network)");
-            }
-            if (batch < 1 || workers < 1) {
-                throw new sparkconv.SparkconvException("--batch and --workers must be at least 1, got " + batch + " and " + workers);
-            }
-            var defaults = sparkconv.spark.SparkSessions.defaultsFile();
-            String u = updater != null ? updater : java.util.Objects.requireNonNullElse(
-                    sparkconv.models.TrainingDefaults.of(what.model).updater(), defaults.getProperty("train.updater").trim());
-            int ahead = prefetch != null ? prefetch : Integer.parseInt(defaults.getProperty("train.prefetch").trim());
-            ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
-            var shape = MemorySizing.shape(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model), u);
-            var policy = sparkconv.train.AveragingPolicy.parse(averagingPolicy != null ? averagingPolicy
-                    : defaults.getProperty("train.averaging-policy").trim());
-            System.out.print(MemorySizing.table(what.model, shape, u, batch, policy, workers, ahead));
-        }
+        System.out.print(memory);
         return 0;
+    }
+
+    /** What {@code --batch} adds: the memory a training JVM needs and the settings that hold it. */
+    private String memoryTable() {
+        if (what.layer) {
+            throw new sparkconv.SparkconvException("--batch needs --model (the memory of a whole network)");
+        }
+        if (batch < 1 || workers < 1) {
+            throw new sparkconv.SparkconvException("--batch and --workers must be at least 1, got " + batch + " and " + workers);
+        }
+        var defaults = sparkconv.spark.SparkSessions.defaultsFile();
+        String u = updater != null ? updater : java.util.Objects.requireNonNullElse(
+                sparkconv.models.TrainingDefaults.of(what.model).updater(), defaults.getProperty("train.updater").trim());
+        int ahead = prefetch != null ? prefetch : Integer.parseInt(defaults.getProperty("train.prefetch").trim());
+        var policy = sparkconv.train.AveragingPolicy.parse(averagingPolicy != null ? averagingPolicy
+                : defaults.getProperty("train.averaging-policy").trim());
+        ModelZoo.Input in = input == null ? ModelZoo.defaultInput(what.model) : ModelZoo.Input.parse(input);
+        var shape = MemorySizing.shape(what.model, in, classes != null ? classes : ModelZoo.defaultClasses(what.model), u);
+        return MemorySizing.table(what.model, shape, u, batch, policy, workers, ahead);
     }
 
     static final class Names implements Iterable<String> {

@@ -33,6 +33,9 @@ class MainTest {
         assertOneLineError(run(), 2, "a command is required");
         assertOneLineError(run("describe"), 2, "Error: Missing required argument");
         assertOneLineError(run("describe", "--model", "resnet"), 2, "unknown model 'resnet' (known: ");
+        CommandHarness.Result badPolicy = run("describe", "--model", "lenet5", "--batch", "64", "--averaging-policy", "bogus");
+        assertOneLineError(badPolicy, 2, "--averaging-policy 'bogus' is not local, ");
+        assertEquals("", badPolicy.out(), "nothing printed before the error");
         assertOneLineError(run("train", "--shards", "x", "--store", "y", "--epochs", "zero"), 2, "'zero' is not an int");
     }
 
