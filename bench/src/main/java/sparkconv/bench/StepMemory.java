@@ -17,7 +17,7 @@ import sparkconv.train.WorkerMemory;
  * What a training step of a zoo model holds off the heap, workspace by workspace (issue 28: {@code describe}'s training
  * step term against what DL4J allocates): fits a few minibatches of random data on this thread, then lists the thread's
  * workspaces (their block, their spilled and pinned allocations) beside {@link WorkerMemory}'s per-term counts, and
- * JavaCPP's resident and tracked bytes. One JVM, no Spark: the step alone.
+ * the process's peak resident bytes. One JVM, no Spark: the step alone.
  *
  * <p>Usage: {@code StepMemory MODEL BATCH [STEPS]}.
  */
@@ -30,7 +30,6 @@ public final class StepMemory {
         ModelZoo.Input input = ModelZoo.defaultInput(model);
         int classes = ModelZoo.defaultClasses(model);
         String updater = java.util.Objects.requireNonNullElse(sparkconv.models.TrainingDefaults.of(model).updater(), "nesterovs");
-        long before = Pointer.totalBytes();
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.build(model, input, classes, new Hyper(updater, 0.001, 0.9, 0, 42)));
         net.init();
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, input.channels(), input.height(), input.width());
@@ -39,7 +38,6 @@ public final class StepMemory {
             y.putScalar(i, i % classes, 1f);
         }
         DataSet ds = new DataSet(x, y);
-        long network = Pointer.totalBytes() - before;
         long peakResident = 0;
         for (int i = 0; i < steps; i++) {
             net.fit(ds);
@@ -61,8 +59,8 @@ public final class StepMemory {
             System.out.printf("  workspace %-24s block %8.1f MiB, spilled %8.1f, pinned %8.1f, max cycle %8.1f%n", w.getId(),
                     n.getCurrentSize() / mib, n.getSpilledSize() / mib, n.getPinnedSize() / mib, w.getMaxCycleAllocations() / mib);
         }
-        System.out.printf("  workspaces %.1f MiB; network arrays at init %.1f MiB; JavaCPP totalBytes %.1f MiB, peak physicalBytes %.1f MiB,"
-                        + " heap committed %.1f MiB%n", workspaces / mib, network / mib, Pointer.totalBytes() / mib, peakResident / mib,
-                Runtime.getRuntime().totalMemory() / mib);
+        // JavaCPP's totalBytes stays 0 on CPU (libnd4j allocates ND4J's memory itself): resident memory is the measure
+        System.out.printf("  workspaces %.1f MiB; peak physicalBytes %.1f MiB, heap committed %.1f MiB%n", workspaces / mib,
+                peakResident / mib, Runtime.getRuntime().totalMemory() / mib);
     }
 }
